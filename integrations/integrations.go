@@ -1,0 +1,170 @@
+// Package integrations defines the contract every vendor integration meets
+// and the registry the CLI looks integrations up in.
+package integrations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// Item is one raw vendor object, decoded from JSON: the vendor's own field
+// names plus Ocean's "__"-prefixed enrichment keys.
+type Item = map[string]any
+
+// Emit receives one page of raw items. It returns an error when the run is
+// cancelled or downstream failed; the handler must then stop and return it.
+type Emit func(page []Item) error
+
+// Request is what a resource block asks of a kind's resync handler.
+type Request struct {
+	// Kind is the resource block's kind.
+	Kind string
+	// Selector holds the block's selector fields other than query, passed
+	// through unchanged (e.g. GitHub's includedFiles).
+	Selector map[string]any
+	// Config holds the mapping's unknown top-level keys (e.g. repositoryType).
+	Config map[string]any
+}
+
+// Source streams the raw items of one configured integration.
+type Source interface {
+	// Resync streams every item of req.Kind page by page through emit. A
+	// refused or failed vendor call is an error, never an empty result: the
+	// engine deletes nothing after a failed handler.
+	Resync(ctx context.Context, req Request, emit Emit) error
+}
+
+// ErrUnknownKind is returned (wrapped) by Resync for a kind the integration
+// does not offer.
+var ErrUnknownKind = errors.New("unknown kind")
+
+// ErrConfig marks an error in the integration's parameters; the CLI exits 2.
+var ErrConfig = errors.New("invalid configuration")
+
+// Param declares one integration parameter. It becomes the flag --<Name>,
+// the env var TIDE_<NAME> (dashes to underscores, upper case), and Ocean's
+// OCEAN__INTEGRATION__CONFIG__<NAME>.
+type Param struct {
+	Name       string
+	Usage      string
+	Default    string
+	Secret     bool     // masked in logs, errors and CI output
+	Repeatable bool     // may be given several times; env values split on commas and newlines
+	Env        []string // extra env vars read when the flag and TIDE_ var are unset (e.g. GITHUB_TOKEN)
+}
+
+// Values are the parameter values the CLI collected, by Param.Name.
+type Values map[string][]string
+
+// Get returns the last value of name, or "".
+func (v Values) Get(name string) string {
+	vs := v[name]
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[len(vs)-1]
+}
+
+// List returns every value of name.
+func (v Values) List(name string) []string { return v[name] }
+
+// Settings is what an integration is built from.
+type Settings struct {
+	Values     Values
+	Getenv     func(string) string
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// Definition describes one integration type.
+type Definition struct {
+	// Type is the integration type, e.g. "github" or "file".
+	Type string
+	// Summary is one line for --help.
+	Summary string
+	// Kinds lists the kinds the integration offers.
+	Kinds []string
+	// Params lists the integration's own parameters.
+	Params []Param
+	// Resources holds blueprints.json (a JSON array of blueprints in Port's
+	// format) and port-app-config.yml (the default mapping).
+	Resources fs.FS
+	// New builds a Source from the collected parameters. A parameter problem
+	// is returned wrapped in ErrConfig.
+	New func(Settings) (Source, error)
+}
+
+// Blueprints returns the default blueprints, each as raw JSON.
+func (d Definition) Blueprints() ([]map[string]any, error) {
+	return readBlueprints(d.Resources)
+}
+
+// DefaultMapping returns the default port-app-config as stored (YAML).
+func (d Definition) DefaultMapping() ([]byte, error) {
+	if d.Resources == nil {
+		return nil, fmt.Errorf("integration %q ships no default mapping", d.Type)
+	}
+	b, err := fs.ReadFile(d.Resources, "port-app-config.yml")
+	if err != nil {
+		return nil, fmt.Errorf("integration %q default mapping: %w", d.Type, err)
+	}
+	return b, nil
+}
+
+// HasKind reports whether the integration offers kind.
+func (d Definition) HasKind(kind string) bool {
+	for _, k := range d.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Registry holds the integrations a binary is built with.
+type Registry struct {
+	defs map[string]Definition
+}
+
+// NewRegistry builds a registry; a duplicate type panics (a programming error).
+func NewRegistry(defs ...Definition) *Registry {
+	r := &Registry{defs: make(map[string]Definition, len(defs))}
+	for _, d := range defs {
+		if _, dup := r.defs[d.Type]; dup {
+			panic("integrations: duplicate type " + d.Type)
+		}
+		r.defs[d.Type] = d
+	}
+	return r
+}
+
+// Lookup returns the definition of typ.
+func (r *Registry) Lookup(typ string) (Definition, bool) {
+	d, ok := r.defs[strings.ToLower(typ)]
+	return d, ok
+}
+
+// Types lists the registered types, sorted.
+func (r *Registry) Types() []string {
+	out := make([]string, 0, len(r.defs))
+	for t := range r.defs {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// All returns every definition, sorted by type.
+func (r *Registry) All() []Definition {
+	out := make([]Definition, 0, len(r.defs))
+	for _, t := range r.Types() {
+		out = append(out, r.defs[t])
+	}
+	return out
+}
