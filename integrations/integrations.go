@@ -55,7 +55,7 @@ type Param struct {
 	Usage      string
 	Default    string
 	Secret     bool     // masked in logs, errors and CI output
-	Repeatable bool     // may be given several times; env values split on commas and newlines
+	Repeatable bool     // may be given several times; an env value holds one per line
 	Env        []string // extra env vars read when the flag and TIDE_ var are unset (e.g. GITHUB_TOKEN)
 }
 

@@ -1,0 +1,449 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/peterbourgon/ff/v3"
+
+	"github.com/tide-sync/tide/integrations"
+	tsync "github.com/tide-sync/tide/sync"
+	"github.com/tide-sync/tide/sync/port"
+	"github.com/tide-sync/tide/sync/port/porttest"
+	"github.com/tide-sync/tide/sync/report"
+)
+
+const defaultPortURL = "https://api.port.io"
+
+// regions maps --port-region to Port's API hosts.
+var regions = map[string]string{"eu": "https://api.port.io", "us": "https://api.us.port.io"}
+
+// syncOptions is everything `tide sync` was asked to do.
+type syncOptions struct {
+	integration   string
+	identifier    string
+	clientID      string
+	clientSecret  string
+	portURL       string
+	portRegion    string
+	mapping       string
+	blueprints    string
+	initResources bool
+	dryRun        bool
+	kinds         []string
+	concurrency   int
+	writeConc     int
+	summaryFile   string
+	logLevel      string
+	logFormat     string
+	jqEnvAllow    []string
+	timeout       time.Duration
+	config        string
+	params        integrations.Values
+}
+
+// syncFlags declares the sync flags on fs, bound to o, and returns their
+// env specs, in help order.
+func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []flagSpec {
+	fs.StringVar(&o.integration, "integration", "", "integration type: "+strings.Join(reg.Types(), ", "))
+	fs.StringVar(&o.identifier, "identifier", "", "installation identifier of the integration in Port (default tide-<integration>)")
+	fs.StringVar(&o.clientID, "port-client-id", "", "Port client id")
+	fs.StringVar(&o.clientSecret, "port-client-secret", "", "Port client secret")
+	fs.StringVar(&o.portURL, "port-url", "", "Port API URL, or local:PATH for the embedded file-backed Port (default "+defaultPortURL+")")
+	fs.StringVar(&o.portRegion, "port-region", "", "Port region: eu or us (shortcut for --port-url)")
+	fs.StringVar(&o.mapping, "mapping", "", "mapping (port-app-config) YAML or JSON file; default: the mapping stored on the Port integration")
+	fs.StringVar(&o.blueprints, "blueprints", "", "local target only: JSON array of blueprint definitions to seed it with")
+	fs.BoolVar(&o.initResources, "init-resources", false, "create the integration's default blueprints when missing")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "write nothing; print the plan")
+	fs.Var(listFlag{&o.kinds}, "kinds", "sync only these kinds (comma-separated or repeated); deletion is scoped to blueprints only they write")
+	fs.IntVar(&o.concurrency, "concurrency", 4, "resource blocks fetched in parallel")
+	fs.IntVar(&o.writeConc, "write-concurrency", 8, "Port write requests in flight")
+	fs.StringVar(&o.summaryFile, "summary-file", "", "write the JSON summary to this file")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.Var(listFlag{&o.jqEnvAllow}, "jq-env-allow", "environment variables the mapping's env/$ENV may read (comma-separated)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (e.g. 30m); 0 means no limit")
+	fs.StringVar(&o.config, "config", "", "config file of 'flag value' lines, read after flags and env")
+
+	specs := []flagSpec{
+		{name: "integration", aliases: []string{"OCEAN__INTEGRATION__TYPE"}},
+		{name: "identifier", aliases: []string{"OCEAN__INTEGRATION__IDENTIFIER"}},
+		{name: "port-client-id", aliases: []string{"PORT_CLIENT_ID", "OCEAN__PORT__CLIENT_ID"}, secret: true},
+		{name: "port-client-secret", aliases: []string{"PORT_CLIENT_SECRET", "OCEAN__PORT__CLIENT_SECRET"}, secret: true},
+		{name: "port-url", aliases: []string{"PORT_BASE_URL", "OCEAN__PORT__BASE_URL"}},
+		{name: "port-region"},
+		{name: "mapping"},
+		{name: "blueprints"},
+		{name: "init-resources", aliases: []string{"OCEAN__INITIALIZE_PORT_RESOURCES"}},
+		{name: "dry-run"},
+		{name: "kinds", list: true},
+		{name: "concurrency"},
+		{name: "write-concurrency"},
+		{name: "summary-file"},
+		{name: "log-level"},
+		{name: "log-format"},
+		{name: "jq-env-allow", list: true},
+		{name: "timeout"},
+		{name: "config"},
+	}
+	o.params = integrations.Values{}
+	for _, d := range reg.All() {
+		for _, p := range d.Params {
+			p := p
+			usage := fmt.Sprintf("%s: %s", d.Type, p.Usage)
+			if p.Repeatable {
+				fs.Var(paramFlag{name: p.Name, values: o.params, repeat: true}, p.Name, usage+" (repeatable)")
+			} else {
+				fs.Var(paramFlag{name: p.Name, values: o.params}, p.Name, usage)
+			}
+			ocean := "OCEAN__INTEGRATION__CONFIG__" + strings.ToUpper(strings.ReplaceAll(p.Name, "-", "_"))
+			specs = append(specs, flagSpec{name: p.Name, aliases: append(append([]string{}, p.Env...), ocean), secret: p.Secret, lines: p.Repeatable})
+		}
+	}
+	return specs
+}
+
+// paramFlag stores an integration parameter in Values.
+type paramFlag struct {
+	name   string
+	values integrations.Values
+	repeat bool
+}
+
+func (p paramFlag) String() string {
+	if p.values == nil {
+		return ""
+	}
+	return strings.Join(p.values[p.name], " ")
+}
+
+func (p paramFlag) Set(v string) error {
+	if p.repeat {
+		p.values[p.name] = append(p.values[p.name], v)
+	} else {
+		p.values[p.name] = []string{v}
+	}
+	return nil
+}
+
+// parseSync fills syncOptions from args, env and the config file.
+func parseSync(args []string, getenv func(string) string, stderr io.Writer, reg *integrations.Registry) (*syncOptions, []flagSpec, error) {
+	o := &syncOptions{}
+	fs := flag.NewFlagSet("tide sync", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	specs := syncFlags(fs, o, reg)
+	fs.Usage = func() { printUsage(stderr, fs, specs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr, fs, specs)
+			return nil, nil, flag.ErrHelp
+		}
+		return nil, nil, fmt.Errorf("%w: %v (see tide sync --help)", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, nil, fmt.Errorf("%w: unexpected argument %q (see tide sync --help)", errUsage, fs.Arg(0))
+	}
+	if err := applyEnv(fs, specs, getenv); err != nil {
+		return nil, nil, err
+	}
+	if o.config != "" {
+		if err := ff.Parse(fs, nil, ff.WithConfigFile(o.config), ff.WithConfigFileParser(ff.PlainParser)); err != nil {
+			return nil, nil, fmt.Errorf("%w: --config %s: %v", errUsage, o.config, err)
+		}
+	}
+	return o, specs, nil
+}
+
+// printUsage lists every flag with its env var, so `tide sync --help` is the
+// config reference.
+func printUsage(w io.Writer, fs *flag.FlagSet, specs []flagSpec) {
+	fmt.Fprintln(w, "Usage: tide sync [flags]\n\nSyncs an integration into Port once and exits.\nEach flag can also be set by the environment variables shown; flags win, then env, then --config.\n\nFlags:")
+	for _, s := range specs {
+		f := fs.Lookup(s.name)
+		envs := append([]string{envName(s.name)}, s.aliases...)
+		def := ""
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
+			def = fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  --%s\n        %s%s\n        env: %s\n", s.name, f.Usage, def, strings.Join(envs, ", "))
+	}
+	fmt.Fprintln(w, "\nExit codes: 0 synced; 1 sync failed; 2 bad usage, config or credentials; 3 synced but stale deletes blocked by a guard; 130 interrupted.")
+}
+
+func runSync(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	reg := registry()
+	o, specs, err := parseSync(args, getenv, stderr, reg)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var secrets []string
+	if o != nil {
+		secrets = o.secrets(specs)
+	}
+	// Everything printed goes through the redactor: no secret reaches a log,
+	// an error or a summary, even by accident.
+	stdout, stderr = redact(stdout, secrets), redact(stderr, secrets)
+	if err != nil {
+		fmt.Fprintf(stderr, "tide: %v\n", err)
+		return exitUsage
+	}
+	log, err := newLogger(stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "tide: %v\n", err)
+		return exitUsage
+	}
+	res, err := syncOnce(ctx, o, getenv, log, reg)
+	code := exitCode(res, err)
+	if err != nil {
+		if errors.Is(err, tsync.ErrInterrupted) || errors.Is(context.Cause(ctx), tsync.ErrInterrupted) {
+			code = exitInterrupted
+		}
+		fmt.Fprintf(stderr, "tide: %v\n", err)
+		return code
+	}
+	report.Text(stdout, res)
+	if o.summaryFile != "" {
+		if err := writeSummary(o.summaryFile, res); err != nil {
+			fmt.Fprintf(stderr, "tide: --summary-file: %v\n", err)
+			if code == exitOK {
+				code = exitFailed
+			}
+		}
+	}
+	return code
+}
+
+func (o *syncOptions) secrets(specs []flagSpec) []string {
+	var out []string
+	for _, s := range specs {
+		if !s.secret {
+			continue
+		}
+		switch s.name {
+		case "port-client-id":
+			out = append(out, o.clientID)
+		case "port-client-secret":
+			out = append(out, o.clientSecret)
+		default:
+			out = append(out, o.params.List(s.name)...)
+		}
+	}
+	return out
+}
+
+func writeSummary(path string, res *tsync.Result) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := report.JSON(f, res); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncOnce validates the options, builds the integration and the Port
+// client, and runs one sync.
+func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, log *slog.Logger, reg *integrations.Registry) (*tsync.Result, error) {
+	if o.integration == "" {
+		return nil, fmt.Errorf("%w: --integration (TIDE_INTEGRATION) is required; one of: %s", errUsage, strings.Join(reg.Types(), ", "))
+	}
+	def, ok := reg.Lookup(o.integration)
+	if !ok {
+		return nil, fmt.Errorf("%w: --integration %q: unknown integration; one of: %s", errUsage, o.integration, strings.Join(reg.Types(), ", "))
+	}
+	if o.identifier == "" {
+		o.identifier = "tide-" + def.Type
+	}
+	if o.concurrency < 1 {
+		return nil, fmt.Errorf("%w: --concurrency must be at least 1, got %d", errUsage, o.concurrency)
+	}
+	if o.writeConc < 1 {
+		return nil, fmt.Errorf("%w: --write-concurrency must be at least 1, got %d", errUsage, o.writeConc)
+	}
+	if o.timeout < 0 {
+		return nil, fmt.Errorf("%w: --timeout must not be negative", errUsage)
+	}
+	baseURL, localPath, err := o.target()
+	if err != nil {
+		return nil, err
+	}
+	if o.blueprints != "" && localPath == "" {
+		return nil, fmt.Errorf("%w: --blueprints seeds the local target only (use it with --port-url local:PATH)", errUsage)
+	}
+	var mappingSrc []byte
+	if o.mapping != "" {
+		if mappingSrc, err = os.ReadFile(o.mapping); err != nil {
+			return nil, fmt.Errorf("%w: --mapping: %v", errUsage, err)
+		}
+	}
+	jqEnv := map[string]string{}
+	for _, name := range o.jqEnvAllow {
+		if v := getenv(name); v != "" {
+			jqEnv[name] = v
+		}
+	}
+
+	params := integrations.Values{}
+	for _, p := range def.Params {
+		params[p.Name] = o.params.List(p.Name)
+		if len(params[p.Name]) == 0 && p.Default != "" {
+			params[p.Name] = []string{p.Default}
+		}
+	}
+	src, err := def.New(integrations.Settings{Values: params, Getenv: getenv, Logger: log.With("integration", def.Type)})
+	if err != nil {
+		return nil, fmt.Errorf("integration %q: %w", def.Type, err)
+	}
+
+	pc := port.Config{
+		BaseURL:         baseURL,
+		ClientID:        o.clientID,
+		ClientSecret:    o.clientSecret,
+		IntegrationType: def.Type,
+		IntegrationID:   o.identifier,
+		Version:         buildVersion(),
+		Logger:          log.With("component", "port"),
+	}
+	var local *porttest.Server
+	if localPath != "" {
+		if local, err = openLocal(localPath, def, o.blueprints); err != nil {
+			return nil, err
+		}
+		pc.BaseURL, pc.HTTPClient = "http://local.tide", local.Client()
+		pc.ClientID, pc.ClientSecret = "local", "local"
+	} else if o.clientID == "" || o.clientSecret == "" {
+		return nil, fmt.Errorf("%w: --port-client-id and --port-client-secret (TIDE_PORT_CLIENT_ID, TIDE_PORT_CLIENT_SECRET or PORT_CLIENT_ID, PORT_CLIENT_SECRET) are required; or use --port-url local:PATH", errUsage)
+	}
+
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout, fmt.Errorf("%w after %s (--timeout)", tsync.ErrTimeout, o.timeout))
+		defer cancel()
+	}
+	res, err := tsync.Run(ctx, tsync.Config{
+		Definition:       def,
+		Source:           src,
+		Client:           port.New(pc),
+		Identifier:       o.identifier,
+		Version:          buildVersion(),
+		Mapping:          mappingSrc,
+		MappingName:      o.mapping,
+		InitResources:    o.initResources,
+		Kinds:            o.kinds,
+		DryRun:           o.dryRun,
+		Concurrency:      o.concurrency,
+		WriteConcurrency: o.writeConc,
+		JQEnv:            jqEnv,
+		Logger:           log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if local != nil && !o.dryRun {
+		if err := local.SaveFile(localPath); err != nil {
+			return res, fmt.Errorf("saving local target %s: %w", localPath, err)
+		}
+		log.Info("local catalog saved", "path", localPath, "entities", local.Len())
+	}
+	return res, nil
+}
+
+// target resolves --port-url and --port-region.
+func (o *syncOptions) target() (baseURL, localPath string, err error) {
+	if strings.HasPrefix(o.portURL, "local:") {
+		p := strings.TrimPrefix(o.portURL, "local:")
+		if p == "" {
+			return "", "", fmt.Errorf("%w: --port-url local:PATH needs a file path, e.g. local:.tide/catalog.json", errUsage)
+		}
+		return "", p, nil
+	}
+	if o.portRegion != "" {
+		u, ok := regions[strings.ToLower(o.portRegion)]
+		if !ok {
+			return "", "", fmt.Errorf("%w: --port-region %q: want eu or us", errUsage, o.portRegion)
+		}
+		if o.portURL != "" && strings.TrimRight(o.portURL, "/") != u {
+			return "", "", fmt.Errorf("%w: --port-region %s and --port-url %s disagree; give one", errUsage, o.portRegion, o.portURL)
+		}
+		return u, "", nil
+	}
+	if o.portURL == "" {
+		return defaultPortURL, "", nil
+	}
+	u, perr := url.Parse(o.portURL)
+	if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", "", fmt.Errorf("%w: --port-url %q: want an http(s) URL like %s, or local:PATH", errUsage, o.portURL, defaultPortURL)
+	}
+	return strings.TrimRight(o.portURL, "/"), "", nil
+}
+
+// openLocal loads the file-backed local target and seeds its blueprints:
+// the integration's defaults, then --blueprints.
+func openLocal(path string, def integrations.Definition, blueprintsFile string) (*porttest.Server, error) {
+	s := porttest.New(porttest.Options{ClientID: "local", ClientSecret: "local"})
+	if err := s.LoadFile(path); err != nil {
+		return nil, fmt.Errorf("%w: --port-url local:%s: %v", errUsage, path, err)
+	}
+	bps, err := def.Blueprints()
+	if err != nil {
+		return nil, err
+	}
+	if blueprintsFile != "" {
+		b, err := os.ReadFile(blueprintsFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --blueprints: %v", errUsage, err)
+		}
+		var extra []map[string]any
+		if err := json.Unmarshal(b, &extra); err != nil {
+			return nil, fmt.Errorf("%w: --blueprints %s: want a JSON array of blueprints: %v", errUsage, blueprintsFile, err)
+		}
+		bps = append(bps, extra...)
+	}
+	if err := seedBlueprints(s, bps); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return s, nil
+}
+
+// seedBlueprints adds the missing blueprints, bare first so relations
+// between them resolve.
+func seedBlueprints(s *porttest.Server, bps []map[string]any) error {
+	var added []map[string]any
+	for _, bp := range bps {
+		id, _ := bp["identifier"].(string)
+		if _, ok := s.Blueprint(id); ok {
+			continue
+		}
+		bare := map[string]any{}
+		for k, v := range bp {
+			if k != "relations" {
+				bare[k] = v
+			}
+		}
+		if err := s.AddBlueprint(bare); err != nil {
+			return fmt.Errorf("blueprint %q: %v", id, err)
+		}
+		added = append(added, bp)
+	}
+	for _, bp := range added {
+		if err := s.PatchBlueprint(bp); err != nil {
+			return fmt.Errorf("blueprint %q: %v", bp["identifier"], err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+// Command tide syncs a third-party system into Port's software catalog once
+// and exits. See README.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	tsync "github.com/tide-sync/tide/sync"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel(tsync.ErrInterrupted)
+		// A second signal stops at once.
+		<-sigs
+		os.Exit(130)
+	}()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	cancel(nil)
+	os.Exit(code)
+}

@@ -1,0 +1,438 @@
+// Package sync is tide's engine: one run maps every resource block's items,
+// diffs them against the entities this integration owns in Port, writes the
+// changes and prunes stale entities behind the guards of DESIGN.md §7.
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	gosync "sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/sync/mapping"
+)
+
+// engine is the state of one run after setup.
+type engine struct {
+	cfg     *Config
+	mapping *mapping.Mapping
+	log     *slog.Logger
+	start   time.Time
+	hash    hasher
+
+	blocks     []*blockRun // every resource block, selected or not
+	indexes    map[string]*index
+	indexOrder []string
+	others     *others
+	bpDefs     *blueprintDefs
+
+	absent   map[string]bool // blueprints that do not exist yet
+	snapDone chan struct{}
+	snapErr  error
+
+	writer *writer
+
+	planMu gosync.Mutex
+	plan   *Plan
+}
+
+// blockRun is one resource block's run state.
+type blockRun struct {
+	block    *mapping.Block
+	selected bool
+	bp       string // constant blueprint, "" when computed
+	set      compareSet
+	setIdx   int // position of set in the blueprint's index
+	index    *index
+
+	mu  gosync.Mutex
+	res *BlockResult
+	mis map[string]*MisconfigStat
+}
+
+func (b *blockRun) update(f func(r *BlockResult)) {
+	b.mu.Lock()
+	f(b.res)
+	b.mu.Unlock()
+}
+
+const maxSamples = 5
+
+func (b *blockRun) warn(msg string) {
+	b.update(func(r *BlockResult) {
+		if len(r.Warnings) < maxSamples {
+			r.Warnings = append(r.Warnings, msg)
+		}
+	})
+}
+
+func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start time.Time) *engine {
+	e := &engine{
+		cfg:      cfg,
+		mapping:  m,
+		log:      cfg.logger(),
+		start:    start,
+		hash:     newHasher(),
+		indexes:  map[string]*index{},
+		others:   newOthers(),
+		bpDefs:   bpDefs,
+		absent:   map[string]bool{},
+		snapDone: make(chan struct{}),
+	}
+	if cfg.DryRun {
+		e.plan = &Plan{Creates: []PlanEntity{}, Updates: []PlanEntity{}, Deletes: []PlanEntity{}, Blocked: []PlanEntity{}}
+	}
+	selected := kindSet(cfg.Kinds)
+	setsByBP := map[string][]compareSet{}
+	for _, blk := range m.Blocks {
+		br := &blockRun{
+			block:    blk,
+			selected: len(selected) == 0 || selected[blk.Resource.Kind],
+			set:      newCompareSet(blk.Fields()),
+			res:      &BlockResult{Index: blk.Index, Kind: blk.Resource.Kind},
+			mis:      map[string]*MisconfigStat{},
+		}
+		br.res.Skipped = !br.selected
+		if bp, ok := blk.Blueprint(); ok {
+			br.bp = bp
+			br.res.Blueprint = bp
+			if br.selected {
+				sets := setsByBP[bp]
+				br.setIdx = -1
+				for i, s := range sets {
+					if s.key() == br.set.key() {
+						br.setIdx = i
+					}
+				}
+				if br.setIdx < 0 {
+					br.setIdx = len(sets)
+					setsByBP[bp] = append(sets, br.set)
+				}
+			}
+		}
+		e.blocks = append(e.blocks, br)
+	}
+	for bp, sets := range setsByBP {
+		e.indexes[bp] = newIndex(bp, sets)
+		e.indexOrder = append(e.indexOrder, bp)
+	}
+	sort.Strings(e.indexOrder)
+	for _, br := range e.blocks {
+		if br.selected && br.bp != "" {
+			br.index = e.indexes[br.bp]
+		}
+	}
+	e.writer = newWriter(e)
+	return e
+}
+
+func kindSet(kinds []string) map[string]bool {
+	if len(kinds) == 0 {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, k := range kinds {
+		m[k] = true
+	}
+	return m
+}
+
+// run executes the pipeline: snapshot ∥ handlers → diff → writes → deletes.
+func (e *engine) run(ctx context.Context) *Result {
+	res := &Result{
+		Integration: e.cfg.Definition.Type,
+		Identifier:  e.cfg.Identifier,
+		DryRun:      e.cfg.DryRun,
+		Kinds:       e.cfg.Kinds,
+		StartedAt:   e.start.UTC(),
+		Plan:        e.plan,
+	}
+	for _, br := range e.blocks {
+		res.Blocks = append(res.Blocks, br.res)
+	}
+
+	go func() {
+		defer close(e.snapDone)
+		e.snapErr = e.snapshot(ctx)
+	}()
+
+	g, gctx := errgroup.WithContext(ctx)
+	// A failing block must not cancel its siblings (Ocean processes the other
+	// kinds); only the run's own context stops them.
+	_ = gctx
+	g.SetLimit(e.cfg.concurrency())
+	for _, br := range e.blocks {
+		if !br.selected {
+			continue
+		}
+		g.Go(func() error {
+			e.runBlock(ctx, br)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	<-e.snapDone
+	e.writer.close(ctx)
+	e.writer.retryMissing(ctx)
+
+	failed := false
+	for _, br := range e.blocks {
+		br.finish()
+		if br.res.Error != "" {
+			failed = true
+			res.Errors = append(res.Errors, fmt.Sprintf("resources[%d] (kind %q): %s", br.res.Index, br.res.Kind, br.res.Error))
+		}
+	}
+	if e.snapErr != nil && ctx.Err() == nil {
+		failed = true
+		res.Errors = append(res.Errors, e.snapErr.Error())
+	}
+
+	switch {
+	case ctx.Err() != nil:
+		res.Deletion = Deletion{State: "skipped", Reason: "the run was interrupted"}
+	case failed:
+		res.Deletion = e.prune(ctx, "a resource block failed, so the source state is incomplete")
+	default:
+		res.Deletion = e.prune(ctx, "")
+	}
+
+	for _, br := range e.blocks {
+		res.Total.add(br.res.Counts)
+	}
+	res.Total.Deleted = res.Deletion.Deleted
+	res.Total.BlockedDeletes = res.Deletion.Blocked
+	res.Total.Failed += res.Deletion.Failed
+
+	switch {
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrTimeout):
+		res.Status = StatusFailed
+		res.Errors = append(res.Errors, context.Cause(ctx).Error())
+	case ctx.Err() != nil:
+		res.Status = StatusAborted
+	case failed || res.Total.Failed > 0:
+		res.Status = StatusFailed
+	case res.Deletion.State == "blocked":
+		res.Status = StatusBlocked
+	default:
+		res.Status = StatusCompleted
+	}
+	if e.plan != nil {
+		e.plan.sort()
+	}
+	res.DurationMS = time.Since(e.start).Milliseconds()
+	return res
+}
+
+// runBlock streams one block's items through mapping and diff.
+func (e *engine) runBlock(ctx context.Context, br *blockRun) {
+	t0 := time.Now()
+	defer func() { br.update(func(r *BlockResult) { r.DurationMS = time.Since(t0).Milliseconds() }) }()
+	log := e.log.With("kind", br.res.Kind, "index", br.res.Index)
+	log.Info("fetching")
+	req := integrations.Request{
+		Kind:     br.block.Resource.Kind,
+		Selector: br.block.Resource.Selector.Extra,
+		Config:   e.mapping.Config.Extra,
+	}
+	page := 0
+	err := e.cfg.Source.Resync(ctx, req, func(items []integrations.Item) error {
+		page++
+		select {
+		case <-e.snapDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if e.snapErr != nil {
+			return errSnapshot
+		}
+		br.update(func(r *BlockResult) { r.Fetched += len(items) })
+		for _, item := range items {
+			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o) }); err != nil {
+				return fmt.Errorf("page %d: %w", page, err)
+			}
+		}
+		return ctx.Err()
+	})
+	switch {
+	case err == nil:
+		log.Info("fetched", "items", br.res.Fetched)
+	case errors.Is(err, errSnapshot):
+		br.update(func(r *BlockResult) { r.Error = "not synced: reading the current catalog failed" })
+	case ctx.Err() != nil:
+		br.update(func(r *BlockResult) { r.Error = "interrupted" })
+	default:
+		log.Error("resource block failed", "err", err)
+		br.update(func(r *BlockResult) { r.Error = err.Error() })
+	}
+}
+
+var errSnapshot = errors.New("snapshot failed")
+
+// handle accounts for one mapped item and queues its entity when it changed.
+func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {
+	br.mu.Lock()
+	for _, m := range o.Misconfigured {
+		st := br.mis[m.Field]
+		if st == nil {
+			st = &MisconfigStat{Field: m.Field, Expr: m.Expr}
+			br.mis[m.Field] = st
+		}
+		st.Count++
+		if st.Err == "" {
+			st.Err = m.Err
+		}
+	}
+	switch {
+	case o.Warning != "":
+		br.res.FailedToMap++
+		if len(br.res.Warnings) < maxSamples {
+			br.res.Warnings = append(br.res.Warnings, o.Warning)
+		}
+	case o.Filtered:
+		br.res.FilteredOut++
+	case o.Entity == nil:
+		br.res.FailedToMap++
+	default:
+		br.res.Mapped++
+	}
+	br.mu.Unlock()
+	if o.Entity != nil {
+		e.diff(ctx, br, o.Entity)
+	}
+}
+
+// diff compares one entity with the snapshot and queues a write when needed.
+func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity) {
+	e.protectTargets(ent)
+	id, plain := ent.ID()
+	exact := plain && !ent.UsesSearch() && br.index != nil && ent.Blueprint == br.bp
+	if !exact {
+		// Computed blueprints and search queries are always written, as
+		// Ocean does; the written identifier is marked seen on success.
+		if plain {
+			e.markSeen(ent.Blueprint, id)
+		}
+		e.write(ctx, br, ent, id, false, true, nil)
+		return
+	}
+	vals := br.set.sourceValues(ent)
+	found, equal, old := br.index.match(id, br.setIdx, e.hash.sum(vals))
+	if equal {
+		br.update(func(r *BlockResult) { r.Unchanged++ })
+		return
+	}
+	var ch []FieldChange
+	if found && old != nil {
+		ch = changes(old, vals)
+	}
+	e.write(ctx, br, ent, id, !found, false, ch)
+}
+
+func (e *engine) markSeen(bp, id string) {
+	if x := e.indexes[bp]; x != nil {
+		x.markSeen(id)
+		return
+	}
+	e.others.markSeen(bp, id)
+}
+
+// write queues ent, or records it in the plan on a dry run.
+func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, id string, create, always bool, ch []FieldChange) {
+	if e.plan != nil {
+		pe := PlanEntity{Blueprint: ent.Blueprint, Identifier: id, Block: br.res.Index, Changes: ch}
+		if pe.Identifier == "" {
+			pe.Identifier = "(search query)"
+		}
+		e.planMu.Lock()
+		if create {
+			e.plan.Creates = append(e.plan.Creates, pe)
+		} else {
+			e.plan.Updates = append(e.plan.Updates, pe)
+		}
+		e.planMu.Unlock()
+		br.update(func(r *BlockResult) {
+			if create {
+				r.Created++
+			} else {
+				r.Updated++
+			}
+		})
+		return
+	}
+	e.writer.add(ctx, br, ent)
+}
+
+// protectTargets records the relation targets of a kept entity, which stale
+// deletion must keep when createMissingRelatedEntities is on (Ocean's safe
+// delete, ocean-semantics §4.6).
+func (e *engine) protectTargets(ent *mapping.Entity) {
+	if !e.mapping.Config.CreateMissingRelatedEntities || len(ent.Relations) == 0 {
+		return
+	}
+	def := e.bpDefs.get(ent.Blueprint)
+	if def == nil {
+		return
+	}
+	for rel, v := range ent.Relations {
+		target := def.relationTarget(rel)
+		if target == "" {
+			continue
+		}
+		for _, id := range relationIDs(v) {
+			if x := e.indexes[target]; x != nil {
+				x.protect(id)
+			} else {
+				e.others.protect(target, id)
+			}
+		}
+	}
+}
+
+func relationIDs(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		var out []string
+		for _, x := range t {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// finish folds the misconfiguration tally into the result, sorted.
+func (b *blockRun) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.res.Misconfigured = b.res.Misconfigured[:0]
+	for _, m := range b.mis {
+		b.res.Misconfigured = append(b.res.Misconfigured, *m)
+	}
+	sort.Slice(b.res.Misconfigured, func(i, j int) bool { return b.res.Misconfigured[i].Field < b.res.Misconfigured[j].Field })
+	sort.Strings(b.res.WriteErrors) // written concurrently; sorted for a stable summary
+	if len(b.res.Misconfigured) == 0 {
+		b.res.Misconfigured = nil
+	}
+}
+
+// owner returns the block that stale entities of bp are counted under: the
+// first selected block writing bp with a constant blueprint.
+func (e *engine) owner(bp string) *blockRun {
+	for _, br := range e.blocks {
+		if br.selected && br.bp == bp {
+			return br
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	gosync "sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+const bulkDeleteMax = 100 // Port's bulk delete limit
+
+// prune deletes the stale entities this integration owns, behind every
+// guard of DESIGN.md §7. A non-empty blockReason blocks all deletes (a
+// failed block) but still counts what would have gone.
+func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
+	cfg := e.mapping.Config
+	d := Deletion{Threshold: cfg.EntityDeletionThreshold}
+	scope, notPruned := e.pruneScope()
+	d.Scope, d.NotPruned = scope, notPruned
+	protect := cfg.CreateMissingRelatedEntities
+
+	stale := map[string][]string{}
+	for _, bp := range scope {
+		var del, kept []string
+		if x := e.indexes[bp]; x != nil {
+			d.Owned += x.len()
+			del, kept = x.stale(protect)
+		} else {
+			d.Owned += e.others.count(bp)
+			del, kept = e.others.stale(bp, protect)
+		}
+		sort.Strings(del)
+		if len(del) > 0 {
+			stale[bp] = del
+		}
+		d.Stale += len(del) + len(kept)
+		d.Kept += len(kept)
+	}
+	if d.Stale == 0 {
+		d.State = "none"
+		return d
+	}
+	if d.Owned > 0 {
+		d.Rate = float64(d.Stale) / float64(d.Owned)
+	}
+
+	// Ocean's threshold: delete only when stale/owned ≤ threshold, measured
+	// against the owned count read before any write (ocean-semantics §4.7,
+	// without its shrinking denominator).
+	switch {
+	case blockReason != "":
+		d.State, d.Reason = "skipped", blockReason
+	case cfg.EntityDeletionThreshold == 0:
+		d.State, d.Reason = "blocked", "entityDeletionThreshold is 0, so stale entities are never deleted"
+	case d.Rate > cfg.EntityDeletionThreshold:
+		d.State = "blocked"
+		d.Reason = fmt.Sprintf("%d of %d owned entities (%.1f%%) are stale, above entityDeletionThreshold %g (%.0f%%); check the source, or raise the threshold",
+			d.Stale, d.Owned, d.Rate*100, cfg.EntityDeletionThreshold, cfg.EntityDeletionThreshold*100)
+	}
+	if d.State != "" {
+		for bp, ids := range stale {
+			d.Blocked += len(ids)
+			if br := e.owner(bp); br != nil {
+				br.update(func(r *BlockResult) { r.BlockedDeletes += len(ids) })
+			}
+			e.planList(e.planBlocked, bp, ids)
+		}
+		return d
+	}
+
+	if e.cfg.DryRun {
+		d.State = "planned"
+		for bp, ids := range stale {
+			e.planList(e.planDeletes, bp, ids)
+			d.Deleted += len(ids)
+			if br := e.owner(bp); br != nil {
+				br.update(func(r *BlockResult) { r.Deleted += len(ids) })
+			}
+		}
+		return d
+	}
+
+	d.State = "done"
+	var mu gosync.Mutex
+	var g errgroup.Group
+	g.SetLimit(e.cfg.writeConcurrency())
+	bps := make([]string, 0, len(stale))
+	for bp := range stale {
+		bps = append(bps, bp)
+	}
+	sort.Strings(bps)
+	for _, bp := range bps {
+		ids := stale[bp]
+		for start := 0; start < len(ids); start += bulkDeleteMax {
+			chunk := ids[start:min(start+bulkDeleteMax, len(ids))]
+			g.Go(func() error {
+				deleted, err := e.cfg.Client.BulkDelete(ctx, bp, chunk, cfg.DeleteDependentEntities, e.cfg.ResyncID)
+				mu.Lock()
+				defer mu.Unlock()
+				d.Deleted += len(deleted)
+				if n := len(chunk) - len(deleted); n > 0 {
+					d.Failed += n
+					if err != nil && len(d.Errors) < maxSamples {
+						d.Errors = append(d.Errors, fmt.Sprintf("deleting from %q: %v", bp, err))
+					}
+				}
+				if br := e.owner(bp); br != nil {
+					br.update(func(r *BlockResult) { r.Deleted += len(deleted) })
+				}
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	if d.Failed > 0 {
+		e.log.Error("some stale entities could not be deleted", "failed", d.Failed)
+	}
+	return d
+}
+
+// pruneScope returns the owned blueprints this run may prune. Without
+// --kinds that is every owned blueprint (removing a resource block prunes
+// its entities, as Ocean does). With --kinds it is only the constant
+// blueprints that no unselected block writes (DESIGN.md §13).
+func (e *engine) pruneScope() (scope, notPruned []string) {
+	all := map[string]bool{}
+	for bp := range e.indexes {
+		all[bp] = true
+	}
+	for _, bp := range e.others.blueprints() {
+		all[bp] = true
+	}
+	if len(e.cfg.Kinds) == 0 {
+		for bp := range all {
+			scope = append(scope, bp)
+		}
+		sort.Strings(scope)
+		return scope, nil
+	}
+	excluded := map[string]bool{}
+	dynamicUnselected := false
+	for _, br := range e.blocks {
+		if br.selected {
+			continue
+		}
+		if br.bp == "" {
+			dynamicUnselected = true
+		}
+		excluded[br.bp] = true
+	}
+	for bp := range all {
+		if e.indexes[bp] != nil && !excluded[bp] && !dynamicUnselected {
+			scope = append(scope, bp)
+		} else {
+			notPruned = append(notPruned, bp)
+		}
+	}
+	sort.Strings(scope)
+	sort.Strings(notPruned)
+	return scope, notPruned
+}
+
+func (e *engine) planList(which func(PlanEntity), bp string, ids []string) {
+	if e.plan == nil {
+		return
+	}
+	block := -1
+	if br := e.owner(bp); br != nil {
+		block = br.res.Index
+	}
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
+	for _, id := range ids {
+		which(PlanEntity{Blueprint: bp, Identifier: id, Block: block})
+	}
+}
+
+func (e *engine) planBlocked(p PlanEntity) { e.plan.Blocked = append(e.plan.Blocked, p) }
+func (e *engine) planDeletes(p PlanEntity) { e.plan.Deletes = append(e.plan.Deletes, p) }

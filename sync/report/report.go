@@ -1,0 +1,172 @@
+// Package report renders a run's Result: a text summary for terminals and
+// logs, and JSON for --summary-file.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	tsync "github.com/tide-sync/tide/sync"
+)
+
+// planLimit bounds each plan section in the text summary; the JSON summary
+// always holds the whole plan.
+const planLimit = 50
+
+// JSON writes the summary as indented JSON. Apart from startedAt and the
+// durations, the same run gives the same bytes.
+func JSON(w io.Writer, res *tsync.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// Text writes the human summary.
+func Text(w io.Writer, res *tsync.Result) {
+	mode := ""
+	if res.DryRun {
+		mode = "  (dry run: nothing was written)"
+	}
+	fmt.Fprintf(w, "tide sync %s → %s: %s in %s%s\n\n", res.Integration, res.Identifier, res.Status,
+		(time.Duration(res.DurationMS) * time.Millisecond).String(), mode)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "#\tkind\tblueprint\tfetched\tfiltered\tmapped\tunmapped\tcreated\tupdated\tunchanged\tdeleted\tblocked\tfailed\t")
+	for _, b := range res.Blocks {
+		if b.Skipped {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", b.Index, b.Kind, orDash(b.Blueprint))
+			continue
+		}
+		row(tw, fmt.Sprint(b.Index), b.Kind, orDash(b.Blueprint), b.Counts)
+	}
+	row(tw, "", "total", "", res.Total)
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	for _, b := range res.Blocks {
+		name := fmt.Sprintf("resources[%d] (kind %q)", b.Index, b.Kind)
+		if b.Skipped {
+			fmt.Fprintf(w, "%s: not selected by --kinds\n", name)
+		}
+		if b.Error != "" {
+			fmt.Fprintf(w, "%s FAILED: %s\n", name, b.Error)
+		}
+		for _, m := range b.Misconfigured {
+			why := "null, missing, or misconfigured"
+			if m.Err != "" {
+				why = "error: " + m.Err
+			}
+			fmt.Fprintf(w, "%s: %s = %s gave no value for %d item(s) (%s)\n", name, m.Field, m.Expr, m.Count, why)
+		}
+		for _, s := range b.Warnings {
+			fmt.Fprintf(w, "%s: %s\n", name, s)
+		}
+		for _, s := range b.WriteErrors {
+			fmt.Fprintf(w, "%s: write failed: %s\n", name, s)
+		}
+	}
+	for _, e := range res.Errors {
+		if !strings.HasPrefix(e, "resources[") {
+			fmt.Fprintf(w, "error: %s\n", e)
+		}
+	}
+
+	d := res.Deletion
+	fmt.Fprintf(w, "deletion: %s", deletionLine(d, res.DryRun))
+	fmt.Fprintln(w)
+	if len(d.NotPruned) > 0 {
+		fmt.Fprintf(w, "not pruned (also written by kinds not selected by --kinds): %s\n", strings.Join(d.NotPruned, ", "))
+	}
+	for _, e := range d.Errors {
+		fmt.Fprintf(w, "delete failed: %s\n", e)
+	}
+	if res.Plan != nil {
+		plan(w, res.Plan)
+	}
+}
+
+func deletionLine(d tsync.Deletion, dry bool) string {
+	switch d.State {
+	case "none":
+		return fmt.Sprintf("nothing stale among %d owned entities", d.Owned)
+	case "done":
+		s := fmt.Sprintf("deleted %d stale of %d owned entities", d.Deleted, d.Owned)
+		if d.Kept > 0 {
+			s += fmt.Sprintf("; kept %d still targeted by relations", d.Kept)
+		}
+		if d.Failed > 0 {
+			s += fmt.Sprintf("; %d FAILED", d.Failed)
+		}
+		return s
+	case "planned":
+		s := fmt.Sprintf("would delete %d stale of %d owned entities", d.Deleted, d.Owned)
+		if d.Kept > 0 {
+			s += fmt.Sprintf("; would keep %d still targeted by relations", d.Kept)
+		}
+		return s
+	case "blocked":
+		verb := "BLOCKED"
+		if dry {
+			verb = "would be BLOCKED"
+		}
+		return fmt.Sprintf("%s, %d stale entities kept: %s", verb, d.Blocked, d.Reason)
+	case "skipped":
+		if d.Blocked > 0 {
+			return fmt.Sprintf("SKIPPED, %d stale entities kept: %s", d.Blocked, d.Reason)
+		}
+		return "skipped: " + d.Reason
+	}
+	return d.State
+}
+
+func row(tw io.Writer, idx, kind, bp string, c tsync.Counts) {
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", idx, kind, bp,
+		c.Fetched, c.FilteredOut, c.Mapped, c.FailedToMap, c.Created, c.Updated, c.Unchanged, c.Deleted, c.BlockedDeletes, c.Failed)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func plan(w io.Writer, p *tsync.Plan) {
+	fmt.Fprintf(w, "\nplan: %d to create, %d to update, %d to delete, %d deletes blocked\n",
+		len(p.Creates), len(p.Updates), len(p.Deletes), len(p.Blocked))
+	for _, bp := range p.CreateBlueprints {
+		fmt.Fprintf(w, "  + blueprint %s\n", bp)
+	}
+	section(w, "+", p.Creates)
+	section(w, "~", p.Updates)
+	section(w, "-", p.Deletes)
+	section(w, "! keep (blocked)", p.Blocked)
+}
+
+func section(w io.Writer, mark string, es []tsync.PlanEntity) {
+	for i, e := range es {
+		if i == planLimit {
+			fmt.Fprintf(w, "  %s … and %d more (see --summary-file)\n", mark, len(es)-planLimit)
+			return
+		}
+		fmt.Fprintf(w, "  %s %s/%s\n", mark, e.Blueprint, e.Identifier)
+		for _, c := range e.Changes {
+			fmt.Fprintf(w, "      %s: %s → %s\n", c.Field, compact(c.From), compact(c.To))
+		}
+	}
+}
+
+func compact(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 120 {
+		return string(b[:117]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,146 @@
+package sync
+
+import (
+	"sort"
+	"time"
+)
+
+// Status is the outcome of a run, as reported to Port and in the summary.
+type Status string
+
+// Run outcomes.
+const (
+	StatusCompleted Status = "completed" // everything synced; stale entities pruned
+	StatusBlocked   Status = "blocked"   // synced, but a deletion guard blocked stale deletes
+	StatusFailed    Status = "failed"    // a block or writes failed
+	StatusAborted   Status = "aborted"   // interrupted
+)
+
+// Result is everything a run did, the source of every report. Its JSON form
+// (the --summary-file) is a contract for machines: integer counts under the
+// keys created, updated, unchanged, deleted and failed, per block and total.
+type Result struct {
+	Status      Status         `json:"status"`
+	Integration string         `json:"integration"`
+	Identifier  string         `json:"identifier"`
+	DryRun      bool           `json:"dryRun"`
+	Kinds       []string       `json:"kinds,omitempty"`
+	Blocks      []*BlockResult `json:"blocks"`
+	Total       Counts         `json:"total"`
+	Deletion    Deletion       `json:"deletion"`
+	Plan        *Plan          `json:"plan,omitempty"`
+	Errors      []string       `json:"errors,omitempty"`
+	StartedAt   time.Time      `json:"startedAt"`
+	DurationMS  int64          `json:"durationMs"`
+}
+
+// Counts are the per-block and total counters.
+type Counts struct {
+	Fetched        int `json:"fetched"`
+	FilteredOut    int `json:"filteredOut"`
+	Mapped         int `json:"mapped"`
+	FailedToMap    int `json:"failedToMap"`
+	Created        int `json:"created"`
+	Updated        int `json:"updated"`
+	Unchanged      int `json:"unchanged"`
+	Deleted        int `json:"deleted"`
+	BlockedDeletes int `json:"blockedDeletes"`
+	Failed         int `json:"failed"` // failed writes (upserts and deletes)
+}
+
+func (c *Counts) add(o Counts) {
+	c.Fetched += o.Fetched
+	c.FilteredOut += o.FilteredOut
+	c.Mapped += o.Mapped
+	c.FailedToMap += o.FailedToMap
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
+	c.Deleted += o.Deleted
+	c.BlockedDeletes += o.BlockedDeletes
+	c.Failed += o.Failed
+}
+
+// BlockResult is one resource block's share of a run.
+type BlockResult struct {
+	Index     int    `json:"index"`
+	Kind      string `json:"kind"`
+	Blueprint string `json:"blueprint,omitempty"` // "" when computed per item
+	Skipped   bool   `json:"skipped,omitempty"`   // not selected by --kinds
+	Counts
+	Misconfigured []MisconfigStat `json:"misconfigured,omitempty"`
+	Warnings      []string        `json:"warnings,omitempty"`
+	WriteErrors   []string        `json:"writeErrors,omitempty"` // a few samples
+	Error         string          `json:"error,omitempty"`
+	DurationMS    int64           `json:"durationMs"`
+}
+
+// MisconfigStat is a mapping field that came out null or failed.
+type MisconfigStat struct {
+	Field string `json:"field"`
+	Expr  string `json:"expression"`
+	Count int    `json:"count"`
+	Err   string `json:"error,omitempty"` // first runtime error seen
+}
+
+// Deletion says what happened to stale entities.
+type Deletion struct {
+	// State is "done", "none" (nothing stale), "blocked" (the threshold
+	// guard), "skipped" (a block failed or the run was interrupted) or
+	// "planned" (dry run).
+	State     string  `json:"state"`
+	Reason    string  `json:"reason,omitempty"`
+	Owned     int     `json:"owned"` // owned entities in the pruned scope at start
+	Stale     int     `json:"stale"` // owned and not seen this run
+	Kept      int     `json:"kept"`  // stale but kept as relation targets of kept entities
+	Deleted   int     `json:"deleted"`
+	Blocked   int     `json:"blocked"` // stale entities a guard kept
+	Failed    int     `json:"failed"`
+	Threshold float64 `json:"threshold"`
+	Rate      float64 `json:"rate"`
+	// Scope lists the blueprints pruned; NotPruned the owned blueprints
+	// left alone because --kinds did not select every block writing them.
+	Scope     []string `json:"scope,omitempty"`
+	NotPruned []string `json:"notPruned,omitempty"`
+	Errors    []string `json:"errors,omitempty"` // a few delete failures
+}
+
+// Plan is what a dry run would write.
+type Plan struct {
+	CreateBlueprints []string     `json:"createBlueprints,omitempty"`
+	Creates          []PlanEntity `json:"creates"`
+	Updates          []PlanEntity `json:"updates"`
+	Deletes          []PlanEntity `json:"deletes"`
+	// Blocked lists stale entities a guard would keep (threshold or failed block).
+	Blocked []PlanEntity `json:"blocked"`
+}
+
+// PlanEntity is one planned write.
+type PlanEntity struct {
+	Blueprint  string        `json:"blueprint"`
+	Identifier string        `json:"identifier"`
+	Block      int           `json:"block"` // resource index; -1 for deletes of unmapped blueprints
+	Changes    []FieldChange `json:"changes,omitempty"`
+}
+
+// FieldChange is one field of a planned update.
+type FieldChange struct {
+	Field string `json:"field"`
+	From  any    `json:"from"`
+	To    any    `json:"to"`
+}
+
+func (p *Plan) sort() {
+	for _, s := range [][]PlanEntity{p.Creates, p.Updates, p.Deletes, p.Blocked} {
+		sort.Slice(s, func(i, j int) bool {
+			if s[i].Blueprint != s[j].Blueprint {
+				return s[i].Blueprint < s[j].Blueprint
+			}
+			if s[i].Identifier != s[j].Identifier {
+				return s[i].Identifier < s[j].Identifier
+			}
+			return s[i].Block < s[j].Block
+		})
+	}
+	sort.Strings(p.CreateBlueprints)
+}

@@ -1,0 +1,221 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	gosync "sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tide-sync/tide/sync/mapping"
+	"github.com/tide-sync/tide/sync/port"
+)
+
+const (
+	bulkMaxEntities = 20      // Port's bulk limit
+	bulkMaxBytes    = 1 << 20 // Port's body limit
+)
+
+// pending is one entity waiting to be written.
+type pending struct {
+	block *blockRun
+	raw   json.RawMessage
+	ent   *mapping.Entity
+}
+
+// writer batches entities per blueprint into bulk upserts, a bounded number
+// in flight (DESIGN.md §8). Producers block when the limit is reached, which
+// bounds memory by the pages in flight.
+type writer struct {
+	e    *engine
+	opts port.UpsertOptions
+
+	mu      gosync.Mutex
+	batches map[string][]pending
+	sizes   map[string]int
+	g       errgroup.Group
+
+	retryMu gosync.Mutex
+	retry   []pending // failed on a missing relation target
+}
+
+func newWriter(e *engine) *writer {
+	w := &writer{
+		e:       e,
+		batches: map[string][]pending{},
+		sizes:   map[string]int{},
+		opts: port.UpsertOptions{
+			Merge:                        e.mapping.Config.EnableMergeEntity,
+			CreateMissingRelatedEntities: e.mapping.Config.CreateMissingRelatedEntities,
+			ResyncID:                     e.cfg.ResyncID,
+		},
+	}
+	w.g.SetLimit(e.cfg.writeConcurrency())
+	return w
+}
+
+func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity) {
+	raw, err := json.Marshal(ent)
+	if err != nil {
+		br.update(func(r *BlockResult) {
+			r.Failed++
+			addSample(&r.WriteErrors, fmt.Sprintf("encoding entity: %v", err))
+		})
+		return
+	}
+	bp := ent.Blueprint
+	w.mu.Lock()
+	if n := w.sizes[bp]; n > 0 && n+len(raw)+64 > bulkMaxBytes {
+		batch := w.batches[bp]
+		w.batches[bp], w.sizes[bp] = nil, 0
+		w.mu.Unlock()
+		w.send(ctx, bp, batch)
+		w.mu.Lock()
+	}
+	w.batches[bp] = append(w.batches[bp], pending{block: br, raw: raw, ent: ent})
+	w.sizes[bp] += len(raw) + 1
+	var full []pending
+	if len(w.batches[bp]) >= bulkMaxEntities {
+		full = w.batches[bp]
+		w.batches[bp], w.sizes[bp] = nil, 0
+	}
+	w.mu.Unlock()
+	if full != nil {
+		w.send(ctx, bp, full)
+	}
+}
+
+// send starts one bulk upsert, waiting for a free slot.
+func (w *writer) send(ctx context.Context, bp string, batch []pending) {
+	w.g.Go(func() error {
+		w.upsert(ctx, bp, batch, true)
+		return nil
+	})
+}
+
+func (w *writer) upsert(ctx context.Context, bp string, batch []pending, mayRetry bool) {
+	raws := make([]json.RawMessage, len(batch))
+	for i, p := range batch {
+		raws[i] = p.raw
+	}
+	results, err := w.e.cfg.Client.BulkUpsert(ctx, bp, raws, w.opts)
+	for i, p := range batch {
+		var r port.UpsertResult
+		switch {
+		case err != nil:
+			r.Err = err
+		case i < len(results):
+			r = results[i]
+		default:
+			r.Err = errors.New("no result for entity")
+		}
+		if r.Err == nil {
+			if r.Identifier != "" {
+				w.e.markSeen(bp, r.Identifier)
+			}
+			p.block.update(func(res *BlockResult) {
+				if r.Created {
+					res.Created++
+				} else {
+					res.Updated++
+				}
+			})
+			continue
+		}
+		// With createMissingRelatedEntities off, an entity whose relation
+		// target is written later in the run is retried once at the end,
+		// targets first (Ocean's failed-upsert retry, ocean-semantics §4.5).
+		if mayRetry && !w.opts.CreateMissingRelatedEntities && errors.Is(r.Err, port.ErrNotFound) && ctx.Err() == nil {
+			w.retryMu.Lock()
+			w.retry = append(w.retry, p)
+			w.retryMu.Unlock()
+			continue
+		}
+		id, _ := p.ent.ID()
+		p.block.update(func(res *BlockResult) {
+			res.Failed++
+			addSample(&res.WriteErrors, fmt.Sprintf("%s %q: %v", bp, id, r.Err))
+		})
+	}
+}
+
+// close flushes every partial batch and waits for all writes.
+func (w *writer) close(ctx context.Context) {
+	w.mu.Lock()
+	bps := make([]string, 0, len(w.batches))
+	for bp, b := range w.batches {
+		if len(b) > 0 {
+			bps = append(bps, bp)
+		}
+	}
+	w.mu.Unlock()
+	for _, bp := range bps {
+		w.mu.Lock()
+		batch := w.batches[bp]
+		w.batches[bp], w.sizes[bp] = nil, 0
+		w.mu.Unlock()
+		if len(batch) > 0 {
+			w.send(ctx, bp, batch)
+		}
+	}
+	_ = w.g.Wait()
+}
+
+// retryMissing re-upserts, one at a time and targets first, the entities
+// that failed on a missing relation target.
+func (w *writer) retryMissing(ctx context.Context) {
+	if len(w.retry) == 0 {
+		return
+	}
+	for _, p := range orderTargetsFirst(w.retry) {
+		if ctx.Err() != nil {
+			p.block.update(func(res *BlockResult) { res.Failed++ })
+			continue
+		}
+		w.upsert(ctx, p.ent.Blueprint, []pending{p}, false)
+	}
+	w.retry = nil
+}
+
+// orderTargetsFirst sorts entities so relation targets come before the
+// entities pointing at them; a cycle leaves the rest in their order.
+func orderTargetsFirst(ps []pending) []pending {
+	byID := map[string]int{} // relation values name identifiers only
+	for i, p := range ps {
+		if id, ok := p.ent.ID(); ok {
+			byID[id] = i
+		}
+	}
+	done := make([]bool, len(ps))
+	visiting := make([]bool, len(ps))
+	out := make([]pending, 0, len(ps))
+	var visit func(i int)
+	visit = func(i int) {
+		if done[i] || visiting[i] {
+			return
+		}
+		visiting[i] = true
+		for _, v := range ps[i].ent.Relations {
+			for _, id := range relationIDs(v) {
+				if j, ok := byID[id]; ok && j != i {
+					visit(j)
+				}
+			}
+		}
+		visiting[i] = false
+		done[i] = true
+		out = append(out, ps[i])
+	}
+	for i := range ps {
+		visit(i)
+	}
+	return out
+}
+
+func addSample(s *[]string, msg string) {
+	if len(*s) < maxSamples {
+		*s = append(*s, msg)
+	}
+}
