@@ -1,0 +1,355 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/itchyny/gojq"
+)
+
+// Options tune compilation.
+type Options struct {
+	// Env is what `env` and `$ENV` show to expressions; nil shows {}.
+	//
+	// Deliberately differs from Ocean, whose default lets a mapping read the
+	// whole process environment (DESIGN decision 3).
+	Env map[string]string
+}
+
+// Mapping is a compiled config.
+type Mapping struct {
+	Config *Config
+	Blocks []*Block
+}
+
+// Block is one compiled resource block. Process may be called from several
+// goroutines at once.
+type Block struct {
+	Index    int
+	Resource *Resource
+
+	selector   *program
+	items      *itemsToParse // nil without itemsToParse
+	identifier *node
+	blueprint  *node
+	title      *node // nil when not mapped, as are icon and team
+	icon       *node
+	team       *node
+	properties []field // nil when not mapped; sorted by key
+	relations  []field
+	fields     FieldSet
+	bp         string // the blueprint when constant
+	bpConst    bool
+}
+
+// FieldSet says which fields a block's entities carry.
+type FieldSet struct {
+	Has        Field
+	Properties []string // sorted property keys
+	Relations  []string // sorted relation keys
+}
+
+// Compile compiles every expression of cfg once. A syntax error anywhere is
+// returned as a *CompileError (wrapping ErrInvalid) listing every bad
+// expression with its resource index, kind, field path and text.
+func Compile(cfg *Config, opts Options) (*Mapping, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: no config", ErrInvalid)
+	}
+	c := newCompiler(opts)
+	m := &Mapping{Config: cfg, Blocks: make([]*Block, 0, len(cfg.Resources))}
+	for i := range cfg.Resources {
+		m.Blocks = append(m.Blocks, c.block(i, &cfg.Resources[i]))
+	}
+	if len(c.problems) > 0 {
+		return nil, &CompileError{Problems: c.problems}
+	}
+	return m, nil
+}
+
+// Blueprint returns the block's blueprint when the expression is a constant
+// string (e.g. '"service"'); ok is false for a computed blueprint.
+func (b *Block) Blueprint() (bp string, ok bool) { return b.bp, b.bpConst }
+
+// Fields returns the fields this block maps.
+func (b *Block) Fields() FieldSet {
+	fs := b.fields
+	fs.Properties = slices.Clone(fs.Properties)
+	fs.Relations = slices.Clone(fs.Relations)
+	return fs
+}
+
+// compiler compiles a config's expressions, sharing one program per
+// distinct text and collecting every problem.
+type compiler struct {
+	opts     []gojq.CompilerOption
+	cache    map[string]*program
+	problems []Problem
+	index    int
+	kind     string
+}
+
+func newCompiler(o Options) *compiler {
+	environ := make([]string, 0, len(o.Env))
+	for _, k := range slices.Sorted(maps.Keys(o.Env)) {
+		if k != "" && !strings.Contains(k, "=") {
+			environ = append(environ, k+"="+o.Env[k])
+		}
+	}
+	identity := func(v any, _ []any) any { return v }
+	return &compiler{
+		opts: []gojq.CompilerOption{
+			// gojq builds both `env` and `$ENV` from this loader only, so
+			// nothing of the process environment is reachable.
+			gojq.WithEnvironLoader(func() []string { return environ }),
+			// jq's debug and stderr write to stderr; a sync has no use for
+			// that, but a mapping using them must still compile as in Ocean.
+			gojq.WithFunction("debug", 0, 0, identity),
+			gojq.WithFunction("stderr", 0, 0, identity),
+			gojq.WithFunction("input_filename", 0, 0, func(any, []any) any { return nil }),
+		},
+		cache: map[string]*program{},
+	}
+}
+
+func (c *compiler) fail(field, expr, msg string) {
+	c.problems = append(c.problems, Problem{Index: c.index, Kind: c.kind, Field: field, Expr: expr, Message: msg})
+}
+
+// compile compiles one expression after Ocean's quote normalisation; it
+// records a problem and returns nil when the text does not compile.
+func (c *compiler) compile(field, src string) *program {
+	text := NormalizeQuotes(src)
+	if p, ok := c.cache[text]; ok {
+		return p
+	}
+	q, err := gojq.Parse(text)
+	if err != nil {
+		c.fail(field, src, err.Error())
+		return nil
+	}
+	code, err := gojq.Compile(q, c.opts...)
+	if err != nil {
+		c.fail(field, src, err.Error())
+		return nil
+	}
+	p := &program{src: src, code: code, path: simplePath(q)}
+	if isLiteral(q) {
+		v, ok, err := p.first(nil)
+		if err == nil && ok {
+			p.konst, p.value = true, normalize(v)
+		}
+	}
+	c.cache[text] = p
+	return p
+}
+
+func (c *compiler) block(i int, r *Resource) *Block {
+	c.index, c.kind = i, r.Kind
+	b := &Block{Index: i, Resource: r}
+	b.selector = c.compile("selector.query", r.Selector.Query)
+	if r.Port.ItemsToParse != "" {
+		b.items = &itemsToParse{
+			list: c.compile("port.itemsToParse", r.Port.ItemsToParse),
+			name: r.Port.ItemsToParseName,
+		}
+		if b.items.name == "" {
+			b.items.name = "item"
+		}
+		if r.Port.ItemsToParseTopLevelTransform {
+			del := deleteProgram(r.Port.ItemsToParse)
+			before := len(c.problems)
+			b.items.del = c.compile("port.itemsToParse", del)
+			if len(c.problems) > before {
+				p := &c.problems[len(c.problems)-1]
+				p.Expr = r.Port.ItemsToParse
+				p.Message = fmt.Sprintf("removing the list from the item needs %q, which does not compile: %s", del, p.Message)
+			}
+		}
+	}
+	em := &r.Port.Entity
+	const base = "port.entity.mappings"
+	b.identifier = c.node(base, "identifier", em.Identifier)
+	b.blueprint = c.node(base, "blueprint", em.Blueprint)
+	if b.blueprint != nil && b.blueprint.prog != nil && b.blueprint.prog.konst {
+		b.bp, b.bpConst = b.blueprint.prog.value.(string)
+	}
+	if em.Title != nil {
+		b.title = c.node(base, "title", *em.Title)
+		b.fields.Has |= HasTitle
+	}
+	if em.Icon != nil {
+		b.icon = c.node(base, "icon", *em.Icon)
+		b.fields.Has |= HasIcon
+	}
+	if em.Team != nil {
+		b.team = c.node(base, "team", em.Team)
+		b.fields.Has |= HasTeam
+	}
+	if em.Properties != nil {
+		b.properties, b.fields.Properties = c.fieldMap(base, "properties", em.Properties)
+		b.fields.Has |= HasProperties
+	}
+	if em.Relations != nil {
+		b.relations, b.fields.Relations = c.fieldMap(base, "relations", em.Relations)
+		b.fields.Has |= HasRelations
+	}
+	return b
+}
+
+func (c *compiler) fieldMap(base, name string, m map[string]any) ([]field, []string) {
+	keys := sortedKeys(m)
+	fs := make([]field, 0, len(keys))
+	for _, k := range keys {
+		fs = append(fs, field{key: k, n: c.node(base, name+"."+k, m[k])})
+	}
+	return fs, keys
+}
+
+// field is one key of a mapped object.
+type field struct {
+	key string
+	n   *node
+}
+
+// node is a compiled mapping value: a JQ leaf, an object or an array of
+// nodes (search queries, structured properties).
+type node struct {
+	path string   // dot path under mappings, e.g. "properties.url", "identifier.rules.0.value"
+	expr string   // the leaf's text as written
+	prog *program // set for a leaf
+	obj  []field  // set for an object, sorted by key
+	arr  []*node  // set for an array
+	kind nodeKind
+}
+
+type nodeKind uint8
+
+const (
+	leafNode nodeKind = iota
+	objectNode
+	arrayNode
+)
+
+func (c *compiler) node(base, path string, v any) *node {
+	switch t := v.(type) {
+	case string:
+		return &node{path: path, expr: t, prog: c.compile(base+"."+path, t)}
+	case map[string]any:
+		n := &node{path: path, kind: objectNode, obj: make([]field, 0, len(t))}
+		for _, k := range sortedKeys(t) {
+			n.obj = append(n.obj, field{key: k, n: c.node(base, path+"."+k, t[k])})
+		}
+		return n
+	case []any:
+		n := &node{path: path, kind: arrayNode, arr: make([]*node, len(t))}
+		for i, x := range t {
+			n.arr[i] = c.node(base, path+"."+strconv.Itoa(i), x)
+		}
+		return n
+	}
+	c.fail(base+"."+path, fmt.Sprint(v), "expected a JQ expression (string), got "+typeName(v))
+	return &node{path: path}
+}
+
+// program is one compiled expression.
+type program struct {
+	src   string // the text as first written
+	code  *gojq.Code
+	path  []string // set when the expression is a plain `.a.b.c`
+	konst bool     // the expression is a scalar literal, evaluated once
+	value any
+}
+
+// first returns the expression's first output; ok is false when it has
+// none. Like Ocean's _search it never looks past the first output.
+func (p *program) first(in any) (v any, ok bool, err error) {
+	if p.konst {
+		return p.value, true, nil
+	}
+	if p.path != nil {
+		if v, ok := walk(in, p.path); ok {
+			return v, true, nil
+		}
+		// Not an object on the way: let gojq produce its exact error.
+	}
+	v, ok = p.code.Run(in).Next()
+	if !ok {
+		return nil, false, nil
+	}
+	if err, isErr := v.(error); isErr {
+		var halt *gojq.HaltError
+		if errors.As(err, &halt) && halt.Value() == nil {
+			// `halt` stops the program without output.
+			return nil, false, nil
+		}
+		return nil, true, err
+	}
+	return v, true, nil
+}
+
+// walk follows keys through nested objects the way jq's `.a.b` does, for
+// the common case; ok is false when something on the way is neither an
+// object nor null.
+func walk(v any, keys []string) (any, bool) {
+	for _, k := range keys {
+		switch m := v.(type) {
+		case map[string]any:
+			v = m[k]
+		case nil:
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// simplePath returns the keys of a plain `.a.b.c` expression, evaluated
+// without the JQ machinery since most mapping leaves look like that.
+func simplePath(q *gojq.Query) []string {
+	if !bare(q) || q.Term.Type != gojq.TermTypeIndex {
+		return nil
+	}
+	keys := make([]string, 0, 1+len(q.Term.SuffixList))
+	name := func(ix *gojq.Index) bool {
+		if ix == nil || ix.Name == "" || ix.Str != nil || ix.Start != nil || ix.End != nil || ix.IsSlice {
+			return false
+		}
+		keys = append(keys, ix.Name)
+		return true
+	}
+	if !name(q.Term.Index) {
+		return nil
+	}
+	for _, s := range q.Term.SuffixList {
+		if s.Iter || s.Optional || !name(s.Index) {
+			return nil
+		}
+	}
+	return keys
+}
+
+// isLiteral says whether q is a scalar literal such as "service", 3, true
+// or null, whose value never depends on the input.
+func isLiteral(q *gojq.Query) bool {
+	if !bare(q) || len(q.Term.SuffixList) > 0 {
+		return false
+	}
+	switch q.Term.Type {
+	case gojq.TermTypeString:
+		return q.Term.Str != nil && q.Term.Str.Queries == nil
+	case gojq.TermTypeNumber, gojq.TermTypeTrue, gojq.TermTypeFalse, gojq.TermTypeNull:
+		return true
+	}
+	return false
+}
+
+// bare says q is a single term: no pipe, operator, definition or binding.
+func bare(q *gojq.Query) bool {
+	return q != nil && q.Term != nil && q.Left == nil && q.Right == nil &&
+		q.Meta == nil && len(q.Imports) == 0 && len(q.FuncDefs) == 0 && len(q.Patterns) == 0
+}

@@ -1,0 +1,105 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// MarshalJSON writes the entity as Port's upsert body expects it: identifier
+// and blueprint, then only the optional fields the mapping sets, null values
+// included.
+//
+// Matches Ocean dumping the mapped entity with exclude_unset
+// (ocean-semantics §2.3): an unmapped field is absent, a mapped null is sent.
+func (e Entity) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	if err := writeField(&b, "identifier", e.Identifier, true); err != nil {
+		return nil, err
+	}
+	if err := writeField(&b, "blueprint", e.Blueprint, false); err != nil {
+		return nil, err
+	}
+	opt := []struct {
+		bit  Field
+		name string
+		v    any
+	}{
+		{HasTitle, "title", e.Title},
+		{HasIcon, "icon", e.Icon},
+		{HasTeam, "team", e.Team},
+		{HasProperties, "properties", objectOrEmpty(e.Properties)},
+		{HasRelations, "relations", objectOrEmpty(e.Relations)},
+	}
+	for _, f := range opt {
+		if e.Has&f.bit == 0 {
+			continue
+		}
+		if err := writeField(&b, f.name, f.v, false); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func writeField(b *bytes.Buffer, name string, v any, first bool) error {
+	if !first {
+		b.WriteByte(',')
+	}
+	b.WriteByte('"')
+	b.WriteString(name)
+	b.WriteString(`":`)
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.Write(raw)
+	return nil
+}
+
+// objectOrEmpty keeps a mapped but nil properties/relations map an object.
+func objectOrEmpty(m map[string]any) any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// ID returns the identifier when it is a plain string; ok is false for a
+// search-query identifier, which Port resolves.
+func (e *Entity) ID() (string, bool) {
+	s, ok := e.Identifier.(string)
+	return s, ok
+}
+
+// UsesSearch says whether the identifier, the team or any relation value
+// (a list element included) is a search query. Such entities cannot be
+// compared with the catalog by identifier and are always written.
+//
+// Matches Ocean's search-identifier/search-relation checks (ocean-semantics
+// §2.4), and also counts a search-query team, which Ocean means to but does
+// not (§9.4).
+func (e *Entity) UsesSearch() bool {
+	if isQuery(e.Identifier) || isQuery(e.Team) {
+		return true
+	}
+	for _, v := range e.Relations {
+		if isQuery(v) {
+			return true
+		}
+		if list, ok := v.([]any); ok {
+			for _, x := range list {
+				if isQuery(x) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func isQuery(v any) bool {
+	_, ok := v.(map[string]any)
+	return ok
+}

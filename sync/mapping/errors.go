@@ -1,0 +1,60 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrInvalid is wrapped by every Parse and Compile error (the CLI exits 2).
+var ErrInvalid = errors.New("invalid mapping")
+
+// invalid builds the error Parse returns: every problem found, one a line,
+// so a user fixes the whole config in one round instead of one field a run.
+func invalid(problems []string) error {
+	if len(problems) == 1 {
+		return fmt.Errorf("%w: %s", ErrInvalid, problems[0])
+	}
+	return fmt.Errorf("%w: %d problems:\n  %s", ErrInvalid, len(problems), strings.Join(problems, "\n  "))
+}
+
+// Problem is one JQ expression that does not compile.
+type Problem struct {
+	Index   int    // position of the resource block in resources[]
+	Kind    string // the block's kind
+	Field   string // path inside the block, e.g. "selector.query" or "port.entity.mappings.properties.url"
+	Expr    string // the expression as written in the config
+	Message string // gojq's parse or compile error
+}
+
+// String renders the problem as one line of CompileError's text.
+func (p Problem) String() string {
+	return fmt.Sprintf("resources[%d] (kind %q) %s: %s: %q", p.Index, p.Kind, p.Field, p.Message, p.Expr)
+}
+
+// CompileError lists every expression of a config that does not compile.
+//
+// Deliberately differs from Ocean, which compiles lazily and writes null for
+// a broken expression over good data (ocean-semantics §3.2, DESIGN decision 2).
+type CompileError struct {
+	Problems []Problem
+}
+
+// Error lists every problem, one a line.
+func (e *CompileError) Error() string {
+	var b strings.Builder
+	if len(e.Problems) == 1 {
+		b.WriteString("invalid mapping: JQ expression does not compile: ")
+		b.WriteString(e.Problems[0].String())
+		return b.String()
+	}
+	fmt.Fprintf(&b, "invalid mapping: %d JQ expressions do not compile:", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *CompileError) Unwrap() error { return ErrInvalid }

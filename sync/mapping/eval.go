@@ -1,0 +1,300 @@
+package mapping
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Process expands item with itemsToParse (when set), runs the selector and
+// the mappings on each expanded item, and calls emit once per expanded item.
+// It returns an error (the block fails) when the selector yields a
+// non-boolean or fails.
+//
+// item is never modified. Emitted entities may share nested values with
+// it (a property mapped to `.labels` is the item's own list): both are
+// read-only from here on.
+func (b *Block) Process(item map[string]any, emit func(Outcome)) error {
+	if b.items == nil {
+		return b.one(item, emit)
+	}
+	warning, err := b.items.expand(item, func(it map[string]any) error { return b.one(it, emit) })
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		emit(Outcome{Warning: warning})
+	}
+	return nil
+}
+
+// one runs the selector and the mapping on one (expanded) item.
+func (b *Block) one(item map[string]any, emit func(Outcome)) error {
+	q := b.Resource.Selector.Query
+	v, ok, err := b.selector.first(item)
+	switch {
+	case err != nil:
+		return fmt.Errorf("selector %s failed: %s", pyRepr(q), firstLine(err))
+	case !ok:
+		return fmt.Errorf("selector %s produced no output", pyRepr(q))
+	}
+	pass, isBool := v.(bool)
+	if !isBool {
+		// Ocean's EntityProcessorException text (ocean-semantics §3.2.1).
+		return fmt.Errorf("Expected boolean value for pattern %s, got value:%s of type: %s instead", pyRepr(q), pyStr(v), typeName(v))
+	}
+	if !pass {
+		emit(Outcome{Filtered: true})
+		return nil
+	}
+	emit(b.mapItem(item))
+	return nil
+}
+
+// mapItem evaluates every mapped field and applies Ocean's acceptance rule.
+func (b *Block) mapItem(item map[string]any) Outcome {
+	var mis []Misconfig
+	ent := &Entity{Has: b.fields.Has}
+	id := b.identifier.eval(item, &mis)
+	bp := b.blueprint.eval(item, &mis)
+	if b.title != nil {
+		ent.Title = b.title.eval(item, &mis)
+	}
+	if b.icon != nil {
+		ent.Icon = b.icon.eval(item, &mis)
+	}
+	if b.team != nil {
+		ent.Team = b.team.eval(item, &mis)
+	}
+	if b.properties != nil {
+		ent.Properties = evalFields(b.properties, item, &mis)
+	}
+	if b.relations != nil {
+		ent.Relations = evalFields(b.relations, item, &mis)
+	}
+
+	idv, accept := identifier(id)
+	ent.Identifier = idv
+	if !accept {
+		if truthy(id) {
+			mis = append(mis, Misconfig{Field: "identifier", Expr: b.identifier.expr,
+				Err: "identifier must be a string, a number or a search query object, got " + typeName(id)})
+		}
+	}
+	switch s, isStr := bp.(string); {
+	case isStr && s != "":
+		ent.Blueprint = s
+	case !isStr && truthy(bp):
+		accept = false
+		mis = append(mis, Misconfig{Field: "blueprint", Expr: b.blueprint.expr,
+			Err: "blueprint must be a string, got " + typeName(bp)})
+	default:
+		// null or empty: rejected, reported only when null (checklist 12).
+		accept = false
+	}
+	if len(mis) > 1 {
+		sort.SliceStable(mis, func(i, j int) bool { return mis[i].Field < mis[j].Field })
+	}
+	out := Outcome{Misconfigured: mis}
+	if accept {
+		out.Entity = ent
+	}
+	return out
+}
+
+// identifier converts an evaluated identifier; ok is false when the entity
+// must be rejected.
+//
+// Ocean sends a number identifier as-is; tide sends its decimal text
+// (42.0 → "42"), the only form Port accepts (deliberate difference).
+func identifier(v any) (any, bool) {
+	switch t := v.(type) {
+	case string:
+		return t, t != ""
+	case float64:
+		if t == 0 {
+			return nil, false // falsy in Python
+		}
+		return strconv.FormatFloat(t, 'f', -1, 64), true
+	case map[string]any:
+		return t, len(t) > 0
+	}
+	return nil, false
+}
+
+// truthy is Python's truth value of a decoded JSON value, which Ocean
+// uses to accept an entity (ocean-semantics §3.2.3).
+func truthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case float64:
+		return t != 0
+	case string:
+		return t != ""
+	case []any:
+		return len(t) > 0
+	case map[string]any:
+		return len(t) > 0
+	}
+	return true
+}
+
+func evalFields(fs []field, item any, mis *[]Misconfig) map[string]any {
+	m := make(map[string]any, len(fs))
+	for _, f := range fs {
+		m[f.key] = f.n.eval(item, mis)
+	}
+	return m
+}
+
+// eval evaluates a mapping node against the item. A leaf with no output or
+// a runtime error is null and reported; siblings are unaffected.
+//
+// Matches Ocean's _search_as_object (ocean-semantics §3.2.2, checklist 3,
+// 4 and 7).
+func (n *node) eval(item any, mis *[]Misconfig) any {
+	switch n.kind {
+	case objectNode:
+		return evalFields(n.obj, item, mis)
+	case arrayNode:
+		a := make([]any, len(n.arr))
+		for i, c := range n.arr {
+			a[i] = c.eval(item, mis)
+		}
+		return a
+	}
+	v, _, err := n.prog.first(item)
+	if err != nil {
+		*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr, Err: firstLine(err)})
+		return nil
+	}
+	if v == nil {
+		*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr})
+		return nil
+	}
+	return normalize(v)
+}
+
+// normalize makes every number a float64, as encoding/json decodes them,
+// so an integer computed by gojq (int or *big.Int) marshals and compares
+// like the same number read from Port. Values are copied only where
+// something changes: the item's own values are shared, never modified.
+func normalize(v any) any {
+	n, _ := norm(v)
+	return n
+}
+
+func norm(v any) (any, bool) {
+	switch t := v.(type) {
+	case nil, string, bool, float64:
+		return v, false
+	case int:
+		return float64(t), true
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(t).Float64()
+		return f, true
+	case json.Number:
+		if f, err := t.Float64(); err == nil {
+			return f, true
+		}
+		return v, false
+	case map[string]any:
+		var out map[string]any
+		for k, x := range t {
+			nx, changed := norm(x)
+			if !changed {
+				continue
+			}
+			if out == nil {
+				out = make(map[string]any, len(t))
+				for k2, x2 := range t {
+					out[k2] = x2
+				}
+			}
+			out[k] = nx
+		}
+		if out == nil {
+			return t, false
+		}
+		return out, true
+	case []any:
+		var out []any
+		for i, x := range t {
+			nx, changed := norm(x)
+			if !changed {
+				continue
+			}
+			if out == nil {
+				out = make([]any, len(t))
+				copy(out, t)
+			}
+			out[i] = nx
+		}
+		if out == nil {
+			return t, false
+		}
+		return out, true
+	}
+	return v, false
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// pyRepr quotes s the way Python's repr does, for Ocean's message text.
+func pyRepr(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch r {
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case rune(q):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// pyStr renders a value roughly as Python's str would: strings bare,
+// None/True/False spelled the Python way, anything else as JSON.
+func pyStr(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if t {
+			return "True"
+		}
+		return "False"
+	case string:
+		return t
+	}
+	b, err := json.Marshal(normalize(v))
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

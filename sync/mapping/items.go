@@ -1,0 +1,110 @@
+package mapping
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var (
+	// Python's \w is Unicode-aware; \p{L}\p{N}_ is its Go spelling.
+	deletePathRE  = regexp.MustCompile(`^(\.[\p{L}\p{N}_]+|\.\[[^\]]+\])(\.[\p{L}\p{N}_]+|\[[^\]]+\]|\.\[[^\]]+\])*`)
+	bindSegmentRE = regexp.MustCompile(`^\.\s+as\s+\$[\p{L}\p{N}_]+`)
+	parenChainRE  = regexp.MustCompile(`(?s)^\((.*?)\)`)
+)
+
+// DeletePath returns the path itemsToParse reads its list from, for
+// removing that list from the parent (itemsToParseTopLevelTransform):
+// the first pipe segment that starts with a plain path (`.a.b`, `.a[0]`,
+// `.["k"].v`), ignoring `. as $x`, `.` and `$var` segments and whatever
+// follows the path (`// {}`), after unwrapping a leading `(…)`. ok is false
+// when no such segment exists.
+//
+// Matches Ocean's extract_jq_deletion_path_revised (ocean-semantics §3.5.2,
+// checklist 25), naive pipe split and first-`)` unwrapping included.
+func DeletePath(expr string) (path string, ok bool) {
+	chain := strings.TrimSpace(expr)
+	if strings.HasPrefix(chain, "(") {
+		m := parenChainRE.FindStringSubmatch(chain)
+		if m == nil {
+			return "", false
+		}
+		chain = strings.TrimSpace(m[1])
+	}
+	for _, seg := range strings.Split(chain, "|") {
+		seg = strings.TrimSpace(seg)
+		if bindSegmentRE.MatchString(seg) || seg == "." || strings.HasPrefix(seg, "$") {
+			continue
+		}
+		if p := deletePathRE.FindString(seg); p != "" {
+			return strings.TrimSpace(p), true
+		}
+	}
+	return "", false
+}
+
+// itemsToParse is a block's compiled itemsToParse.
+type itemsToParse struct {
+	list *program // the expression yielding the list
+	del  *program // `. | del(<path>)`, nil when the parent is kept whole
+	name string
+}
+
+// expand calls fn with every item the parent expands to. It returns a
+// warning when the parent is skipped.
+//
+// Matches Ocean's handle_items_to_parse (ocean-semantics §3.5): the list is
+// read from the original parent, the list path is removed from a copy, and
+// each element e becomes {...parent, <name>: e}. The parent is never
+// modified.
+func (it *itemsToParse) expand(parent map[string]any, fn func(map[string]any) error) (warning string, err error) {
+	v, ok, rerr := it.list.first(parent)
+	arr, isList := v.([]any)
+	if rerr != nil || !ok || !isList {
+		w := fmt.Sprintf("Failed to parse items for JQ expression %s, Expected list but got %s. Skipping...", it.list.src, typeName(v))
+		if rerr != nil {
+			w = fmt.Sprintf("Failed to parse items for JQ expression %s: %s. Skipping...", it.list.src, firstLine(rerr))
+		}
+		return w, nil
+	}
+	if len(arr) == 0 {
+		return "", nil
+	}
+	base := parent
+	if it.del != nil {
+		b, _, derr := it.del.first(parent)
+		m, isMap := b.(map[string]any)
+		if derr != nil || !isMap {
+			// No deletable path (del(.) gives null) or the path does not
+			// apply to this parent: Ocean cannot build the items either.
+			why := "got " + typeName(b)
+			if derr != nil {
+				why = firstLine(derr)
+			}
+			return fmt.Sprintf("Failed to remove the itemsToParse list from the item with %s: %s. Skipping...", it.del.src, why), nil
+		}
+		base = m
+	}
+	for _, e := range arr {
+		item := make(map[string]any, len(base)+1)
+		for k, x := range base {
+			item[k] = x
+		}
+		item[it.name] = e
+		if err := fn(item); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// deleteProgram is the JQ text that removes the list from the parent.
+func deleteProgram(itemsExpr string) string {
+	p, ok := DeletePath(itemsExpr)
+	if !ok {
+		// Ocean falls back to del(.), which yields null and so skips every
+		// parent (ocean-semantics §9.6).
+		p = "."
+	}
+	return ". | del(" + p + ")"
+}
