@@ -137,15 +137,15 @@ func (p paramFlag) Set(v string) error {
 }
 
 // parseSync fills syncOptions from args, env and the config file.
-func parseSync(args []string, getenv func(string) string, stderr io.Writer, reg *integrations.Registry) (*syncOptions, []flagSpec, error) {
+func parseSync(args []string, getenv func(string) string, stdout io.Writer, reg *integrations.Registry) (*syncOptions, []flagSpec, error) {
 	o := &syncOptions{}
 	fs := flag.NewFlagSet("tide sync", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	specs := syncFlags(fs, o, reg)
-	fs.Usage = func() { printUsage(stderr, fs, specs) }
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stderr, fs, specs)
+			printUsage(stdout, fs, specs)
 			return nil, nil, flag.ErrHelp
 		}
 		return nil, nil, fmt.Errorf("%w: %v (see tide sync --help)", errUsage, err)
@@ -182,7 +182,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet, specs []flagSpec) {
 
 func runSync(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	reg := registry()
-	o, specs, err := parseSync(args, getenv, stderr, reg)
+	o, specs, err := parseSync(args, getenv, stdout, reg)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -420,30 +420,41 @@ func openLocal(path string, def integrations.Definition, blueprintsFile string) 
 	return s, nil
 }
 
-// seedBlueprints adds the missing blueprints, bare first so relations
-// between them resolve.
+// seedBlueprints adds the blueprints the local target lacks.
 func seedBlueprints(s *porttest.Server, bps []map[string]any) error {
-	var added []map[string]any
 	for _, bp := range bps {
 		id, _ := bp["identifier"].(string)
 		if _, ok := s.Blueprint(id); ok {
 			continue
 		}
-		bare := map[string]any{}
-		for k, v := range bp {
-			if k != "relations" {
-				bare[k] = v
-			}
-		}
-		if err := s.AddBlueprint(bare); err != nil {
+		if err := s.AddBlueprint(bp); err != nil {
 			return fmt.Errorf("blueprint %q: %v", id, err)
-		}
-		added = append(added, bp)
-	}
-	for _, bp := range added {
-		if err := s.PatchBlueprint(bp); err != nil {
-			return fmt.Errorf("blueprint %q: %v", bp["identifier"], err)
 		}
 	}
 	return nil
+}
+
+// markdownReference renders the flag reference for README.md; a test keeps
+// the README in step with the flag set.
+func markdownReference(w io.Writer) {
+	o := &syncOptions{}
+	fs := flag.NewFlagSet("tide sync", flag.ContinueOnError)
+	specs := syncFlags(fs, o, registry())
+	fmt.Fprintln(w, "| flag | environment | default | what it does |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, s := range specs {
+		f := fs.Lookup(s.name)
+		envs := append([]string{envName(s.name)}, s.aliases...)
+		for i, e := range envs {
+			envs[i] = "`" + e + "`"
+		}
+		def := f.DefValue
+		if def == "false" || def == "0s" {
+			def = ""
+		}
+		if def != "" {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(w, "| `--%s` | %s | %s | %s |\n", s.name, strings.Join(envs, "<br>"), def, strings.ReplaceAll(f.Usage, "|", "\\|"))
+	}
 }

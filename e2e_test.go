@@ -237,7 +237,7 @@ func TestFailingBlockDeletesNothing(t *testing.T) {
 	// One item disappears and one file breaks: the block fails, so the
 	// stale entity must stay.
 	h.editFile("services.yaml", removeService("refunds"))
-	if err := os.WriteFile(filepath.Join(h.dir, "broken.yaml"), []byte("kind: service\n  identifier: [oops\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(h.dir, "zz-broken.yaml"), []byte("kind: service\n  identifier: [oops\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, dry := range []bool{true, false} {
@@ -257,7 +257,7 @@ func TestFailingBlockDeletesNothing(t *testing.T) {
 		if sum.Deletion.State != "skipped" || sum.Deletion.Blocked != 1 || sum.Status != tsync.StatusFailed {
 			t.Fatalf("dry=%v: deletion = %+v status %s", dry, sum.Deletion, sum.Status)
 		}
-		if !strings.Contains(out, "broken.yaml") {
+		if !strings.Contains(out, "zz-broken.yaml") {
 			t.Fatalf("dry=%v: summary does not name the broken file:\n%s", dry, out)
 		}
 	}

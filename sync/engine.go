@@ -366,7 +366,7 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 		})
 		return
 	}
-	e.writer.add(ctx, br, ent)
+	e.writer.add(ctx, br, ent, create, !always)
 }
 
 // protectTargets records the relation targets of a kept entity, which stale

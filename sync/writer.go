@@ -23,6 +23,9 @@ type pending struct {
 	block *blockRun
 	raw   json.RawMessage
 	ent   *mapping.Entity
+	// create is the diff's verdict (not in the snapshot); known is false for
+	// entities written without a diff, counted by Port's answer instead.
+	create, known bool
 }
 
 // writer batches entities per blueprint into bulk upserts, a bounded number
@@ -56,7 +59,7 @@ func newWriter(e *engine) *writer {
 	return w
 }
 
-func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity) {
+func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity, create, known bool) {
 	raw, err := json.Marshal(ent)
 	if err != nil {
 		br.update(func(r *BlockResult) {
@@ -74,7 +77,7 @@ func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity) {
 		w.send(ctx, bp, batch)
 		w.mu.Lock()
 	}
-	w.batches[bp] = append(w.batches[bp], pending{block: br, raw: raw, ent: ent})
+	w.batches[bp] = append(w.batches[bp], pending{block: br, raw: raw, ent: ent, create: create, known: known})
 	w.sizes[bp] += len(raw) + 1
 	var full []pending
 	if len(w.batches[bp]) >= bulkMaxEntities {
@@ -115,8 +118,14 @@ func (w *writer) upsert(ctx context.Context, bp string, batch []pending, mayRetr
 			if r.Identifier != "" {
 				w.e.markSeen(bp, r.Identifier)
 			}
+			// Counted by the diff where there was one: Port's "created" also
+			// says false for an entity it first made as a relation stub.
+			created := r.Created
+			if p.known {
+				created = p.create
+			}
 			p.block.update(func(res *BlockResult) {
-				if r.Created {
+				if created {
 					res.Created++
 				} else {
 					res.Updated++

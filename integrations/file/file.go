@@ -115,6 +115,13 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 		}
 		items, err := s.read(p)
 		if err != nil {
+			// What was read still syncs (as Ocean upserts earlier batches);
+			// the error fails the block, so nothing is deleted.
+			if len(page) > 0 {
+				if eerr := emit(page); eerr != nil {
+					return errors.Join(err, eerr)
+				}
+			}
 			return err
 		}
 		for _, it := range items {

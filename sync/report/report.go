@@ -116,7 +116,7 @@ func deletionLine(d tsync.Deletion, dry bool) string {
 		return fmt.Sprintf("%s, %d stale entities kept: %s", verb, d.Blocked, d.Reason)
 	case "skipped":
 		if d.Blocked > 0 {
-			return fmt.Sprintf("SKIPPED, %d stale entities kept: %s", d.Blocked, d.Reason)
+			return fmt.Sprintf("SKIPPED: %s; %d owned entities not seen this run were kept", d.Reason, d.Blocked)
 		}
 		return "skipped: " + d.Reason
 	}

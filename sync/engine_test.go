@@ -1,0 +1,390 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/sync/port"
+	"github.com/tide-sync/tide/sync/port/porttest"
+)
+
+// source serves fixed items per kind; a kind in fail returns an error after
+// emitting its items.
+type source struct {
+	items map[string][]integrations.Item
+	fail  map[string]error
+}
+
+func (s *source) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {
+	items, ok := s.items[req.Kind]
+	if !ok && s.fail[req.Kind] == nil {
+		return fmt.Errorf("kind %q: %w", req.Kind, integrations.ErrUnknownKind)
+	}
+	if len(items) > 0 {
+		if err := emit(items); err != nil {
+			return err
+		}
+	}
+	return s.fail[req.Kind]
+}
+
+const testBlueprints = `[
+ {"identifier":"team","title":"Team","schema":{"properties":{"size":{"type":"number"}}}},
+ {"identifier":"svc","title":"Service","schema":{"properties":{"a":{"type":"string"},"b":{"type":"string"},"lang":{"type":"string"}}},
+  "relations":{"owner":{"title":"Owner","target":"team","required":false,"many":false}}},
+ {"identifier":"repo","title":"Repo","schema":{"properties":{}}}
+]`
+
+type world struct {
+	t    *testing.T
+	fake *porttest.Server
+	src  *source
+	def  integrations.Definition
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	fake := porttest.New(porttest.Options{ClientID: "id", ClientSecret: "secret"})
+	w := &world{t: t, fake: fake, src: &source{items: map[string][]integrations.Item{}, fail: map[string]error{}}}
+	w.def = integrations.Definition{
+		Type:      "test",
+		Kinds:     []string{"team", "svc", "svc-extra", "repo"},
+		Resources: fstest.MapFS{"blueprints.json": {Data: []byte(testBlueprints)}},
+	}
+	return w
+}
+
+func (w *world) run(mapping string, mod func(*Config)) *Result {
+	w.t.Helper()
+	cfg := Config{
+		Definition:    w.def,
+		Source:        w.src,
+		Client:        port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "t", HTTPClient: w.fake.Client()}),
+		Identifier:    "it",
+		Mapping:       []byte(mapping),
+		MappingName:   "test mapping",
+		InitResources: true,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		w.t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+func (w *world) ids(bp string) []string {
+	var out []string
+	for _, e := range w.fake.Entities(bp) {
+		out = append(out, e["identifier"].(string))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (w *world) writes() int {
+	return w.fake.Count(porttest.RouteBulkUpsert) + w.fake.Count(porttest.RouteEntityUpsert) + w.fake.Count(porttest.RouteBulkDelete)
+}
+
+func items(kvs ...map[string]any) []integrations.Item { return kvs }
+
+const mergeMapping = `
+resources:
+  - kind: svc
+    selector: {query: "true"}
+    port:
+      entity:
+        mappings:
+          identifier: .id
+          title: .name
+          blueprint: '"svc"'
+          properties: {a: .a}
+  - kind: svc-extra
+    selector: {query: "true"}
+    port:
+      entity:
+        mappings:
+          identifier: .id
+          blueprint: '"svc"'
+          properties: {b: .b}
+`
+
+// Two blocks write different fields of one entity: each compares only its
+// own fields, so a re-sync writes nothing and one block's change is one write.
+func TestMergeTwoBlocksOneEntity(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.src.items["svc"] = items(map[string]any{"id": "x", "name": "X", "a": "1"}, map[string]any{"id": "y", "name": "Y", "a": "2"})
+	w.src.items["svc-extra"] = items(map[string]any{"id": "x", "b": "bee"})
+
+	res := w.run(mergeMapping, nil)
+	if res.Status != StatusCompleted {
+		t.Fatalf("status %s: %v", res.Status, res.Errors)
+	}
+	x, _ := w.fake.Entity("svc", "x")
+	if diff := cmp.Diff(map[string]any{"a": "1", "b": "bee"}, x["properties"]); diff != "" {
+		t.Fatalf("merged properties (-want +got):\n%s", diff)
+	}
+
+	w.fake.ResetCounts()
+	res = w.run(mergeMapping, nil)
+	if w.writes() != 0 || res.Total.Unchanged != 3 {
+		t.Fatalf("re-sync wrote %d, total %+v", w.writes(), res.Total)
+	}
+
+	w.src.items["svc-extra"] = items(map[string]any{"id": "x", "b": "bumble"})
+	w.fake.ResetCounts()
+	res = w.run(mergeMapping, nil)
+	if res.Blocks[1].Updated != 1 || res.Blocks[0].Unchanged != 2 || w.fake.Count(porttest.RouteBulkUpsert) != 1 {
+		t.Fatalf("one change: blocks %+v %+v, counts %v", res.Blocks[0].Counts, res.Blocks[1].Counts, w.fake.Counts())
+	}
+	x, _ = w.fake.Entity("svc", "x")
+	if diff := cmp.Diff(map[string]any{"a": "1", "b": "bumble"}, x["properties"]); diff != "" {
+		t.Fatalf("after change (-want +got):\n%s", diff)
+	}
+	if res.Deletion.State != "none" {
+		t.Fatalf("deletion %+v", res.Deletion)
+	}
+}
+
+const kindsMapping = `
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"svc"', properties: {a: .a}}}}
+  - kind: svc-extra
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"svc"', properties: {b: .b}}}}
+`
+
+// --kinds prunes only blueprints that the selected kinds alone write.
+func TestKindsScopesDeletion(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"}, map[string]any{"id": "t3"})
+	w.src.items["svc"] = items(map[string]any{"id": "s1", "a": "1"}, map[string]any{"id": "s2", "a": "2"}, map[string]any{"id": "s3", "a": "3"})
+	w.src.items["svc-extra"] = items(map[string]any{"id": "s1", "b": "1"})
+	if res := w.run(kindsMapping, nil); res.Status != StatusCompleted {
+		t.Fatalf("first run: %s %v", res.Status, res.Errors)
+	}
+
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
+	w.src.items["svc"] = items(map[string]any{"id": "s1", "a": "1"}, map[string]any{"id": "s2", "a": "2"})
+	res := w.run(kindsMapping, func(c *Config) { c.Kinds = []string{"team", "svc"} })
+	if res.Status != StatusCompleted {
+		t.Fatalf("status %s %v", res.Status, res.Errors)
+	}
+	if diff := cmp.Diff([]string{"t1", "t2"}, w.ids("team")); diff != "" {
+		t.Fatalf("team pruned wrongly (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"s1", "s2", "s3"}, w.ids("svc")); diff != "" {
+		t.Fatalf("svc is also written by svc-extra and must not be pruned (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"svc"}, res.Deletion.NotPruned); diff != "" {
+		t.Fatalf("NotPruned (-want +got):\n%s", diff)
+	}
+	if !res.Blocks[2].Skipped || res.Blocks[0].Deleted != 1 {
+		t.Fatalf("blocks: %+v", res.Blocks)
+	}
+}
+
+const relMapping = `
+createMissingRelatedEntities: %v
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"svc"', relations: {owner: .owner}}}}
+`
+
+// A stale entity that a kept entity still relates to is kept when
+// createMissingRelatedEntities is on (Ocean's safe delete).
+func TestRelationTargetsOfKeptEntitiesAreKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := fmt.Sprintf(relMapping, true)
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"}, map[string]any{"id": "t3"}, map[string]any{"id": "t4"})
+	w.src.items["svc"] = items(map[string]any{"id": "s1", "owner": "t1"}, map[string]any{"id": "s2", "owner": "t2"})
+	w.run(m, nil)
+
+	w.src.items["team"] = items(map[string]any{"id": "t3"}, map[string]any{"id": "t4"})
+	res := w.run(m, nil)
+	if diff := cmp.Diff([]string{"t1", "t2", "t3", "t4"}, w.ids("team")); diff != "" {
+		t.Fatalf("teams (-want +got):\n%s", diff)
+	}
+	if res.Deletion.Kept != 2 || res.Deletion.Deleted != 0 || res.Deletion.State != "done" {
+		t.Fatalf("deletion %+v", res.Deletion)
+	}
+
+	// Once no service points at t1, it goes.
+	w.src.items["svc"] = items(map[string]any{"id": "s1", "owner": "t3"}, map[string]any{"id": "s2", "owner": "t2"})
+	res = w.run(m, nil)
+	if diff := cmp.Diff([]string{"t2", "t3", "t4"}, w.ids("team")); diff != "" {
+		t.Fatalf("teams (-want +got):\n%s", diff)
+	}
+}
+
+// With createMissingRelatedEntities off, an entity whose target is written
+// later in the same run is retried at the end, targets first.
+func TestMissingTargetRetriedTargetsFirst(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := `
+createMissingRelatedEntities: false
+resources:
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"svc"', relations: {owner: .owner}}}}
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
+`
+	w.src.items["svc"] = items(map[string]any{"id": "s1", "owner": "t1"})
+	w.src.items["team"] = items(map[string]any{"id": "t1"})
+	res := w.run(m, func(c *Config) { c.Concurrency = 1 })
+	if res.Status != StatusCompleted || res.Total.Failed != 0 {
+		t.Fatalf("status %s total %+v errors %v blocks %+v", res.Status, res.Total, res.Errors, res.Blocks[0])
+	}
+	s1, ok := w.fake.Entity("svc", "s1")
+	if !ok || s1["relations"].(map[string]any)["owner"] != "t1" {
+		t.Fatalf("s1 = %v", s1)
+	}
+}
+
+// Removing a resource block prunes its entities next run, as Ocean does.
+func TestRemovedBlockIsPruned(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	both := `
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
+  - kind: repo
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"repo"'}}}
+`
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"}, map[string]any{"id": "t3"}, map[string]any{"id": "t4"}, map[string]any{"id": "t5"})
+	w.src.items["repo"] = items(map[string]any{"id": "r1"})
+	w.run(both, nil)
+	teamsOnly := both[:len(both)-len(`  - kind: repo
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"repo"'}}}
+`)]
+	res := w.run(teamsOnly, nil)
+	if len(w.ids("repo")) != 0 || res.Deletion.Deleted != 1 || res.Deletion.Owned != 6 {
+		t.Fatalf("repo left %v, deletion %+v", w.ids("repo"), res.Deletion)
+	}
+}
+
+func TestThreshold(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		threshold   float64
+		before      int
+		after       int
+		wantState   string
+		wantDeleted int
+	}{
+		{0.9, 3, 2, "done", 1},    // 1 of 3 stale
+		{0.9, 3, 0, "blocked", 0}, // 3 of 3
+		{0.5, 2, 0, "blocked", 0}, // 2 of 2
+		{0.5, 4, 2, "done", 2},    // exactly at the threshold deletes
+		{0, 3, 2, "blocked", 0},   // 0 turns deletion off
+		{1, 2, 0, "done", 2},      // 1 always deletes
+		{0.9, 3, 3, "none", 0},    // nothing stale
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%g_%d_%d", tt.threshold, tt.before, tt.after), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			m := fmt.Sprintf(`
+entityDeletionThreshold: %g
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
+`, tt.threshold)
+			mk := func(n int) []integrations.Item {
+				var out []integrations.Item
+				for i := range n {
+					out = append(out, map[string]any{"id": fmt.Sprintf("t%d", i)})
+				}
+				return out
+			}
+			w.src.items["team"] = mk(tt.before)
+			w.run(m, nil)
+			w.src.items["team"] = mk(tt.after)
+			res := w.run(m, nil)
+			if res.Deletion.State != tt.wantState || res.Deletion.Deleted != tt.wantDeleted {
+				t.Fatalf("deletion %+v", res.Deletion)
+			}
+			if got := len(w.ids("team")); got != tt.before-tt.wantDeleted {
+				t.Fatalf("%d teams left", got)
+			}
+			wantStatus := StatusCompleted
+			if tt.wantState == "blocked" {
+				wantStatus = StatusBlocked
+			}
+			if res.Status != wantStatus {
+				t.Fatalf("status %s, want %s", res.Status, wantStatus)
+			}
+		})
+	}
+}
+
+// A failing block blocks all deletes, including other blocks' stale ones.
+func TestFailedBlockSkipsAllDeletes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
+	w.src.items["svc"] = items(map[string]any{"id": "s1", "a": "x"})
+	w.run(kindsMapping, nil)
+	w.src.items["team"] = items(map[string]any{"id": "t1"})
+	w.src.fail["svc"] = errors.New("vendor said 403")
+	res := w.run(kindsMapping, nil)
+	if res.Status != StatusFailed || res.Deletion.State != "skipped" || len(w.ids("team")) != 2 {
+		t.Fatalf("status %s deletion %+v teams %v", res.Status, res.Deletion, w.ids("team"))
+	}
+	if res.Blocks[1].Error == "" {
+		t.Fatal("the failing block has no error")
+	}
+}
+
+// Entities owned by another writer are never deleted.
+func TestOnlyOwnedEntitiesAreDeleted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"}, map[string]any{"id": "t3"})
+	w.src.items["svc"] = nil
+	m := fmt.Sprintf(relMapping, false)
+	w.run(m, nil)
+	if err := w.fake.PutEntity("team", map[string]any{"identifier": "manual"}, "port-ui"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.fake.PutEntity("team", map[string]any{"identifier": "other-install"}, "port-ocean/test/1.0/another/exporter"); err != nil {
+		t.Fatal(err)
+	}
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
+	res := w.run(m, nil)
+	if diff := cmp.Diff([]string{"manual", "other-install", "t1", "t2"}, w.ids("team")); diff != "" {
+		t.Fatalf("teams (-want +got):\n%s", diff)
+	}
+	if res.Deletion.Deleted != 1 || res.Deletion.Owned != 3 {
+		t.Fatalf("deletion %+v", res.Deletion)
+	}
+}

@@ -1,0 +1,417 @@
+package porttest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// field reads a rule's property from an entity: meta-properties ($identifier,
+// $title, $team, $icon, $blueprint, $createdAt, $updatedAt, $datasource) or a
+// property name.
+func field(e *entity, prop string) any {
+	switch prop {
+	case "$identifier":
+		return e.data["identifier"]
+	case "$title":
+		return e.data["title"]
+	case "$team":
+		return e.data["team"]
+	case "$icon":
+		return e.data["icon"]
+	case "$blueprint":
+		return e.data["blueprint"]
+	case "$createdAt":
+		return e.data["createdAt"]
+	case "$updatedAt":
+		return e.data["updatedAt"]
+	case "$datasource":
+		return e.datasource
+	}
+	props, _ := e.data["properties"].(map[string]any)
+	return props[prop]
+}
+
+// match evaluates a query ({combinator, rules}) or a single rule.
+func match(e *entity, q map[string]any) (bool, error) {
+	if comb, ok := q["combinator"].(string); ok {
+		rules, _ := q["rules"].([]any)
+		and := comb == "and"
+		if !and && comb != "or" {
+			return false, fmt.Errorf("combinator %q: want and or or", comb)
+		}
+		for _, r := range rules {
+			rm, ok := r.(map[string]any)
+			if !ok {
+				return false, fmt.Errorf("a rule must be an object")
+			}
+			ok, err := match(e, rm)
+			if err != nil {
+				return false, err
+			}
+			if and && !ok {
+				return false, nil
+			}
+			if !and && ok {
+				return true, nil
+			}
+		}
+		return and, nil
+	}
+	prop, _ := q["property"].(string)
+	op, _ := q["operator"].(string)
+	v := field(e, prop)
+	want := q["value"]
+	switch op {
+	case "=":
+		return equal(v, want), nil
+	case "!=":
+		return !equal(v, want), nil
+	case "in", "containsAny":
+		list, _ := want.([]any)
+		for _, x := range list {
+			if equal(v, x) || contains(v, x) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case "notIn":
+		list, _ := want.([]any)
+		for _, x := range list {
+			if equal(v, x) {
+				return false, nil
+			}
+		}
+		return true, nil
+	case "contains":
+		return contains(v, want), nil
+	case "doesNotContains":
+		return !contains(v, want), nil
+	case "beginsWith":
+		s, _ := v.(string)
+		w, _ := want.(string)
+		return strings.HasPrefix(s, w), nil
+	case "endsWith":
+		s, _ := v.(string)
+		w, _ := want.(string)
+		return strings.HasSuffix(s, w), nil
+	case "isEmpty":
+		return empty(v), nil
+	case "isNotEmpty":
+		return !empty(v), nil
+	case ">", ">=", "<", "<=":
+		c, ok := compare(v, want)
+		if !ok {
+			return false, nil
+		}
+		switch op {
+		case ">":
+			return c > 0, nil
+		case ">=":
+			return c >= 0, nil
+		case "<":
+			return c < 0, nil
+		}
+		return c <= 0, nil
+	}
+	return false, fmt.Errorf("operator %q is not supported by the fake", op)
+}
+
+func equal(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+func contains(v, want any) bool {
+	switch t := v.(type) {
+	case string:
+		w, ok := want.(string)
+		return ok && strings.Contains(t, w)
+	case []any:
+		for _, x := range t {
+			if equal(x, want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func empty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case string:
+		return t == ""
+	case []any:
+		return len(t) == 0
+	case map[string]any:
+		return len(t) == 0
+	}
+	return false
+}
+
+func compare(a, b any) (int, bool) {
+	switch x := a.(type) {
+	case float64:
+		y, ok := b.(float64)
+		if !ok {
+			return 0, false
+		}
+		switch {
+		case x < y:
+			return -1, true
+		case x > y:
+			return 1, true
+		}
+		return 0, true
+	case string:
+		y, ok := b.(string)
+		if !ok {
+			return 0, false
+		}
+		return strings.Compare(x, y), true
+	}
+	return 0, false
+}
+
+// project keeps the include paths of an entity (all of it when none).
+func project(data map[string]any, include []string) map[string]any {
+	if len(include) == 0 {
+		return deepCopy(data).(map[string]any)
+	}
+	out := map[string]any{}
+	for _, p := range include {
+		top, sub, nested := strings.Cut(p, ".")
+		v, ok := data[top]
+		if !ok {
+			continue
+		}
+		if !nested {
+			out[top] = deepCopy(v)
+			continue
+		}
+		m, _ := v.(map[string]any)
+		sv, ok := m[sub]
+		if !ok {
+			continue
+		}
+		dst, _ := out[top].(map[string]any)
+		if dst == nil {
+			dst = map[string]any{}
+			out[top] = dst
+		}
+		dst[sub] = deepCopy(sv)
+	}
+	return out
+}
+
+// searchStore returns the sorted identifiers of bp matching q; the caller
+// holds s.mu.
+func (s *Server) searchStore(bp string, q map[string]any) []string {
+	st := s.stores[bp]
+	if st == nil {
+		return nil
+	}
+	var out []string
+	for _, id := range st.ids() {
+		if ok, _ := match(st.byID[id], q); ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func encodeCursor(parts ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "\x00")))
+}
+
+func decodeCursor(c string) ([]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return nil, fmt.Errorf("invalid cursor")
+	}
+	return strings.Split(string(b), "\x00"), nil
+}
+
+func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
+	var in struct {
+		Query   map[string]any `json:"query"`
+		Include []string       `json:"include"`
+		Limit   *int           `json:"limit"`
+		From    string         `json:"from"`
+	}
+	if err := json.Unmarshal(req.body, &in); err != nil {
+		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+		return
+	}
+	limit := 200
+	if in.Limit != nil {
+		limit = *in.Limit
+	}
+	if limit < 1 || limit > 1000 {
+		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", fmt.Sprintf("limit must be 1 to 1000, got %d", limit))
+		return
+	}
+	bp := req.segs[1]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.blueprints[bp]; !ok {
+		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", bp))
+		return
+	}
+	ids := s.storeOf(bp).ids()
+	start := 0
+	if in.From != "" {
+		c, err := decodeCursor(in.From)
+		if err != nil {
+			writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+			return
+		}
+		start = sort.SearchStrings(ids, c[0])
+		if start < len(ids) && ids[start] == c[0] {
+			start++
+		}
+	}
+	out := []any{}
+	next := ""
+	st := s.stores[bp]
+	for i := start; i < len(ids); i++ {
+		e := st.byID[ids[i]]
+		if in.Query != nil {
+			ok, err := match(e, in.Query)
+			if err != nil {
+				writeErr(w, http.StatusUnprocessableEntity, "invalid_query", err.Error())
+				return
+			}
+			if !ok {
+				continue
+			}
+		}
+		if len(out) == limit {
+			next = encodeCursor(ids[i-1])
+			break
+		}
+		out = append(out, project(e.data, in.Include))
+	}
+	resp := map[string]any{"ok": true, "entities": out}
+	if next != "" {
+		resp["next"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleGlobalSearch(w http.ResponseWriter, req *request) {
+	q, err := decodeObject(req.body)
+	if err != nil {
+		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+		return
+	}
+	var include []string
+	for _, v := range req.r.URL.Query()["include"] {
+		include = append(include, strings.Split(v, ",")...)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bps := make([]string, 0, len(s.stores))
+	for bp := range s.stores {
+		bps = append(bps, bp)
+	}
+	sort.Strings(bps)
+	out := []any{}
+	for _, bp := range bps {
+		st := s.stores[bp]
+		for _, id := range st.ids() {
+			ok, err := match(st.byID[id], q)
+			if err != nil {
+				writeErr(w, http.StatusUnprocessableEntity, "invalid_query", err.Error())
+				return
+			}
+			if ok {
+				out = append(out, project(st.byID[id].data, include))
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "entities": out})
+}
+
+func (s *Server) handleDatasource(w http.ResponseWriter, req *request) {
+	var in struct {
+		Prefix string `json:"datasource_prefix"`
+		Suffix string `json:"datasource_suffix"`
+		Limit  int    `json:"limit"`
+		From   any    `json:"from"`
+		Before string `json:"before"`
+	}
+	if err := json.Unmarshal(req.body, &in); err != nil {
+		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+		return
+	}
+	if in.Limit <= 0 {
+		in.Limit = 5000
+	}
+	var before time.Time
+	if in.Before != "" {
+		t, err := time.Parse(time.RFC3339Nano, in.Before)
+		if err != nil {
+			writeErr(w, http.StatusUnprocessableEntity, "invalid_request", "before: "+err.Error())
+			return
+		}
+		before = t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bps := make([]string, 0, len(s.stores))
+	for bp := range s.stores {
+		bps = append(bps, bp)
+	}
+	sort.Strings(bps)
+	startBP, startID := "", ""
+	if c, ok := in.From.(string); ok && c != "" {
+		parts, err := decodeCursor(c)
+		if err != nil || len(parts) != 2 {
+			writeErr(w, http.StatusUnprocessableEntity, "invalid_request", "invalid cursor")
+			return
+		}
+		startBP, startID = parts[0], parts[1]
+	}
+	out := []any{}
+	var next any
+	last := [2]string{}
+outer:
+	for _, bp := range bps {
+		if bp < startBP {
+			continue
+		}
+		st := s.stores[bp]
+		ids := st.ids()
+		i := 0
+		if bp == startBP {
+			i = sort.SearchStrings(ids, startID)
+			if i < len(ids) && ids[i] == startID {
+				i++
+			}
+		}
+		for ; i < len(ids); i++ {
+			e := st.byID[ids[i]]
+			if !strings.HasPrefix(e.datasource, in.Prefix) || !strings.HasSuffix(e.datasource, in.Suffix) {
+				continue
+			}
+			if !before.IsZero() && !e.updated.Before(before) {
+				continue
+			}
+			if len(out) == in.Limit {
+				next = encodeCursor(last[0], last[1])
+				break outer
+			}
+			out = append(out, map[string]any{"identifier": ids[i], "blueprint": bp})
+			last = [2]string{bp, ids[i]}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "entities": out, "next": next})
+}
