@@ -478,3 +478,25 @@ func TestInterruptDeletesNothing(t *testing.T) {
 		t.Fatalf("resync states = %v", got)
 	}
 }
+
+func TestTimeoutFailsWithoutDeletes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	code, out, errs, _ := h.sync()
+	mustCode(t, code, exitOK, out, errs)
+	h.editFile("services.yaml", removeService("gateway"))
+	h.editFile("services.yaml", func(s string) string { return strings.Replace(s, "title: Auth", "title: Auth 2", 1) })
+	h.fake.ResetCounts()
+	h.fake.Inject(porttest.Fault{Route: porttest.RouteBulkUpsert, Delay: 5 * time.Second})
+	code, out, errs, sum := h.sync("--timeout", "300ms")
+	mustCode(t, code, exitFailed, out, errs)
+	if h.fake.Count(porttest.RouteBulkDelete) != 0 {
+		t.Fatal("a timed-out run deleted")
+	}
+	if sum.Status != tsync.StatusFailed || !strings.Contains(strings.Join(sum.Errors, "\n"), "--timeout") {
+		t.Fatalf("status %s errors %v", sum.Status, sum.Errors)
+	}
+	if got := h.fake.ResyncStates("tide-file"); got[len(got)-1] != "failed" {
+		t.Fatalf("resync states = %v", got)
+	}
+}

@@ -162,10 +162,9 @@ func (e *engine) run(ctx context.Context) *Result {
 		e.snapErr = e.snapshot(ctx)
 	}()
 
-	g, gctx := errgroup.WithContext(ctx)
-	// A failing block must not cancel its siblings (Ocean processes the other
-	// kinds); only the run's own context stops them.
-	_ = gctx
+	// A failing block must not cancel its siblings (Ocean processes the
+	// other kinds); only the run's own context stops them.
+	var g errgroup.Group
 	g.SetLimit(e.cfg.concurrency())
 	for _, br := range e.blocks {
 		if !br.selected {

@@ -239,6 +239,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	segs, ok := splitPath(r.URL.EscapedPath())
 	route, handler := s.route(r.Method, segs, ok)
 	fault := s.takeFault(route)
+	// The body is read first: a server notices a client hanging up only
+	// once the body is consumed, and slow answers must stop with the client.
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
 	if !sleepCtx(r.Context(), s.opts.Latency) {
 		return
 	}
@@ -259,11 +266,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if handler == nil {
 		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
 	if len(body) > maxBody {
