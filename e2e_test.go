@@ -309,10 +309,14 @@ func TestPortStormIsRetried(t *testing.T) {
 	h.fake.Inject(porttest.Fault{Route: porttest.RouteBulkUpsert, Status: 429, RetryAfter: "0", Times: 3})
 	h.fake.Inject(porttest.Fault{Route: porttest.RouteSearch, Status: 503, RetryAfter: "0", Times: 2})
 	h.fake.Inject(porttest.Fault{Route: porttest.RouteBulkUpsert, Status: 502, RetryAfter: "0", Times: 2})
-	code, out, errs, sum := h.sync()
+	// Debug logs show every retry; the harness checks they hold no secret.
+	code, out, errs, sum := h.sync("--log-level", "debug", "--log-format", "json")
 	mustCode(t, code, exitOK, out, errs)
 	if h.fake.Len() != 10 || sum.Total.Created != 10 || sum.Total.Failed != 0 {
 		t.Fatalf("after storm: %d entities, total %+v", h.fake.Len(), sum.Total)
+	}
+	if !strings.Contains(errs, `"msg":"retrying Port request"`) {
+		t.Fatalf("retries not logged as JSON:\n%s", errs)
 	}
 	// The faults were really served.
 	if h.fake.Count(porttest.RouteBulkUpsert) < 5+2 {
@@ -498,5 +502,19 @@ func TestTimeoutFailsWithoutDeletes(t *testing.T) {
 	}
 	if got := h.fake.ResyncStates("tide-file"); got[len(got)-1] != "failed" {
 		t.Fatalf("resync states = %v", got)
+	}
+}
+
+func TestEmptyStoredMappingExits2(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.fake.PutIntegration(map[string]any{"installationId": "tide-file", "config": map[string]any{}})
+	code, out, errs, _ := h.sync()
+	mustCode(t, code, exitUsage, out, errs)
+	if !strings.Contains(errs, "has no mapping") || !strings.Contains(errs, "--mapping") {
+		t.Fatalf("stderr: %s", errs)
+	}
+	if h.writes() != 0 || len(h.fake.Blueprints()) != 0 {
+		t.Fatalf("wrote: %v", h.fake.Counts())
 	}
 }
