@@ -43,13 +43,13 @@ const testBlueprints = `[
 ]`
 
 type world struct {
-	t    *testing.T
+	t    testing.TB
 	fake *porttest.Server
 	src  *source
 	def  integrations.Definition
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	fake := porttest.New(porttest.Options{ClientID: "id", ClientSecret: "secret"})
 	w := &world{t: t, fake: fake, src: &source{items: map[string][]integrations.Item{}, fail: map[string]error{}}}
