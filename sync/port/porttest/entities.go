@@ -142,9 +142,8 @@ func (s *Server) handleBlueprintGet(w http.ResponseWriter, req *request) {
 }
 
 func (s *Server) handleBlueprintCreate(w http.ResponseWriter, req *request) {
-	bp, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+	bp, ok := decodeBody(w, req)
+	if !ok {
 		return
 	}
 	if err := s.validateBlueprint(bp); err != nil {
@@ -164,9 +163,8 @@ func (s *Server) handleBlueprintCreate(w http.ResponseWriter, req *request) {
 }
 
 func (s *Server) handleBlueprintPatch(w http.ResponseWriter, req *request) {
-	patch, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+	patch, ok := decodeBody(w, req)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -440,16 +438,14 @@ func jsonType(v any) string {
 }
 
 func (s *Server) handleUpsert(w http.ResponseWriter, req *request) {
-	in, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+	in, ok := decodeBody(w, req)
+	if !ok {
 		return
 	}
 	bp := req.segs[1]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.blueprints[bp]; !ok {
-		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", bp))
+	if !s.hasBlueprint(w, bp) {
 		return
 	}
 	id, created, werr := s.upsert(bp, in, flagsOf(req.r), req.r.UserAgent(), req.clientID)
@@ -479,8 +475,7 @@ func (s *Server) handleBulkUpsert(w http.ResponseWriter, req *request) {
 	bp := req.segs[1]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.blueprints[bp]; !ok {
-		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", bp))
+	if !s.hasBlueprint(w, bp) {
 		return
 	}
 	f := flagsOf(req.r)
@@ -524,8 +519,7 @@ func (s *Server) handleBulkDelete(w http.ResponseWriter, req *request) {
 	dependents := req.r.URL.Query().Get("delete_dependents") == "true"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.blueprints[bp]; !ok {
-		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", bp))
+	if !s.hasBlueprint(w, bp) {
 		return
 	}
 	st := s.storeOf(bp)

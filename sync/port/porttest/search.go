@@ -261,8 +261,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 	bp := req.segs[1]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.blueprints[bp]; !ok {
-		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", bp))
+	if !s.hasBlueprint(w, bp) {
 		return
 	}
 	ids := s.storeOf(bp).ids()
@@ -307,9 +306,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 }
 
 func (s *Server) handleGlobalSearch(w http.ResponseWriter, req *request) {
-	q, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+	q, ok := decodeBody(w, req)
+	if !ok {
 		return
 	}
 	var include []string

@@ -408,6 +408,25 @@ func (s *Server) authorize(h string) (string, bool) {
 
 func (s *Server) now() string { return s.opts.Now().UTC().Format(timeFormat) }
 
+// decodeBody decodes a JSON object body, answering 422 when it is not one.
+func decodeBody(w http.ResponseWriter, req *request) (map[string]any, bool) {
+	m, err := decodeObject(req.body)
+	if err != nil {
+		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+		return nil, false
+	}
+	return m, true
+}
+
+// hasBlueprint answers 404 when bp does not exist; the caller holds s.mu.
+func (s *Server) hasBlueprint(w http.ResponseWriter, bp string) bool {
+	if _, ok := s.blueprints[bp]; !ok {
+		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", bp))
+		return false
+	}
+	return true
+}
+
 func decodeObject(b []byte) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -437,9 +456,8 @@ func (s *Server) handleIntegrationGet(w http.ResponseWriter, req *request) {
 }
 
 func (s *Server) handleIntegrationCreate(w http.ResponseWriter, req *request) {
-	in, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+	in, ok := decodeBody(w, req)
+	if !ok {
 		return
 	}
 	id, _ := in["installationId"].(string)
@@ -462,9 +480,8 @@ func (s *Server) handleIntegrationCreate(w http.ResponseWriter, req *request) {
 }
 
 func (s *Server) handleIntegrationPatch(w http.ResponseWriter, req *request) {
-	patch, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+	patch, ok := decodeBody(w, req)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -482,9 +499,8 @@ func (s *Server) handleIntegrationPatch(w http.ResponseWriter, req *request) {
 }
 
 func (s *Server) handleResyncState(w http.ResponseWriter, req *request) {
-	st, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+	st, ok := decodeBody(w, req)
+	if !ok {
 		return
 	}
 	status, _ := st["status"].(string)
