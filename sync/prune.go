@@ -114,6 +114,7 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 		}
 	}
 	_ = g.Wait()
+	sort.Strings(d.Errors) // gathered concurrently; sorted for a stable summary
 	if d.Failed > 0 {
 		e.log.Error("some stale entities could not be deleted", "failed", d.Failed)
 	}
