@@ -388,3 +388,39 @@ func TestOnlyOwnedEntitiesAreDeleted(t *testing.T) {
 		t.Fatalf("deletion %+v", res.Deletion)
 	}
 }
+
+// A delete that Port keeps refusing is a failed write: status failed.
+func TestFailedDeletesFailTheRun(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := fmt.Sprintf(relMapping, true)
+	w.src.items["svc"] = nil
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"}, map[string]any{"id": "t3"})
+	w.run(m, nil)
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
+	w.fake.Inject(porttest.Fault{Route: porttest.RouteBulkDelete, Status: 500, RetryAfter: "0", Times: 100})
+	res := w.run(m, nil)
+	if res.Status != StatusFailed || res.Deletion.Failed != 1 || res.Total.Failed != 1 || len(res.Deletion.Errors) != 1 {
+		t.Fatalf("status %s deletion %+v total %+v", res.Status, res.Deletion, res.Total)
+	}
+}
+
+// Per-entity upsert failures (207) fail the run and are reported on their
+// block, while the other entities sync.
+func TestPartialUpsertFailure(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := fmt.Sprintf(relMapping, true)
+	w.src.items["svc"] = nil
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
+	w.run(m, nil)
+	w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"}, map[string]any{"id": "t3"})
+	w.fake.Inject(porttest.Fault{Route: porttest.RouteBulkUpsert, EntityErrors: map[string]int{"t3": 422}})
+	res := w.run(m, nil)
+	if res.Status != StatusFailed || res.Blocks[0].Failed != 1 || res.Blocks[0].Unchanged != 2 || len(res.Blocks[0].WriteErrors) != 1 {
+		t.Fatalf("status %s block %+v", res.Status, res.Blocks[0])
+	}
+	if diff := cmp.Diff([]string{"t1", "t2"}, w.ids("team")); diff != "" {
+		t.Fatalf("teams (-want +got):\n%s", diff)
+	}
+}
