@@ -1,16 +1,37 @@
 // Package file is the GitOps integration: catalog entries kept as JSON or
 // YAML files in a repository.
 //
-// --file-glob selects the files (repeatable; `**` matches any depth; relative
-// to the working directory). A JSON file is one document; a YAML file may
-// hold several (`---`). Each document that is an object is one item; a
-// document that is a list yields each of its elements. Files with other
-// extensions are skipped. Every item carries `__path` (the file's path as
-// matched) and, inside GitHub Actions or GitLab CI, `__repository`
-// (GITHUB_REPOSITORY or CI_PROJECT_PATH).
+// --file-glob selects the files. It is repeatable, relative to the working
+// directory unless absolute, and `**` matches any number of directories. As
+// in a shell, `*` and `**` do not match names starting with a dot (so
+// `**/*.yaml` stays out of .git and .github); name such a directory
+// literally to read it. A glob that matches nothing yields nothing.
+//
+// Only files ending in .json, .yaml or .yml (any case) are read; a glob may
+// match others (a README next to the catalog) and they are skipped. A JSON
+// file holds one value; a YAML file may hold several documents (`---`), and
+// empty documents are skipped. A document that is an object is one item; a
+// document that is a list yields each of its elements, which must be
+// objects. Values read as encoding/json would give them: numbers are
+// float64, and YAML timestamps stay the text written (2024-01-02).
+//
+// Every item carries `__path`, the file's slash-separated path as matched
+// (e.g. catalog/services/web.yaml), and, inside GitHub Actions or GitLab CI,
+// `__repository` (GITHUB_REPOSITORY or CI_PROJECT_PATH).
 //
 // A resource block may narrow the files it reads with the selector field
-// `files`: a glob or a list of globs, matched against `__path`.
+// `files`: a glob or a list of globs matched against `__path`, so one
+// block can take services/*.yaml and another teams.yaml:
+//
+//	resources:
+//	  - kind: file
+//	    selector:
+//	      query: "true"
+//	      files: [catalog/services/**]
+//
+// The default mapping (resources/port-app-config.yml) expects one object per
+// entity with `kind` (team, system or service), `identifier`, `title` and
+// the fields of the default blueprints; see testdata/quickstart.
 package file
 
 import (
@@ -22,13 +43,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
@@ -39,7 +61,7 @@ import (
 //go:embed resources/*
 var resources embed.FS
 
-// pageSize is how many items one emitted page holds.
+// pageSize is how many items one emitted page holds at most.
 const pageSize = 100
 
 // Definition returns the file integration.
@@ -50,36 +72,53 @@ func Definition() integrations.Definition {
 	}
 	return integrations.Definition{
 		Type:    "file",
-		Summary: "catalog entries kept as JSON/YAML files (GitOps)",
+		Summary: "catalog entries kept as JSON/YAML files in a repository (GitOps)",
 		Kinds:   []string{"file"},
 		Params: []integrations.Param{{
-			Name:       "file-glob",
+			Name: "file-glob",
+			// The README's flag reference is generated from this text.
 			Usage:      "glob of JSON/YAML catalog files, relative to the working directory; ** matches any depth",
 			Repeatable: true,
 		}},
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
-			return NewSource(s.Values.List("file-glob"), s.Getenv, nil)
+			src, err := NewSource(s.Values.List("file-glob"), s.Getenv, nil)
+			if err != nil {
+				return nil, err
+			}
+			if s.Logger != nil {
+				src.log = s.Logger
+			}
+			return src, nil
 		},
 	}
 }
 
-// Source reads the files matching its globs.
+// Source reads the files matching its globs. It is safe for concurrent use.
 type Source struct {
 	globs  []string
 	getenv func(string) string
 	dirFS  func(dir string) fs.FS
+	log    *slog.Logger
+	warned sync.Map // globs already reported as matching nothing
 }
 
-// NewSource validates globs and builds a Source. dirFS opens a directory
-// (nil: the real filesystem); tests pass an in-memory one.
-func NewSource(globs []string, getenv func(string) string, dirFS func(string) fs.FS) (*Source, error) {
-	if len(globs) == 0 {
+// NewSource validates globs and builds a Source. getenv reads the CI's
+// environment (nil: none). dirFS opens a directory (nil: os.DirFS); tests
+// pass an in-memory one.
+func NewSource(globs []string, getenv func(string) string, dirFS func(dir string) fs.FS) (*Source, error) {
+	var clean []string
+	for _, g := range globs {
+		if g = strings.TrimSpace(g); g != "" {
+			clean = append(clean, filepath.ToSlash(g))
+		}
+	}
+	if len(clean) == 0 {
 		return nil, fmt.Errorf("%w: --file-glob (TIDE_FILE_GLOB) is required: which files hold the catalog, e.g. 'catalog/**/*.yaml'", integrations.ErrConfig)
 	}
-	for _, g := range globs {
-		if !doublestar.ValidatePattern(filepath.ToSlash(g)) {
-			return nil, fmt.Errorf("%w: --file-glob %q is not a valid glob", integrations.ErrConfig, g)
+	for _, g := range clean {
+		if !doublestar.ValidatePattern(g) {
+			return nil, fmt.Errorf("%w: --file-glob %q is not a valid glob (check [ ] and { } pairs)", integrations.ErrConfig, g)
 		}
 	}
 	if getenv == nil {
@@ -88,10 +127,15 @@ func NewSource(globs []string, getenv func(string) string, dirFS func(string) fs
 	if dirFS == nil {
 		dirFS = os.DirFS
 	}
-	return &Source{globs: globs, getenv: getenv, dirFS: dirFS}, nil
+	return &Source{
+		globs:  clean,
+		getenv: getenv,
+		dirFS:  dirFS,
+		log:    slog.New(slog.DiscardHandler),
+	}, nil
 }
 
-// Resync streams the items of every matching file.
+// Resync streams the items of every matching file, files in path order.
 func (s *Source) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {
 	if req.Kind != "file" {
 		return fmt.Errorf("kind %q: %w (the file integration offers: file)", req.Kind, integrations.ErrUnknownKind)
@@ -100,23 +144,24 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	if err != nil {
 		return err
 	}
-	paths, err := s.match()
+	files, err := s.match()
 	if err != nil {
 		return err
 	}
 	repo := s.repository()
 	page := make([]integrations.Item, 0, pageSize)
-	for _, p := range paths {
+	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !matchesAny(only, p) {
+		if !matchesAny(only, f.path) {
 			continue
 		}
-		items, err := s.read(p)
+		items, err := f.read()
 		if err != nil {
-			// What was read still syncs (as Ocean upserts earlier batches);
-			// the error fails the block, so nothing is deleted.
+			// Like an Ocean generator that raises mid-way: what was read
+			// still syncs, and the error fails the block so nothing is
+			// deleted.
 			if len(page) > 0 {
 				if eerr := emit(page); eerr != nil {
 					return errors.Join(err, eerr)
@@ -124,8 +169,9 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 			}
 			return err
 		}
+		s.log.Debug("catalog file read", "path", f.path, "items", len(items))
 		for _, it := range items {
-			it["__path"] = p
+			it["__path"] = f.path
 			if repo != "" {
 				it["__repository"] = repo
 			}
@@ -155,6 +201,7 @@ func (s *Source) repository() string {
 	return ""
 }
 
+// selectorFiles reads the block's optional `files` selector field.
 func selectorFiles(sel map[string]any) ([]string, error) {
 	v, ok := sel["files"]
 	if !ok || v == nil {
@@ -164,21 +211,26 @@ func selectorFiles(sel map[string]any) ([]string, error) {
 	switch t := v.(type) {
 	case string:
 		out = []string{t}
+	case []string:
+		out = t
 	case []any:
-		for _, x := range t {
-			s, ok := x.(string)
+		for i, x := range t {
+			g, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("selector.files: want a glob or a list of globs, got %v", x)
+				return nil, fmt.Errorf("selector.files[%d]: want a glob, got %s", i, typeName(x))
 			}
-			out = append(out, s)
+			out = append(out, g)
 		}
 	default:
-		return nil, fmt.Errorf("selector.files: want a glob or a list of globs, got %T", v)
+		return nil, fmt.Errorf("selector.files: want a glob or a list of globs, got %s", typeName(v))
 	}
-	for _, g := range out {
+	for i, g := range out {
+		// Cleaned as matched paths are, so ./services/* matches services/a.yaml.
+		g = path.Clean(filepath.ToSlash(g))
 		if !doublestar.ValidatePattern(g) {
-			return nil, fmt.Errorf("selector.files: %q is not a valid glob", g)
+			return nil, fmt.Errorf("selector.files: %q is not a valid glob", out[i])
 		}
+		out[i] = g
 	}
 	return out, nil
 }
@@ -195,43 +247,53 @@ func matchesAny(globs []string, p string) bool {
 	return false
 }
 
+// catalogFile is one matched file: its path as matched, and where to read it.
+type catalogFile struct {
+	path string
+	fsys fs.FS
+	name string
+}
+
 // match expands every glob, deduplicated and sorted so runs are repeatable.
-func (s *Source) match() ([]string, error) {
+func (s *Source) match() ([]catalogFile, error) {
 	seen := map[string]bool{}
-	var out []string
+	var out []catalogFile
 	for _, g := range s.globs {
-		base, pat := doublestar.SplitPattern(filepath.ToSlash(g))
-		matches, err := doublestar.Glob(s.dirFS(base), pat, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
+		// The static base is opened as a directory, so absolute globs and
+		// ../ work although an fs.FS takes neither.
+		base, pat := doublestar.SplitPattern(g)
+		base = path.Clean(base)
+		fsys := s.dirFS(base)
+		matches, err := doublestar.Glob(fsys, pat, doublestar.WithFilesOnly(), doublestar.WithNoHidden(), doublestar.WithFailOnIOErrors())
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("--file-glob %q: %w", g, err)
 		}
-		for _, m := range matches {
-			p := m
-			if base != "." {
-				p = path.Join(base, m)
+		if len(matches) == 0 {
+			if _, done := s.warned.LoadOrStore(g, true); !done {
+				s.log.Warn("--file-glob matched no file", "glob", g)
 			}
+		}
+		for _, m := range matches {
+			p := path.Join(base, m)
 			if !seen[p] {
 				seen[p] = true
-				out = append(out, p)
+				out = append(out, catalogFile{path: p, fsys: fsys, name: m})
 			}
 		}
 	}
-	sort.Strings(out)
+	slices.SortFunc(out, func(a, b catalogFile) int { return strings.Compare(a.path, b.path) })
 	return out, nil
 }
 
-func (s *Source) read(p string) ([]integrations.Item, error) {
-	ext := strings.ToLower(path.Ext(p))
+// read returns the file's items; a file that is not JSON or YAML has none.
+func (f catalogFile) read() ([]integrations.Item, error) {
+	ext := strings.ToLower(path.Ext(f.path))
 	if ext != ".json" && ext != ".yaml" && ext != ".yml" {
 		return nil, nil
 	}
-	base, name := path.Split(p)
-	if base == "" {
-		base = "."
-	}
-	b, err := fs.ReadFile(s.dirFS(strings.TrimSuffix(base, "/")), name)
+	b, err := fs.ReadFile(f.fsys, f.name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, fmt.Errorf("%s: %w", f.path, err)
 	}
 	var docs []any
 	if ext == ".json" {
@@ -240,7 +302,7 @@ func (s *Source) read(p string) ([]integrations.Item, error) {
 		docs, err = decodeYAML(b)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, fmt.Errorf("%s: %w", f.path, err)
 	}
 	var items []integrations.Item
 	for i, d := range docs {
@@ -251,13 +313,13 @@ func (s *Source) read(p string) ([]integrations.Item, error) {
 			for j, e := range t {
 				m, ok := e.(map[string]any)
 				if !ok {
-					return nil, fmt.Errorf("%s: document %d, element %d: want an object, got %s", p, i+1, j, typeName(e))
+					return nil, fmt.Errorf("%s: document %d, element %d: want an object, got %s", f.path, i+1, j+1, typeName(e))
 				}
 				items = append(items, m)
 			}
 		case nil:
 		default:
-			return nil, fmt.Errorf("%s: document %d: want an object or a list of objects, got %s", p, i+1, typeName(d))
+			return nil, fmt.Errorf("%s: document %d: want an object or a list of objects, got %s", f.path, i+1, typeName(d))
 		}
 	}
 	return items, nil
@@ -273,22 +335,43 @@ func typeName(v any) string {
 		return "a boolean"
 	case nil:
 		return "null"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
 }
 
+// decodeJSON reads the file's one JSON value.
 func decodeJSON(b []byte) ([]any, error) {
+	b = bytes.TrimPrefix(b, []byte("\ufeff")) // editors on Windows write a BOM
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("invalid JSON: the file is empty")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	var v any
 	if err := dec.Decode(&v); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return nil, fmt.Errorf("invalid JSON: %s: %w", position(b, syn.Offset), err)
+		}
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid JSON: more than one value")
+		return nil, fmt.Errorf("invalid JSON: %s: data after the first value", position(b, dec.InputOffset()))
 	}
 	return []any{v}, nil
 }
 
+// position turns a byte offset into "line L" (from 1). encoding/json's
+// offsets are not exact enough for a column.
+func position(b []byte, off int64) string {
+	off = min(max(off, 0), int64(len(b)))
+	return fmt.Sprintf("line %d", bytes.Count(b[:off], []byte("\n"))+1)
+}
+
+// decodeYAML reads every document of a YAML stream; an empty one is nil.
 func decodeYAML(b []byte) ([]any, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var docs []any
@@ -299,18 +382,37 @@ func decodeYAML(b []byte) ([]any, error) {
 			return docs, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("invalid YAML: %w", err)
+			return nil, fmt.Errorf("invalid YAML: %w", yamlError(err))
+		}
+		// yaml.v3 checks what a Node leaves unchecked only when it decodes
+		// into values: duplicate keys, anchors that contain themselves,
+		// alias bombs, malformed merges. Decoding once also bounds the
+		// expansion nodeValue does below.
+		var probe any
+		if err := n.Decode(&probe); err != nil {
+			return nil, fmt.Errorf("document %d: invalid YAML: %w", len(docs)+1, yamlError(err))
 		}
 		v, err := nodeValue(&n)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("document %d: %w", len(docs)+1, err)
 		}
 		docs = append(docs, v)
 	}
 }
 
-// nodeValue converts YAML to the values encoding/json would give: numbers as
-// float64, timestamps kept as their text, map keys as strings.
+// yamlError puts yaml.v3's error on one line, without its "yaml: " prefix.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return errors.New(strings.Join(te.Errors, "; "))
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+// nodeValue converts a YAML node to what encoding/json would give for the
+// same data: numbers as float64, map keys as strings, and timestamps (and
+// any other tag) as the text written, never time.Time. Every call builds
+// new maps, so an alias used twice yields two independent values.
 func nodeValue(n *yaml.Node) (any, error) {
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -332,61 +434,109 @@ func nodeValue(n *yaml.Node) (any, error) {
 		return out, nil
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
+		var merges []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if k.Tag == "!!merge" {
-				merged, err := nodeValue(v)
-				if err != nil {
-					return nil, err
-				}
-				if m, ok := merged.(map[string]any); ok {
-					for mk, mv := range m {
-						if _, set := out[mk]; !set {
-							out[mk] = mv
-						}
-					}
-				}
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+				merges = append(merges, v)
 				continue
+			}
+			key, err := keyText(k)
+			if err != nil {
+				return nil, err
 			}
 			val, err := nodeValue(v)
 			if err != nil {
 				return nil, err
 			}
-			out[k.Value] = val
+			out[key] = val
+		}
+		// Merged keys never override the mapping's own, and an earlier
+		// merged mapping wins over a later one (YAML's merge key type).
+		for _, m := range merges {
+			if err := merge(out, m); err != nil {
+				return nil, err
+			}
 		}
 		return out, nil
 	case yaml.ScalarNode:
-		switch n.Tag {
+		switch n.ShortTag() {
 		case "!!null":
 			return nil, nil
-		case "!!bool":
-			var b bool
-			if err := n.Decode(&b); err != nil {
-				return nil, fmt.Errorf("line %d: %w", n.Line, err)
+		case "!!bool", "!!int", "!!float":
+			var v any
+			if err := n.Decode(&v); err != nil {
+				return nil, fmt.Errorf("line %d: %w", n.Line, yamlError(err))
 			}
-			return b, nil
-		case "!!int":
-			var i int64
-			if err := n.Decode(&i); err != nil {
-				f, ferr := strconv.ParseFloat(n.Value, 64)
-				if ferr != nil {
-					return nil, fmt.Errorf("line %d: %w", n.Line, err)
-				}
-				return f, nil
-			}
-			return float64(i), nil
-		case "!!float":
-			var f float64
-			if err := n.Decode(&f); err != nil {
-				return nil, fmt.Errorf("line %d: %w", n.Line, err)
-			}
-			if math.IsInf(f, 0) || math.IsNaN(f) {
-				return nil, fmt.Errorf("line %d: %s is not a JSON number", n.Line, n.Value)
-			}
-			return f, nil
-		default: // !!str, !!timestamp, !!binary: the text as written
+			return scalar(v, n)
+		default: // !!str, !!timestamp, !!binary, custom tags: the text as written
 			return n.Value, nil
 		}
 	}
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+}
+
+// merge adds the keys of a `<<` value (a mapping or a list of them) that out
+// does not hold yet.
+func merge(out map[string]any, n *yaml.Node) error {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.SequenceNode {
+		for _, c := range n.Content {
+			if err := merge(out, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	v, err := nodeValue(n)
+	if err != nil {
+		return err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("line %d: << wants a mapping or a list of mappings", n.Line)
+	}
+	for k, mv := range m {
+		if _, set := out[k]; !set {
+			out[k] = mv
+		}
+	}
+	return nil
+}
+
+// keyText is a mapping key as JSON has it: the text written (404: x gives
+// "404"), and "null" for a null key.
+func keyText(k *yaml.Node) (string, error) {
+	for k.Kind == yaml.AliasNode {
+		k = k.Alias
+	}
+	if k.Kind != yaml.ScalarNode {
+		return "", fmt.Errorf("line %d: a mapping key must be a scalar", k.Line)
+	}
+	if k.ShortTag() == "!!null" {
+		return "null", nil
+	}
+	return k.Value, nil
+}
+
+// scalar normalises a decoded bool or number.
+func scalar(v any, n *yaml.Node) (any, error) {
+	switch t := v.(type) {
+	case bool:
+		return t, nil
+	case int:
+		return float64(t), nil
+	case int64:
+		return float64(t), nil
+	case uint64:
+		return float64(t), nil
+	case float64:
+		if math.IsInf(t, 0) || math.IsNaN(t) {
+			return nil, fmt.Errorf("line %d: %s is not a JSON number", n.Line, n.Value)
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("line %d: %s: unsupported %T", n.Line, n.Value, v)
 }
