@@ -128,7 +128,13 @@ func (t transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	rec := httptest.NewRecorder()
-	t.s.ServeHTTP(rec, r)
+	sr := r
+	if r.Body == nil {
+		// A client request may have no body; a server request always has one.
+		sr = r.Clone(r.Context())
+		sr.Body = http.NoBody
+	}
+	t.s.ServeHTTP(rec, sr)
 	if r.Body != nil {
 		r.Body.Close()
 	}
