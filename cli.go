@@ -171,19 +171,3 @@ func (l listFlag) Set(v string) error {
 	*l.vals = append(*l.vals, splitList(v)...)
 	return nil
 }
-
-// repeatFlag is a repeatable flag whose values are kept whole (globs may
-// hold commas).
-type repeatFlag struct{ vals *[]string }
-
-func (r repeatFlag) String() string {
-	if r.vals == nil {
-		return ""
-	}
-	return strings.Join(*r.vals, " ")
-}
-
-func (r repeatFlag) Set(v string) error {
-	*r.vals = append(*r.vals, v)
-	return nil
-}

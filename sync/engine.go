@@ -64,14 +64,6 @@ func (b *blockRun) update(f func(r *BlockResult)) {
 
 const maxSamples = 5
 
-func (b *blockRun) warn(msg string) {
-	b.update(func(r *BlockResult) {
-		if len(r.Warnings) < maxSamples {
-			r.Warnings = append(r.Warnings, msg)
-		}
-	})
-}
-
 func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start time.Time) *engine {
 	e := &engine{
 		cfg:      cfg,

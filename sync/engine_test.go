@@ -236,6 +236,9 @@ func TestRelationTargetsOfKeptEntitiesAreKept(t *testing.T) {
 	if diff := cmp.Diff([]string{"t2", "t3", "t4"}, w.ids("team")); diff != "" {
 		t.Fatalf("teams (-want +got):\n%s", diff)
 	}
+	if res.Deletion.Deleted != 1 || res.Deletion.Kept != 1 {
+		t.Fatalf("deletion %+v", res.Deletion)
+	}
 }
 
 // With createMissingRelatedEntities off, an entity whose target is written

@@ -85,13 +85,6 @@ func (x *index) protect(id string) {
 	x.mu.Unlock()
 }
 
-func (x *index) has(id string) bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	_, ok := x.ids[id]
-	return ok
-}
-
 func (x *index) len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
