@@ -83,6 +83,9 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 	}
 
 	d.State = "done"
+	// With --kinds, a cascade would reach blueprints outside the pruned
+	// scope (their writers were not selected), so dependents are kept.
+	dependents := cfg.DeleteDependentEntities && len(e.cfg.Kinds) == 0
 	var mu gosync.Mutex
 	var g errgroup.Group
 	g.SetLimit(e.cfg.writeConcurrency())
@@ -96,7 +99,7 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 		for start := 0; start < len(ids); start += bulkDeleteMax {
 			chunk := ids[start:min(start+bulkDeleteMax, len(ids))]
 			g.Go(func() error {
-				deleted, err := e.cfg.Client.BulkDelete(ctx, bp, chunk, cfg.DeleteDependentEntities, e.cfg.ResyncID)
+				deleted, err := e.cfg.Client.BulkDelete(ctx, bp, chunk, dependents, e.cfg.ResyncID)
 				mu.Lock()
 				defer mu.Unlock()
 				d.Deleted += len(deleted)
