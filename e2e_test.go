@@ -328,6 +328,17 @@ func TestPortStormIsRetried(t *testing.T) {
 	if h.writes() != 0 {
 		t.Fatalf("re-sync after storm wrote: %v", h.fake.Counts())
 	}
+
+	// A dry run through a storm of reads plans the one change and writes nothing.
+	h.editFile("services.yaml", func(s string) string { return strings.Replace(s, "title: Refunds", "title: Refunds 2", 1) })
+	h.fake.ResetCounts()
+	h.fake.Inject(porttest.Fault{Route: porttest.RouteSearch, Status: 429, RetryAfter: "0", Times: 3})
+	h.fake.Inject(porttest.Fault{Route: porttest.RouteDatasource, Status: 503, RetryAfter: "0", Times: 2})
+	code, out, errs, sum = h.sync("--dry-run")
+	mustCode(t, code, exitOK, out, errs)
+	if h.writes() != 0 || len(sum.Plan.Updates) != 1 || sum.Plan.Updates[0].Identifier != "refunds" {
+		t.Fatalf("dry run in a storm: counts %v plan %+v", h.fake.Counts(), sum.Plan)
+	}
 }
 
 func TestBadInputExits2BeforeAnyWrite(t *testing.T) {
