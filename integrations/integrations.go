@@ -90,6 +90,10 @@ type Definition struct {
 	Summary string
 	// Kinds lists the kinds the integration offers.
 	Kinds []string
+	// OpenKinds marks an integration whose kinds are free-form (the custom
+	// integration's kind is an endpoint path): every kind is accepted and
+	// Kinds only lists examples.
+	OpenKinds bool
 	// Params lists the integration's own parameters.
 	Params []Param
 	// Resources holds blueprints.json (a JSON array of blueprints in Port's
@@ -119,6 +123,9 @@ func (d Definition) DefaultMapping() ([]byte, error) {
 
 // HasKind reports whether the integration offers kind.
 func (d Definition) HasKind(kind string) bool {
+	if d.OpenKinds {
+		return kind != ""
+	}
 	for _, k := range d.Kinds {
 		if k == kind {
 			return true
