@@ -30,8 +30,12 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	return integrations.NewRegistry(file.Definition())
+	defs := []integrations.Definition{file.Definition()}
+	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
+
+// benchIntegrations are added by builds with the tidebench tag.
+var benchIntegrations []integrations.Definition
 
 // run is the whole program: it parses args and env, runs the subcommand and
 // returns the exit code.

@@ -14,6 +14,10 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// startProfile starts profiling in tidebench builds (bench_integration.go);
+// release builds do nothing.
+var startProfile = func() (stop func()) { return func() {} }
+
 func main() {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
@@ -25,7 +29,9 @@ func main() {
 		<-sigs
 		os.Exit(130)
 	}()
+	stopProfile := startProfile()
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stopProfile()
 	cancel(nil)
 	os.Exit(code)
 }

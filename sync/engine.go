@@ -232,21 +232,11 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		Selector: br.block.Resource.Selector.Extra,
 		Config:   e.mapping.Config.Extra,
 	}
-	page := 0
-	err := e.cfg.Source.Resync(ctx, req, func(items []integrations.Item) error {
-		page++
-		select {
-		case <-e.snapDone:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if e.snapErr != nil {
-			return errSnapshot
-		}
+	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
 		br.update(func(r *BlockResult) { r.Fetched += len(items) })
 		for _, item := range items {
 			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o) }); err != nil {
-				return fmt.Errorf("page %d: %w", page, err)
+				return fmt.Errorf("page %d: %w", n, err)
 			}
 		}
 		return ctx.Err()
@@ -265,6 +255,72 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 }
 
 var errSnapshot = errors.New("snapshot failed")
+
+// streamPages runs the block's resync handler and hands each page, once
+// the snapshot is loaded, to a pool of workers (one per core) that map and
+// diff it. Decoding the next page thus overlaps mapping this one, and a
+// block with a single handler still uses every core. The channel holds one
+// page per worker, so a fast source waits for the workers: memory is
+// bounded by the pages in flight. The first worker error stops the source
+// and is returned; every page handed over is finished before streamPages
+// returns. Pages are numbered from 1 in the order the source emitted them.
+func (e *engine) streamPages(ctx context.Context, req integrations.Request, work func(n int, items []integrations.Item) error) error {
+	type page struct {
+		n     int
+		items []integrations.Item
+	}
+	workers := e.cfg.mapWorkers()
+	pages := make(chan page, workers)
+	var (
+		wg      gosync.WaitGroup
+		errOnce gosync.Once
+		werr    error
+		failed  = make(chan struct{})
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { werr = err; close(failed) })
+	}
+	for range workers {
+		wg.Go(func() {
+			for p := range pages {
+				select {
+				case <-failed:
+					continue // drain: the block has failed
+				default:
+				}
+				if err := work(p.n, p.items); err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	n := 0
+	err := e.cfg.Source.Resync(ctx, req, func(items []integrations.Item) error {
+		n++
+		select {
+		case <-e.snapDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if e.snapErr != nil {
+			return errSnapshot
+		}
+		select {
+		case pages <- page{n, items}:
+			return nil
+		case <-failed:
+			return werr
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(pages)
+	wg.Wait()
+	if werr != nil {
+		return werr // the first failure; the source's error then only echoes it
+	}
+	return err
+}
 
 // handle accounts for one mapped item and queues its entity when it changed.
 func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {

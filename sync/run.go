@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	gosync "sync"
 	"time"
@@ -49,6 +50,7 @@ type Config struct {
 	DryRun           bool
 	Concurrency      int // resource blocks in parallel
 	WriteConcurrency int // Port write requests in flight
+	MapWorkers       int // goroutines mapping each block's pages; 0: one per core
 	JQEnv            map[string]string
 	Logger           *slog.Logger
 	ResyncID         string // set by Run when empty
@@ -67,6 +69,14 @@ func (c *Config) concurrency() int {
 		return 4
 	}
 	return c.Concurrency
+}
+
+// mapWorkers is the number of goroutines mapping one block's pages.
+func (c *Config) mapWorkers() int {
+	if c.MapWorkers > 0 {
+		return c.MapWorkers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 func (c *Config) writeConcurrency() int {

@@ -60,7 +60,7 @@ func newWriter(e *engine) *writer {
 }
 
 func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity, create, known bool) {
-	raw, err := json.Marshal(ent)
+	raw, err := ent.AppendJSON(nil)
 	if err != nil {
 		br.update(func(r *BlockResult) {
 			r.Failed++

@@ -1,10 +1,5 @@
 package mapping
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
 // MarshalJSON writes the entity as Port's upsert body expects it: identifier
 // and blueprint, then only the optional fields the mapping sets, null values
 // included.
@@ -12,50 +7,7 @@ import (
 // Matches Ocean dumping the mapped entity with exclude_unset
 // (ocean-semantics §2.3): an unmapped field is absent, a mapped null is sent.
 func (e Entity) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	if err := writeField(&b, "identifier", e.Identifier, true); err != nil {
-		return nil, err
-	}
-	if err := writeField(&b, "blueprint", e.Blueprint, false); err != nil {
-		return nil, err
-	}
-	opt := []struct {
-		bit  Field
-		name string
-		v    any
-	}{
-		{HasTitle, "title", e.Title},
-		{HasIcon, "icon", e.Icon},
-		{HasTeam, "team", e.Team},
-		{HasProperties, "properties", objectOrEmpty(e.Properties)},
-		{HasRelations, "relations", objectOrEmpty(e.Relations)},
-	}
-	for _, f := range opt {
-		if e.Has&f.bit == 0 {
-			continue
-		}
-		if err := writeField(&b, f.name, f.v, false); err != nil {
-			return nil, err
-		}
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-func writeField(b *bytes.Buffer, name string, v any, first bool) error {
-	if !first {
-		b.WriteByte(',')
-	}
-	b.WriteByte('"')
-	b.WriteString(name)
-	b.WriteString(`":`)
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	b.Write(raw)
-	return nil
+	return e.AppendJSON(nil)
 }
 
 // objectOrEmpty keeps a mapped but nil properties/relations map an object.

@@ -1,0 +1,90 @@
+// Command portfake serves porttest, the in-memory Port fake, on a loopback
+// port for the load benchmark, so that tide runs as its own process and its
+// memory is measured alone.
+//
+//	portfake -latency 10ms
+//
+// It prints its base URL on the first line of stdout and serves, besides
+// Port's API under /v1:
+//
+//	GET  /_bench/stats  request counts by route and the most requests in flight
+//	POST /_bench/reset  zero the counts
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tide-sync/tide/sync/port/porttest"
+)
+
+// Stats is the answer of /_bench/stats.
+type Stats struct {
+	Counts      map[string]int `json:"counts"`
+	MaxInFlight int64          `json:"maxInFlight"`
+}
+
+type server struct {
+	fake     *porttest.Server
+	inFlight atomic.Int64
+	mu       sync.Mutex
+	max      int64
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_bench/stats":
+		s.mu.Lock()
+		st := Stats{Counts: s.fake.Counts(), MaxInFlight: s.max}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st)
+		return
+	case "/_bench/reset":
+		s.fake.ResetCounts()
+		s.mu.Lock()
+		s.max = 0
+		s.mu.Unlock()
+		return
+	}
+	n := s.inFlight.Add(1)
+	s.mu.Lock()
+	s.max = max(s.max, n)
+	s.mu.Unlock()
+	defer s.inFlight.Add(-1)
+	s.fake.ServeHTTP(w, r)
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	latency := flag.Duration("latency", 0, "added to every Port request")
+	flag.Parse()
+
+	s := &server{fake: porttest.New(porttest.Options{Latency: *latency, RateLimit: 1 << 30})}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("http://%s\n", ln.Addr())
+	os.Stdout.Sync()
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		<-ch
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
