@@ -35,6 +35,9 @@ import (
 	"github.com/tide-sync/tide/integrations/synthetic"
 )
 
+// profileDir, when set, receives cpu-<latency>-<n>-<phase>.prof per run.
+var profileDir string
+
 type phase struct {
 	name            string
 	change, removal int // percent
@@ -50,6 +53,8 @@ type run struct {
 	Wall        time.Duration  `json:"wall"`
 	Items       int            `json:"items"` // fetched
 	RSSKB       int64          `json:"peakRssKB"`
+	CPU         time.Duration  `json:"cpu"`     // tide's user+system time
+	FakeCPU     time.Duration  `json:"fakeCpu"` // portfake's, during the run
 	Counts      map[string]int `json:"requests"`
 	MaxInFlight int64          `json:"maxInFlight"`
 	Summary     summary        `json:"summary"`
@@ -69,6 +74,7 @@ func main() {
 	writeConc := flag.Int("write-concurrency", 8, "tide's --write-concurrency")
 	out := flag.String("json", "", "also write every run as JSON to this file")
 	keep := flag.String("workdir", "", "build and work directory (default: a temporary one)")
+	flag.StringVar(&profileDir, "profile", "", "write a CPU profile of every tide run to this directory")
 	flag.Parse()
 
 	if err := mainErr(*ns, *lats, *writeConc, *out, *keep); err != nil {
@@ -122,8 +128,8 @@ func mainErr(nsFlag, latFlag string, writeConc int, jsonOut, workdir string) err
 
 	fmt.Printf("# tide load benchmark\n\n%s, %d CPUs (GOMAXPROCS %d), %s; --write-concurrency %d\n\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), writeConc)
-	fmt.Println("| latency | N | sync | wall | items/s | peak RSS | upserts | deletes | searches | ownership | other | max in flight | result |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| latency | N | sync | wall | items/s | peak RSS | tide CPU | fake CPU | upserts | deletes | searches | ownership | other | max in flight | result |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var runs []run
 	for _, lat := range lats {
 		for _, n := range sizes {
@@ -176,6 +182,10 @@ func series(dir, tide, fakeBin string, lat time.Duration, n, writeConc int) ([]r
 		if _, err := http.Post(url+"/_bench/reset", "", nil); err != nil {
 			return runs, err
 		}
+		before, err := stats(url)
+		if err != nil {
+			return runs, err
+		}
 		sumFile := filepath.Join(dir, "summary.json")
 		args := []string{"sync", "--integration", "synthetic", "--identifier", "load",
 			"--port-url", url, "--init-resources", "--log-level", "warn",
@@ -186,6 +196,9 @@ func series(dir, tide, fakeBin string, lat time.Duration, n, writeConc int) ([]r
 		}
 		cmd := exec.CommandContext(context.Background(), tide, args...)
 		cmd.Env = append(os.Environ(), "PORT_CLIENT_ID=load-id", "PORT_CLIENT_SECRET=load-secret")
+		if profileDir != "" {
+			cmd.Env = append(cmd.Env, "TIDE_BENCH_CPUPROFILE="+filepath.Join(profileDir, fmt.Sprintf("cpu-%s-%d-%s.prof", latName(lat), n, ph.name)))
+		}
 		var stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 		t0 := time.Now()
@@ -193,6 +206,7 @@ func series(dir, tide, fakeBin string, lat time.Duration, n, writeConc int) ([]r
 		r := run{Latency: lat, N: n, Phase: ph.name, Wall: time.Since(t0)}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.RSSKB = ru.Maxrss // kilobytes on Linux
+			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 		if runErr != nil {
 			r.Problems = append(r.Problems, fmt.Sprintf("exit: %v: %s", runErr, lastLine(stderr.String())))
@@ -201,24 +215,32 @@ func series(dir, tide, fakeBin string, lat time.Duration, n, writeConc int) ([]r
 			_ = json.Unmarshal(b, &r.Summary)
 		}
 		r.Items = r.Summary.Total.Fetched
-		resp, err := http.Get(url + "/_bench/stats")
-		if err != nil {
-			return runs, err
-		}
-		var st struct {
-			Counts      map[string]int `json:"counts"`
-			MaxInFlight int64          `json:"maxInFlight"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
+		st, err := stats(url)
 		if err != nil {
 			return runs, err
 		}
 		r.Counts, r.MaxInFlight = st.Counts, st.MaxInFlight
+		r.FakeCPU = time.Duration(st.CPUMS-before.CPUMS) * time.Millisecond
 		r.Problems = append(r.Problems, check(r, ph)...)
 		runs = append(runs, r)
 	}
 	return runs, nil
+}
+
+type fakeStats struct {
+	Counts      map[string]int `json:"counts"`
+	MaxInFlight int64          `json:"maxInFlight"`
+	CPUMS       int64          `json:"cpuMS"`
+}
+
+func stats(url string) (fakeStats, error) {
+	var st fakeStats
+	resp, err := http.Get(url + "/_bench/stats")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
 // check compares a run's summary with what the phase must do.
@@ -269,9 +291,9 @@ func printRow(r run) {
 	if len(r.Problems) > 0 {
 		result = strings.Join(r.Problems, "; ")
 	}
-	fmt.Printf("| %s | %s | %s | %s | %s | %d MB | %d | %d | %d | %d | %d | %d | %s |\n",
+	fmt.Printf("| %s | %s | %s | %s | %s | %d MB | %.1fs | %.1fs | %d | %d | %d | %d | %d | %d | %s |\n",
 		latName(r.Latency), human(r.N), r.Phase, r.Wall.Round(10*time.Millisecond), human(int(float64(r.Items)/r.Wall.Seconds())),
-		(r.RSSKB+512)/1024, c["entities.bulk-upsert"], c["entities.bulk-delete"], c["entities.search"], c["datasource-entities"], other, r.MaxInFlight, result)
+		(r.RSSKB+512)/1024, r.CPU.Seconds(), r.FakeCPU.Seconds(), c["entities.bulk-upsert"], c["entities.bulk-delete"], c["entities.search"], c["datasource-entities"], other, r.MaxInFlight, result)
 }
 
 // targets checks the figures against the issue's targets and prints each.

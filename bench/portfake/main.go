@@ -7,7 +7,8 @@
 // It prints its base URL on the first line of stdout and serves, besides
 // Port's API under /v1:
 //
-//	GET  /_bench/stats  request counts by route and the most requests in flight
+//	GET  /_bench/stats  request counts by route, the most requests in flight
+//	                    and the fake's CPU time
 //	POST /_bench/reset  zero the counts
 package main
 
@@ -32,6 +33,15 @@ import (
 type Stats struct {
 	Counts      map[string]int `json:"counts"`
 	MaxInFlight int64          `json:"maxInFlight"`
+	CPUMS       int64          `json:"cpuMS"` // this process's user+system CPU so far
+}
+
+func cpuMS() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return (ru.Utime.Nano() + ru.Stime.Nano()) / 1e6
 }
 
 type server struct {
@@ -45,7 +55,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/_bench/stats":
 		s.mu.Lock()
-		st := Stats{Counts: s.fake.Counts(), MaxInFlight: s.max}
+		st := Stats{Counts: s.fake.Counts(), MaxInFlight: s.max, CPUMS: cpuMS()}
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st)

@@ -1,8 +1,8 @@
 // Package synthetic is the load benchmark's source: a deterministic,
 // generated catalog of N service-like items (~1 KB of JSON each, nested
 // objects and arrays) and their teams. Each page is rendered to JSON and
-// decoded again, as a vendor integration decodes an API page, so the
-// benchmark pays for decoding too.
+// decoded again with jsonx, as a vendor integration decodes an API page,
+// so the benchmark pays for decoding too.
 //
 // It is compiled into the binary only with the build tag tidebench (see
 // bench_integration.go at the repository root); release builds do not
@@ -12,12 +12,12 @@ package synthetic
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"strconv"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/integrations/jsonx"
 )
 
 //go:embed resources/*
@@ -125,8 +125,8 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 			}
 		}
 		buf = append(buf, ']')
-		var page []integrations.Item
-		if err := json.Unmarshal(buf, &page); err != nil {
+		page, err := jsonx.DecodeItems(buf)
+		if err != nil {
 			return fmt.Errorf("decoding generated page at %d: %w", start, err)
 		}
 		if len(page) == 0 {

@@ -363,3 +363,48 @@ func TestResyncStateWireKey(t *testing.T) {
 		t.Fatalf("User-Agent = %q", ua)
 	}
 }
+
+// Search pages are decoded with every field and the next page is fetched
+// while the caller works on this one; a caller's error stops paging with
+// the prefetched request finished, never more than one page ahead.
+func TestSearchPrefetchAndDecode(t *testing.T) {
+	t.Parallel()
+	s, c, _, _ := newStub(t, nil)
+	s.next = func(n int, w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"ok":true,"entities":[{"identifier":"p%d","blueprint":"svc","title":"P %d","team":["a"],"icon":null,
+			"properties":{"n":%d,"tags":["x"]},"relations":{"owner":"t%d"},"createdAt":"2026-01-01T00:00:00Z"}],"next":"c%d"}`, n, n, n, n, n)
+	}
+	var got []Entity
+	stop := errors.New("stop")
+	err := c.SearchEntities(context.Background(), "svc", SearchRequest{}, func(p []Entity) error {
+		got = append(got, p...)
+		if len(got) == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("err = %v, want the caller's", err)
+	}
+	if len(s.reqs) != 4 {
+		t.Errorf("%d requests for 3 pages consumed, want 4 (one prefetched)", len(s.reqs))
+	}
+	want := Entity{Identifier: "p2", Blueprint: "svc", Title: "P 2", Team: []any{"a"},
+		Properties: map[string]any{"n": 2.0, "tags": []any{"x"}}, Relations: map[string]any{"owner": "t2"}, CreatedAt: "2026-01-01T00:00:00Z"}
+	if diff := cmp.Diff(want, got[1]); diff != "" {
+		t.Errorf("page 2 entity (-want +got):\n%s", diff)
+	}
+
+	s.reqs, s.bodies, s.n = nil, nil, 0
+	s.next = func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 2 {
+			fmt.Fprint(w, `{"ok":true,"entities":[{"identifier":`)
+			return
+		}
+		fmt.Fprintf(w, `{"ok":true,"entities":[],"next":"c%d"}`, n)
+	}
+	err = c.SearchEntities(context.Background(), "svc", SearchRequest{}, func([]Entity) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "decoding the answer") {
+		t.Errorf("truncated page: err = %v", err)
+	}
+}
