@@ -41,7 +41,7 @@ func (p patCredential) invalidate()                            {}
 // used only to list installations and mint installation tokens.
 type appCredential struct {
 	id  string
-	key *rsa.PrivateKey
+	pkey *rsa.PrivateKey
 	now func() time.Time
 
 	mu      gosync.Mutex
@@ -65,7 +65,7 @@ func (a *appCredential) header(context.Context) (string, error) {
 		IssuedAt:  jwt.NewNumericDate(now.Add(-60 * time.Second)),
 		ExpiresAt: jwt.NewNumericDate(now.Add(jwtLife)),
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(a.key)
+	s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(a.pkey)
 	if err != nil {
 		return "", fmt.Errorf("github: signing the App JWT: %w", err)
 	}

@@ -80,7 +80,9 @@ type client struct {
 	now           func() time.Time
 	sleep         func(ctx context.Context, d time.Duration) error
 
-	requests atomic.Int64 // requests sent, for the summary log and benchmarks
+	requests    atomic.Int64 // requests sent, for the summary log and benchmarks
+	inFlight    atomic.Int64
+	maxInFlight atomic.Int64 // the most requests ever in flight at once
 }
 
 func newClient(rest string, hc *http.Client, concurrency int, log *slog.Logger) *client {
@@ -251,6 +253,10 @@ func (c *client) send(ctx context.Context, cl call, auth string) (*http.Response
 		req.Header.Set("Content-Type", "application/json")
 	}
 	c.requests.Add(1)
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for m := c.maxInFlight.Load(); n > m && !c.maxInFlight.CompareAndSwap(m, n); m = c.maxInFlight.Load() {
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, nil, scrubURL(err)

@@ -177,7 +177,7 @@ func NewSource(cfg Config) (*Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: --github-app-private-key: %v", integrations.ErrConfig, err)
 		}
-		s.app = &appCredential{id: cfg.AppID, key: key, now: func() time.Time { return s.c.now() }}
+		s.app = &appCredential{id: cfg.AppID, pkey: key, now: func() time.Time { return s.c.now() }}
 	case cfg.Token != "":
 		s.pat = &patCredential{token: cfg.Token}
 	default:
@@ -188,6 +188,10 @@ func NewSource(cfg Config) (*Source, error) {
 
 // Requests returns how many HTTP requests the Source has sent.
 func (s *Source) Requests() int64 { return s.c.requests.Load() }
+
+// MaxInFlight returns the most requests the Source ever had in flight at
+// once; it never exceeds the configured concurrency.
+func (s *Source) MaxInFlight() int64 { return s.c.maxInFlight.Load() }
 
 // ValidateRequest checks a resource block's selector and the mapping's
 // top-level keys before anything is fetched.
@@ -202,8 +206,8 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	if err != nil {
 		return err
 	}
-	h, ok := handlers[req.Kind]
-	if !ok {
+	h := handlerFor(req.Kind)
+	if h == nil {
 		return fmt.Errorf("kind %q: %w (the github integration offers: %s)", req.Kind, integrations.ErrUnknownKind, strings.Join(kinds, ", "))
 	}
 	n0 := s.c.requests.Load()
