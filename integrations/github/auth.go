@@ -40,9 +40,9 @@ func (p patCredential) invalidate()                            {}
 // appCredential signs the GitHub App's JWTs (RS256, as GitHub requires),
 // used only to list installations and mint installation tokens.
 type appCredential struct {
-	id  string
+	id   string
 	pkey *rsa.PrivateKey
-	now func() time.Time
+	now  func() time.Time
 
 	mu      gosync.Mutex
 	signed  string

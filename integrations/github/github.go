@@ -119,11 +119,11 @@ func configFrom(v integrations.Values, getenv func(string) string) (Config, erro
 // Source streams GitHub items. It is safe for concurrent use; one Source
 // serves one run, and its client's limits hold across all resource blocks.
 type Source struct {
-	c     *client
-	log   *slog.Logger
-	pat   *patCredential
-	app   *appCredential
-	org   string
+	c      *client
+	log    *slog.Logger
+	pat    *patCredential
+	app    *appCredential
+	org    string
 	fanout int
 
 	scopesOnce gosync.Once
