@@ -210,6 +210,9 @@ func (s *Source) enrichRepository(ctx context.Context, r *request, sc scope, rep
 			}
 			return true, nil
 		})
+		if isStatus(err, http.StatusNotFound) {
+			return out, nil // as for other per-repository listings
+		}
 		return out, err
 	}
 	if r.teams {

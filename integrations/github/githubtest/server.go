@@ -266,7 +266,7 @@ func (s *Server) checkJWT(r *http.Request) error {
 
 func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, path string) {
 	if err := s.checkJWT(r); err != nil {
-		writeError(w, http.StatusUnauthorized, "A JSON web token could not be decoded")
+		writeError(w, http.StatusUnauthorized, "A JSON web token could not be decoded: "+err.Error())
 		return
 	}
 	if path == "/app/installations" && r.Method == http.MethodGet {
@@ -355,6 +355,9 @@ func filter(items []any, q url.Values) []any {
 	if st := q.Get("state"); st != "" && st != "all" {
 		states := strings.Split(st, ",")
 		keep(func(m map[string]any) bool { s, _ := m["state"].(string); return s == "" || slices.Contains(states, s) })
+	}
+	if typ := q.Get("type"); typ == "public" || typ == "private" {
+		keep(func(m map[string]any) bool { p, _ := m["private"].(bool); return p == (typ == "private") })
 	}
 	if st := q.Get("status"); st != "" {
 		keep(func(m map[string]any) bool { return m["status"] == st || m["conclusion"] == st })
