@@ -37,7 +37,7 @@ func generated(nRepos, nPRs int) githubtest.Fixtures {
 				"user": map[string]any{"login": "dev"}, "created_at": "2025-06-01T10:00:00Z", "updated_at": "2025-06-02T10:00:00Z",
 				"closed_at": nil, "merged_at": nil, "assignees": []any{}, "requested_reviewers": []any{},
 				"html_url": fmt.Sprintf("https://github.com/bench-org/%s/pull/%d", name, j+1),
-				"head": map[string]any{"ref": "f", "repo": map[string]any{"name": name}}, "base": map[string]any{"ref": "main"}}
+				"head":     map[string]any{"ref": "f", "repo": map[string]any{"name": name}}, "base": map[string]any{"ref": "main"}}
 		}
 		put("/repos/bench-org/"+name+"/pulls", prs)
 	}

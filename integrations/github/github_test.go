@@ -475,7 +475,7 @@ func TestPrimaryLimitPacing(t *testing.T) {
 		want      time.Duration
 	}{
 		{"4000", 0},
-		{"100", 10 * time.Second / 101},      // under 5%: spread over the window
+		{"100", 10 * time.Second / 101},              // under 5%: spread over the window
 		{"0", 10*time.Second + 100*time.Millisecond}, // spent: until the reset
 	} {
 		h.Set("X-Ratelimit-Remaining", tt.remaining)
