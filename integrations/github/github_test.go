@@ -106,10 +106,38 @@ func resync(t *testing.T, src *Source, kind string, sel, cfg map[string]any) ([]
 	err := src.Resync(context.Background(), integrations.Request{Kind: kind, Selector: sel, Config: cfg}, func(page []integrations.Item) error {
 		mu.Lock()
 		defer mu.Unlock()
+		for _, it := range page {
+			if err := jsonTyped(it); err != nil {
+				t.Errorf("kind %s: an item holds %v; the mapping's JQ takes JSON's types only", kind, err)
+			}
+		}
 		out = append(out, page...)
 		return nil
 	})
 	return out, err
+}
+
+// jsonTyped reports a value encoding/json would not decode into any.
+func jsonTyped(v any) error {
+	switch t := v.(type) {
+	case nil, bool, float64, string:
+		return nil
+	case map[string]any:
+		for _, x := range t {
+			if err := jsonTyped(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		for _, x := range t {
+			if err := jsonTyped(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("a %T", v)
 }
 
 // keys renders each item as "repo/field" (or just field), sorted.
@@ -236,7 +264,7 @@ func TestEnrichment(t *testing.T) {
 	}
 	members := map[string]int{}
 	for _, tm := range teams {
-		members[tm["slug"].(string)] = len(tm["__members"].([]map[string]any))
+		members[tm["slug"].(string)] = len(tm["__members"].([]any))
 		if tm["databaseId"] == nil || tm["members"] == nil {
 			t.Errorf("team %v lacks GraphQL keys", tm["slug"])
 		}

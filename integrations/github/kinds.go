@@ -565,15 +565,18 @@ func (s *Source) teamMembers(ctx context.Context, sc scope, teams []map[string]a
 			nodes = append(nodes, m.Nodes...)
 			cursor, more = m.PageInfo.EndCursor, m.PageInfo.HasNextPage && m.PageInfo.EndCursor != ""
 		}
-		if nodes == nil {
-			nodes = []map[string]any{}
+		// Items hold only JSON's own types ([]any, not []map[string]any):
+		// the mapping's JQ rejects others.
+		list := make([]any, len(nodes))
+		for j, n := range nodes {
+			list[j] = n
 		}
 		// Ocean merges the GraphQL keys only where REST lacks them.
 		setMissing(t, "databaseId", gt.DatabaseID)
 		setMissing(t, "notificationSetting", gt.NotificationSetting)
 		setMissing(t, "__graphql_privacy", gt.Privacy)
-		t["members"] = map[string]any{"nodes": nodes}
-		t["__members"] = nodes
+		t["members"] = map[string]any{"nodes": list}
+		t["__members"] = list
 	}
 	return nil
 }
