@@ -3,7 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -250,5 +255,48 @@ func TestGitHubBadInput(t *testing.T) {
 	}
 	if h.port.Count(porttest.RouteBulkDelete) != 0 {
 		t.Error("a rejected token led to deletes")
+	}
+}
+
+// App auth through the CLI: the private key from the environment (base64,
+// as a one-line CI secret), installation tokens minted; neither the key nor
+// a token is ever printed.
+func TestGitHubAppAuth(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	b64 := base64.StdEncoding.EncodeToString([]byte(pemText))
+	fix, err := githubtest.LoadFixtures("integrations/github/testdata/api.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(fix, githubtest.Options{AppID: "4242", AppKey: &key.PublicKey, Installations: []githubtest.Installation{
+		{ID: 7, Account: "acme-corp", Type: "Organization"},
+	}})
+	ghSrv := httptest.NewServer(gh)
+	t.Cleanup(ghSrv.Close)
+	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
+	portSrv := httptest.NewServer(port)
+	t.Cleanup(portSrv.Close)
+	env := map[string]string{
+		"TIDE_PORT_CLIENT_ID": testClientID, "TIDE_PORT_CLIENT_SECRET": testClientSecret,
+		"TIDE_GITHUB_APP_PRIVATE_KEY": b64,
+	}
+	code, out, errs := runArgs(t, env, "sync", "--integration", "github", "--github-host", ghSrv.URL,
+		"--github-app-id", "4242", "--port-url", portSrv.URL, "--init-resources", "--log-level", "debug")
+	mustCode(t, code, exitOK, out, errs)
+	if got := ids(port, "githubRepository"); len(got) != 4 {
+		t.Errorf("repositories = %v", got)
+	}
+	if n := gh.Count("POST /app/installations/7/access_tokens"); n != 1 {
+		t.Errorf("%d installation token requests, want 1 for the run", n)
+	}
+	for _, secret := range []string{githubtest.InstallationToken(7), b64[60:120], strings.Split(pemText, "\n")[3]} {
+		if strings.Contains(out+errs, secret) {
+			t.Errorf("a secret was printed:\n%s\n%s", out, errs)
+		}
 	}
 }

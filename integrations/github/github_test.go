@@ -722,3 +722,25 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Errorf("max in flight = %d, want 2..4", m)
 	}
 }
+
+// The same exhausted quota, waited out for real: the reset is a second
+// away, and the request then succeeds.
+func TestPrimaryLimitRealWait(t *testing.T) {
+	t.Parallel()
+	e := patEnv(t, 100)
+	e.src.c.sleep = sleepCtx
+	reset := time.Now().Add(time.Second)
+	e.fake.Fail(githubtest.Fault{Path: "/orgs/acme-corp/repos", Times: 1, Status: 403,
+		Header: map[string]string{"X-Ratelimit-Remaining": "0", "X-Ratelimit-Limit": "5000", "X-Ratelimit-Reset": strconv.FormatInt(reset.Unix(), 10)},
+		Body:   `{"message":"API rate limit exceeded for user ID 1."}`})
+	repos, err := resync(t, e.src, "repository", nil, nil)
+	if err != nil || len(repos) != 4 {
+		t.Fatalf("%d repos, err %v", len(repos), err)
+	}
+	if time.Now().Before(time.Unix(reset.Unix(), 0)) {
+		t.Error("the retry came before the reset")
+	}
+	if !strings.Contains(e.logs.String(), "rate limit") {
+		t.Error("the wait was not logged")
+	}
+}
