@@ -156,7 +156,8 @@ func (c *client) do(ctx context.Context, cl call) (*response, error) {
 	path := pathOf(cl.url)
 	tries5xx, rateWaits, refreshed := 0, 0, false
 	for attempt := 1; ; attempt++ {
-		key := cl.cred.key()
+		// GitHub keeps separate quotas per resource (core, graphql, search).
+		key := cl.cred.key() + "/" + c.resource(cl.url)
 		if err := c.rates.wait(ctx, key, c.sleep, c.log); err != nil {
 			return nil, err
 		}
@@ -220,6 +221,18 @@ func (c *client) do(ctx context.Context, cl call) (*response, error) {
 			return nil, fmt.Errorf("github: %s %s: %w (after: %v)", cl.method, path, err, lastErr)
 		}
 	}
+}
+
+// resource names the rate-limit quota a URL spends, as GitHub's
+// x-ratelimit-resource header does.
+func (c *client) resource(u string) string {
+	switch {
+	case u == c.graphql:
+		return "graphql"
+	case strings.HasPrefix(pathOf(u), "/search/"):
+		return "search"
+	}
+	return "core"
 }
 
 // send performs one HTTP exchange while holding a slot of the shared
