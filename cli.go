@@ -11,6 +11,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/file"
+	"github.com/tide-sync/tide/integrations/github"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
@@ -30,7 +31,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{file.Definition()}
+	defs := []integrations.Definition{file.Definition(), github.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 

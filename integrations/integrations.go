@@ -40,6 +40,14 @@ type Source interface {
 	Resync(ctx context.Context, req Request, emit Emit) error
 }
 
+// RequestValidator is implemented by a Source that can check a resource
+// block's selector and the mapping's top-level keys before anything is
+// fetched or written; the engine then reports a bad selector as a
+// configuration error (exit 2) instead of a failed block.
+type RequestValidator interface {
+	ValidateRequest(req Request) error
+}
+
 // ErrUnknownKind is returned (wrapped) by Resync for a kind the integration
 // does not offer.
 var ErrUnknownKind = errors.New("unknown kind")

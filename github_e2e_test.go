@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tide-sync/tide/integrations/github/githubtest"
+	tsync "github.com/tide-sync/tide/sync"
+	"github.com/tide-sync/tide/sync/port/porttest"
+)
+
+const ghToken = "ghp_E2Etoken0123456789abcdefSECRET"
+
+// ghHarness is a GitHub fake and a Port fake, driven through run.
+type ghHarness struct {
+	t    *testing.T
+	gh   *githubtest.Server
+	port *porttest.Server
+	env  map[string]string
+	out  []string
+}
+
+func newGHHarness(t *testing.T) *ghHarness {
+	t.Helper()
+	fix, err := githubtest.LoadFixtures("integrations/github/testdata/api.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(fix, githubtest.Options{Token: ghToken, MaxPerPage: 2})
+	ghSrv := httptest.NewServer(gh)
+	t.Cleanup(ghSrv.Close)
+	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
+	portSrv := httptest.NewServer(port)
+	t.Cleanup(portSrv.Close)
+	h := &ghHarness{t: t, gh: gh, port: port, env: map[string]string{
+		"TIDE_PORT_CLIENT_ID":     testClientID,
+		"TIDE_PORT_CLIENT_SECRET": testClientSecret,
+		"TIDE_PORT_URL":           portSrv.URL,
+		// As inside GitHub Actions: the token and API URL from the runner.
+		"GITHUB_TOKEN":   ghToken,
+		"GITHUB_API_URL": ghSrv.URL,
+	}}
+	t.Cleanup(func() {
+		for _, o := range h.out {
+			if strings.Contains(o, ghToken) || strings.Contains(o, testClientSecret) {
+				t.Errorf("a secret was printed:\n%s", o)
+			}
+		}
+	})
+	return h
+}
+
+func (h *ghHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
+	h.t.Helper()
+	summary := filepath.Join(h.t.TempDir(), "summary.json")
+	args := append([]string{"sync", "--integration", "github", "--github-organization", "acme-corp",
+		"--init-resources", "--summary-file", summary}, extra...)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return h.env[k] }, &out, &errb)
+	h.out = append(h.out, out.String(), errb.String())
+	var sum *tsync.Result
+	if b, err := os.ReadFile(summary); err == nil {
+		sum = &tsync.Result{}
+		if err := json.Unmarshal(b, sum); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return code, out.String(), errb.String(), sum
+}
+
+func (h *ghHarness) writes() int {
+	n := 0
+	for _, r := range writeRoutes {
+		n += h.port.Count(r)
+	}
+	return n
+}
+
+// The default mapping: organization → repositories → pull requests, with
+// relations resolved; a second run writes nothing.
+func TestGitHubDefaultMapping(t *testing.T) {
+	t.Parallel()
+	h := newGHHarness(t)
+	code, out, errs, sum := h.sync()
+	mustCode(t, code, exitOK, out, errs)
+	if got := ids(h.port, "githubOrganization"); !cmp.Equal(got, []string{"acme-corp"}) {
+		t.Errorf("organizations = %v", got)
+	}
+	if got := ids(h.port, "githubRepository"); !cmp.Equal(got, []string{"docs", "ledger", "payments-api", "web-app"}) {
+		t.Errorf("repositories = %v", got)
+	}
+	if got := ids(h.port, "githubPullRequest"); !cmp.Equal(got, []string{"payments-api1987654200", "payments-api1987654300", "payments-api1987654321", "web-app1987000012"}) {
+		t.Errorf("pull requests = %v", got)
+	}
+	repo, _ := h.port.Entity("githubRepository", "payments-api")
+	if rel := repo["relations"].(map[string]any)["organization"]; rel != "acme-corp" {
+		t.Errorf("repository → organization = %v", rel)
+	}
+	if readme := repo["properties"].(map[string]any)["readme"]; readme != "# payments-api\nHandles card payments." {
+		t.Errorf("readme = %v", readme)
+	}
+	pr, _ := h.port.Entity("githubPullRequest", "payments-api1987654321")
+	props := pr["properties"].(map[string]any)
+	if pr["relations"].(map[string]any)["repository"] != "payments-api" || props["prNumber"] != 128.0 ||
+		!cmp.Equal(props["reviewers"], []any{"asmith"}) || props["status"] != "open" {
+		t.Errorf("pull request = %v", pr)
+	}
+	if sum.Total.Created != 9 || sum.Status != tsync.StatusCompleted {
+		t.Errorf("first run total = %+v, status %s", sum.Total, sum.Status)
+	}
+
+	h.port.ResetCounts()
+	code, out, errs, sum = h.sync()
+	mustCode(t, code, exitOK, out, errs)
+	if n := h.writes(); n != 0 || sum.Total.Unchanged != 9 {
+		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
+	}
+}
+
+// Ocean's own default GitHub mapping loads and runs unchanged.
+func TestGitHubOceanDefaultMapping(t *testing.T) {
+	t.Parallel()
+	h := newGHHarness(t)
+	code, out, errs, sum := h.sync("--mapping", "integrations/github/testdata/ocean-port-app-config.yml")
+	mustCode(t, code, exitOK, out, errs)
+	if sum.Total.Created != 9 || sum.Total.FailedToMap != 0 {
+		t.Fatalf("total = %+v", sum.Total)
+	}
+	pr, ok := h.port.Entity("githubPullRequest", "payments-api1987654321")
+	if !ok {
+		t.Fatalf("pull requests = %v", ids(h.port, "githubPullRequest"))
+	}
+	if got := pr["properties"].(map[string]any)["prNumber"]; got != 1987654321.0 {
+		t.Errorf("Ocean's prNumber (.id) = %v", got)
+	}
+	repo, _ := h.port.Entity("githubRepository", "web-app")
+	if got := repo["properties"].(map[string]any)["description"]; got != "" {
+		t.Errorf("web-app description = %v, want \"\"", got)
+	}
+}
+
+// A 403 on one repository's alerts fails that block: the other
+// repositories sync, nothing is deleted, and the run exits 1.
+func TestGitHubRefusedRepositoryFailsBlock(t *testing.T) {
+	t.Parallel()
+	h := newGHHarness(t)
+	if err := h.port.AddBlueprint(map[string]any{"identifier": "githubDependabotAlert", "title": "Dependabot alert",
+		"schema": map[string]any{"properties": map[string]any{"severity": map[string]any{"type": "string"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	mapping := filepath.Join(t.TempDir(), "mapping.yml")
+	os.WriteFile(mapping, []byte(`resources:
+  - kind: repository
+    selector: {query: "true"}
+    port:
+      entity:
+        mappings:
+          identifier: .name
+          title: .name
+          blueprint: '"githubRepository"'
+  - kind: dependabot-alert
+    selector:
+      query: "true"
+      states: [open]
+    port:
+      entity:
+        mappings:
+          identifier: .__repository + "-" + (.number|tostring)
+          title: .security_advisory.summary
+          blueprint: '"githubDependabotAlert"'
+          properties:
+            severity: .security_advisory.severity
+`), 0o644)
+	code, out, errs, _ := h.sync("--mapping", mapping)
+	mustCode(t, code, exitOK, out, errs)
+	if got := ids(h.port, "githubDependabotAlert"); !cmp.Equal(got, []string{"payments-api-1", "payments-api-3", "web-app-4"}) {
+		t.Fatalf("alerts = %v", got)
+	}
+
+	h.gh.Fail(githubtest.Fault{Path: "/repos/acme-corp/payments-api/dependabot/alerts", Status: 403,
+		Body: `{"message":"Resource not accessible by personal access token","documentation_url":"https://docs.github.com/rest","status":"403"}`})
+	h.port.ResetCounts()
+	webApp := h.gh.Count("GET /repos/acme-corp/web-app/dependabot/alerts")
+	code, out, errs, sum := h.sync("--mapping", mapping)
+	mustCode(t, code, exitFailed, out, errs)
+	if n := h.port.Count(porttest.RouteBulkDelete) + h.port.Count(porttest.RouteEntityDelete); n != 0 {
+		t.Fatalf("%d delete requests after a failed block", n)
+	}
+	if got := ids(h.port, "githubDependabotAlert"); !cmp.Equal(got, []string{"payments-api-1", "payments-api-3", "web-app-4"}) {
+		t.Fatalf("alerts after the refused run = %v", got)
+	}
+	if h.gh.Count("GET /repos/acme-corp/web-app/dependabot/alerts") != webApp+1 {
+		t.Error("the other repositories' alerts were not fetched")
+	}
+	var blockErr string
+	for _, b := range sum.Blocks {
+		if b.Kind == "dependabot-alert" {
+			blockErr = b.Error
+		}
+	}
+	if !strings.Contains(blockErr, "acme-corp/payments-api") || !strings.Contains(blockErr, "403") || sum.Deletion.State != "skipped" {
+		t.Errorf("block error %q, deletion %q", blockErr, sum.Deletion.State)
+	}
+	if !strings.Contains(errs, "payments-api") {
+		t.Errorf("stderr does not name the refused repository:\n%s", errs)
+	}
+}
+
+// Bad input is exit 2 with nothing written: a selector value, a missing
+// credential.
+func TestGitHubBadInput(t *testing.T) {
+	t.Parallel()
+	h := newGHHarness(t)
+	mapping := filepath.Join(t.TempDir(), "mapping.yml")
+	os.WriteFile(mapping, []byte(`resources:
+  - kind: pull-request
+    selector: {query: "true", states: [opened]}
+    port:
+      entity:
+        mappings: {identifier: .title, blueprint: '"githubPullRequest"'}
+`), 0o644)
+	code, out, errs, _ := h.sync("--mapping", mapping)
+	mustCode(t, code, exitUsage, out, errs)
+	if !strings.Contains(errs, `resources[0] (kind "pull-request"): selector.states[0]: "opened"`) {
+		t.Errorf("stderr does not name the selector field:\n%s", errs)
+	}
+	if h.writes() != 0 || h.gh.Requests() != 0 {
+		t.Errorf("a bad selector still made %d Port writes and %d GitHub requests", h.writes(), h.gh.Requests())
+	}
+
+	delete(h.env, "GITHUB_TOKEN")
+	code, out, errs, _ = h.sync()
+	mustCode(t, code, exitUsage, out, errs)
+	if !strings.Contains(errs, "--github-token") {
+		t.Errorf("stderr does not name the missing credential:\n%s", errs)
+	}
+
+	h.env["GITHUB_TOKEN"] = "ghp_wrongTOKENvalueSECRET"
+	code, out, errs, _ = h.sync()
+	if code == exitOK || strings.Contains(out+errs, "ghp_wrongTOKENvalueSECRET") {
+		t.Errorf("a rejected token: exit %d, or it was printed:\n%s\n%s", code, out, errs)
+	}
+	if h.port.Count(porttest.RouteBulkDelete) != 0 {
+		t.Error("a rejected token led to deletes")
+	}
+}
+
+// App auth through the CLI: the private key from the environment (base64,
+// as a one-line CI secret), installation tokens minted; neither the key nor
+// a token is ever printed.
+func TestGitHubAppAuth(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	b64 := base64.StdEncoding.EncodeToString([]byte(pemText))
+	fix, err := githubtest.LoadFixtures("integrations/github/testdata/api.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(fix, githubtest.Options{AppID: "4242", AppKey: &key.PublicKey, Installations: []githubtest.Installation{
+		{ID: 7, Account: "acme-corp", Type: "Organization"},
+	}})
+	ghSrv := httptest.NewServer(gh)
+	t.Cleanup(ghSrv.Close)
+	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
+	portSrv := httptest.NewServer(port)
+	t.Cleanup(portSrv.Close)
+	env := map[string]string{
+		"TIDE_PORT_CLIENT_ID": testClientID, "TIDE_PORT_CLIENT_SECRET": testClientSecret,
+		"TIDE_GITHUB_APP_PRIVATE_KEY": b64,
+	}
+	code, out, errs := runArgs(t, env, "sync", "--integration", "github", "--github-host", ghSrv.URL,
+		"--github-app-id", "4242", "--port-url", portSrv.URL, "--init-resources", "--log-level", "debug")
+	mustCode(t, code, exitOK, out, errs)
+	if got := ids(port, "githubRepository"); len(got) != 4 {
+		t.Errorf("repositories = %v", got)
+	}
+	if n := gh.Count("POST /app/installations/7/access_tokens"); n != 1 {
+		t.Errorf("%d installation token requests, want 1 for the run", n)
+	}
+	for _, secret := range []string{githubtest.InstallationToken(7), b64[60:120], strings.Split(pemText, "\n")[3]} {
+		if strings.Contains(out+errs, secret) {
+			t.Errorf("a secret was printed:\n%s\n%s", out, errs)
+		}
+	}
+}

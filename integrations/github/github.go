@@ -1,0 +1,535 @@
+// Package github syncs GitHub organisations, repositories and what lives in
+// them (pull requests, issues, teams, workflows, alerts, files, ...) with
+// the items and enrichment keys of Ocean's GitHub integration, so Ocean
+// mappings work unchanged.
+//
+// Auth is a token (--github-token, also GITHUB_TOKEN) or a GitHub App
+// (--github-app-id and --github-app-private-key: a JWT mints installation
+// tokens, re-minted before they expire). Every request of a run goes through
+// one client: a semaphore bounds the requests in flight across all resource
+// blocks, primary limits (x-ratelimit-*) are paced and waited out, secondary
+// limits (403/429 with retry-after) are backed off and retried, 5xx pages
+// are retried and then asked for in halves. A 401, a 403 that is no rate
+// limit, or a 404 on an org-level listing fails the resource block, so no
+// deletes follow; it is never an empty result.
+package github
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tide-sync/tide/integrations"
+)
+
+//go:embed resources/*
+var resources embed.FS
+
+// Kinds lists the kinds the integration offers.
+var kinds = []string{
+	"organization", "repository", "pull-request", "issue", "team", "user",
+	"workflow", "workflow-run", "release", "tag", "branch", "environment",
+	"deployment", "dependabot-alert", "code-scanning-alerts",
+	"secret-scanning-alerts", "file",
+}
+
+const defaultHost = "https://api.github.com"
+
+// Definition returns the GitHub integration.
+func Definition() integrations.Definition {
+	sub, err := fs.Sub(resources, "resources")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return integrations.Definition{
+		Type:    "github",
+		Summary: "GitHub organisations, repositories, pull requests, teams, workflows, alerts and files",
+		Kinds:   append([]string(nil), kinds...),
+		Params: []integrations.Param{
+			{Name: "github-token", Usage: "GitHub token (classic or fine-grained PAT; in Actions, GITHUB_TOKEN)", Secret: true, Env: []string{"GITHUB_TOKEN"}},
+			{Name: "github-host", Usage: "GitHub REST API URL; GitHub Enterprise Server: https://HOST/api/v3", Default: defaultHost, Env: []string{"GITHUB_API_URL"}},
+			{Name: "github-app-id", Usage: "GitHub App id (App auth, with --github-app-private-key; wins over a token)"},
+			{Name: "github-app-private-key", Usage: "GitHub App private key: PEM, or the PEM base64-encoded", Secret: true},
+			{Name: "github-organization", Usage: "sync this organisation (or user) only; default: every organisation the token or App installation sees"},
+			{Name: "github-concurrency", Usage: "GitHub requests in flight at once, shared by every resource block", Default: "10"},
+		},
+		Resources: sub,
+		New: func(s integrations.Settings) (integrations.Source, error) {
+			cfg, err := configFrom(s.Values, s.Getenv)
+			if err != nil {
+				return nil, err
+			}
+			cfg.HTTPClient, cfg.Logger = s.HTTPClient, s.Logger
+			return NewSource(cfg)
+		},
+	}
+}
+
+// Config is what a Source is built from.
+type Config struct {
+	Host          string // REST base URL
+	Token         string
+	AppID         string
+	AppPrivateKey string // PEM or base64 PEM
+	Organization  string
+	Concurrency   int
+	HTTPClient    *http.Client
+	Logger        *slog.Logger
+}
+
+// configFrom reads the parameters. In GitHub Actions, a run on the
+// workflow's own GITHUB_TOKEN is pinned to the repository's owner: that
+// token sees nothing else, and /user/orgs refuses it.
+func configFrom(v integrations.Values, getenv func(string) string) (Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	cfg := Config{
+		Host:          v.Get("github-host"),
+		Token:         strings.TrimSpace(v.Get("github-token")),
+		AppID:         strings.TrimSpace(v.Get("github-app-id")),
+		AppPrivateKey: v.Get("github-app-private-key"),
+		Organization:  strings.TrimSpace(v.Get("github-organization")),
+	}
+	if c := v.Get("github-concurrency"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 1 || n > 100 {
+			return cfg, fmt.Errorf("%w: --github-concurrency (TIDE_GITHUB_CONCURRENCY) %q: want a whole number from 1 to 100", integrations.ErrConfig, c)
+		}
+		cfg.Concurrency = n
+	}
+	if cfg.Organization == "" && cfg.AppID == "" && getenv("GITHUB_ACTIONS") == "true" &&
+		cfg.Token != "" && cfg.Token == getenv("GITHUB_TOKEN") {
+		cfg.Organization = getenv("GITHUB_REPOSITORY_OWNER")
+	}
+	return cfg, nil
+}
+
+// Source streams GitHub items. It is safe for concurrent use; one Source
+// serves one run, and its client's limits hold across all resource blocks.
+type Source struct {
+	c      *client
+	log    *slog.Logger
+	pat    *patCredential
+	app    *appCredential
+	org    string
+	fanout int
+
+	scopesOnce gosync.Once
+	scopesVal  []scope
+	scopesErr  error
+
+	reposMu gosync.Mutex
+	repos   map[string]*reposFuture
+}
+
+// NewSource validates cfg and builds a Source. It makes no request.
+func NewSource(cfg Config) (*Source, error) {
+	host := strings.TrimSpace(cfg.Host)
+	if host == "" {
+		host = defaultHost
+	}
+	u, err := url.Parse(host)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("%w: --github-host (TIDE_GITHUB_HOST, GITHUB_API_URL) %q: want an http(s) URL like %s, or https://HOST/api/v3 for GitHub Enterprise Server", integrations.ErrConfig, cfg.Host, defaultHost)
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 10
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 2 * time.Minute}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Source{
+		c:      newClient(host, hc, cfg.Concurrency, log),
+		log:    log,
+		org:    cfg.Organization,
+		fanout: 2 * cfg.Concurrency,
+		repos:  map[string]*reposFuture{},
+	}
+	switch {
+	case cfg.AppID != "" || strings.TrimSpace(cfg.AppPrivateKey) != "":
+		if cfg.AppID == "" {
+			return nil, fmt.Errorf("%w: --github-app-private-key is set but --github-app-id (TIDE_GITHUB_APP_ID) is not; App auth needs both", integrations.ErrConfig)
+		}
+		if _, err := strconv.ParseInt(cfg.AppID, 10, 64); err != nil {
+			return nil, fmt.Errorf("%w: --github-app-id %q: want the App's numeric id", integrations.ErrConfig, cfg.AppID)
+		}
+		if strings.TrimSpace(cfg.AppPrivateKey) == "" {
+			return nil, fmt.Errorf("%w: --github-app-id is set but --github-app-private-key (TIDE_GITHUB_APP_PRIVATE_KEY) is not; App auth needs both", integrations.ErrConfig)
+		}
+		key, err := parsePrivateKey(cfg.AppPrivateKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --github-app-private-key: %v", integrations.ErrConfig, err)
+		}
+		s.app = &appCredential{id: cfg.AppID, pkey: key, now: func() time.Time { return s.c.now() }}
+	case cfg.Token != "":
+		s.pat = &patCredential{token: cfg.Token}
+	default:
+		return nil, fmt.Errorf("%w: GitHub credentials are required: --github-token (TIDE_GITHUB_TOKEN or GITHUB_TOKEN), or --github-app-id with --github-app-private-key", integrations.ErrConfig)
+	}
+	return s, nil
+}
+
+// Requests returns how many HTTP requests the Source has sent.
+func (s *Source) Requests() int64 { return s.c.requests.Load() }
+
+// MaxInFlight returns the most requests the Source ever had in flight at
+// once; it never exceeds the configured concurrency.
+func (s *Source) MaxInFlight() int64 { return s.c.maxInFlight.Load() }
+
+// ValidateRequest checks a resource block's selector and the mapping's
+// top-level keys before anything is fetched.
+func (s *Source) ValidateRequest(req integrations.Request) error {
+	_, err := parseRequest(req, s.c.now())
+	return err
+}
+
+// Resync streams every item of req.Kind.
+func (s *Source) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {
+	r, err := parseRequest(req, s.c.now())
+	if err != nil {
+		return err
+	}
+	h := handlerFor(req.Kind)
+	if h == nil {
+		return fmt.Errorf("kind %q: %w (the github integration offers: %s)", req.Kind, integrations.ErrUnknownKind, strings.Join(kinds, ", "))
+	}
+	n0 := s.c.requests.Load()
+	err = h(ctx, s, r, &emitter{emit: emit})
+	s.log.Debug("kind fetched", "kind", req.Kind, "requests", s.c.requests.Load()-n0)
+	return err
+}
+
+// emitter serialises emits from concurrent per-repository fetches: the
+// engine's Emit is not safe for concurrent use.
+type emitter struct {
+	mu   gosync.Mutex
+	emit integrations.Emit
+}
+
+func (e *emitter) send(items []map[string]any) error {
+	if len(items) == 0 {
+		return nil
+	}
+	page := make([]integrations.Item, len(items))
+	for i, it := range items {
+		page[i] = it
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.emit(page)
+}
+
+// ---- organisations and installations ----
+
+// scope is one organisation (or user account) and the credential to read it.
+type scope struct {
+	cred  credential
+	login string
+	user  bool           // a user account, not an organisation
+	item  map[string]any // the organisation item, as /users/{login} gives it
+}
+
+// scopes discovers, once a run, the accounts to sync: with App auth every
+// non-suspended installation (or the pinned organisation's); with a token
+// the pinned organisation, else every organisation of the token's user.
+func (s *Source) scopes(ctx context.Context) ([]scope, error) {
+	s.scopesOnce.Do(func() {
+		if s.app != nil {
+			s.scopesVal, s.scopesErr = s.appScopes(ctx)
+		} else {
+			s.scopesVal, s.scopesErr = s.tokenScopes(ctx)
+		}
+	})
+	return s.scopesVal, s.scopesErr
+}
+
+func (s *Source) tokenScopes(ctx context.Context) ([]scope, error) {
+	if s.org != "" {
+		sc, err := s.account(ctx, s.pat, s.org)
+		if err != nil {
+			return nil, err
+		}
+		return []scope{sc}, nil
+	}
+	var out []scope
+	err := s.c.list(ctx, s.pat, "/user/orgs", nil, listOpts{}, func(items []map[string]any) (bool, error) {
+		for _, it := range items {
+			// /user/orgs items lack the type; Ocean adds it.
+			it["type"] = "Organization"
+			login, _ := it["login"].(string)
+			out = append(out, scope{cred: s.pat, login: login, item: it})
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the token's organisations: %w", refusal(err))
+	}
+	return out, nil
+}
+
+func (s *Source) appScopes(ctx context.Context) ([]scope, error) {
+	type installation struct {
+		id      int64
+		login   string
+		user    bool
+		suspend bool
+	}
+	var insts []installation
+	err := s.c.list(ctx, s.app, "/app/installations", nil, listOpts{}, func(items []map[string]any) (bool, error) {
+		for _, it := range items {
+			acc, _ := it["account"].(map[string]any)
+			login, _ := acc["login"].(string)
+			typ, _ := acc["type"].(string)
+			id, _ := it["id"].(float64)
+			insts = append(insts, installation{id: int64(id), login: login, user: typ == "User", suspend: it["suspended_at"] != nil})
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the App's installations: %w", refusal(err))
+	}
+	var out []scope
+	for _, in := range insts {
+		if in.suspend {
+			s.log.Info("skipping suspended App installation", "account", in.login)
+			continue
+		}
+		if s.org != "" && !strings.EqualFold(in.login, s.org) {
+			continue
+		}
+		cred := &installationCredential{c: s.c, app: s.app, id: in.id}
+		sc, err := s.account(ctx, cred, in.login)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	if s.org != "" && len(out) == 0 {
+		return nil, fmt.Errorf("%w: the GitHub App has no active installation on %q (--github-organization); install it there or fix the name", errAuth, s.org)
+	}
+	return out, nil
+}
+
+// account reads one organisation or user (GET /users/{login}).
+func (s *Source) account(ctx context.Context, cred credential, login string) (scope, error) {
+	var item map[string]any
+	if err := s.c.getJSON(ctx, cred, "/users/"+url.PathEscape(login), nil, &item); err != nil {
+		return scope{}, fmt.Errorf("reading organisation %q: %w", login, refusal(err))
+	}
+	typ, _ := item["type"].(string)
+	if l, ok := item["login"].(string); ok {
+		login = l
+	}
+	return scope{cred: cred, login: login, user: typ == "User", item: item}, nil
+}
+
+// refusal names what a 401/403/404 means for the user.
+func refusal(err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch ae.Status {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w: GitHub rejected the credentials (401); check --github-token or the App's id and key: %v", errAuth, err)
+	case http.StatusForbidden:
+		return fmt.Errorf("GitHub refused access (403; the token lacks a scope or permission): %w", err)
+	case http.StatusNotFound:
+		return fmt.Errorf("not found, or not visible to these credentials (404): %w", err)
+	}
+	return err
+}
+
+// orgScopes applies the mapping's `organizations` allow-list.
+func (s *Source) orgScopes(ctx context.Context, r *request) ([]scope, error) {
+	all, err := s.scopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.organizations) == 0 {
+		return all, nil
+	}
+	var out []scope
+	for _, sc := range all {
+		for _, o := range r.organizations {
+			if strings.EqualFold(o, sc.login) {
+				out = append(out, sc)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// ---- repositories ----
+
+type reposFuture struct {
+	done  chan struct{}
+	repos []map[string]any
+	err   error
+}
+
+// repositories lists an account's repositories once a run and shares the
+// list with every kind that needs it.
+func (s *Source) repositories(ctx context.Context, sc scope, repoType string) ([]map[string]any, error) {
+	key := sc.login + "\x00" + repoType
+	s.reposMu.Lock()
+	f, ok := s.repos[key]
+	if !ok {
+		f = &reposFuture{done: make(chan struct{})}
+		s.repos[key] = f
+	}
+	s.reposMu.Unlock()
+	if ok {
+		select {
+		case <-f.done:
+			return f.repos, f.err
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+	defer close(f.done)
+	f.repos, f.err = s.listRepositories(ctx, sc, repoType)
+	return f.repos, f.err
+}
+
+func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string) ([]map[string]any, error) {
+	path, q := "/orgs/"+url.PathEscape(sc.login)+"/repos", url.Values{"type": {repoType}}
+	if sc.user {
+		// /users/{u}/repos filters by ownership only: visibility is
+		// filtered here.
+		path, q = "/users/"+url.PathEscape(sc.login)+"/repos", url.Values{"type": {"owner"}}
+	}
+	var out []map[string]any
+	err := s.c.list(ctx, sc.cred, path, q, listOpts{}, func(items []map[string]any) (bool, error) {
+		for _, it := range items {
+			if sc.user && repoType != "all" {
+				private, _ := it["private"].(bool)
+				if (repoType == "private") != private {
+					continue
+				}
+			}
+			out = append(out, it)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing repositories of %q: %w", sc.login, refusal(err))
+	}
+	return out, nil
+}
+
+// repoTask is the work a per-repository kind does for one repository.
+type repoTask func(ctx context.Context, sc scope, repo map[string]any, out *repoEmitter) error
+
+// repoEmitter stamps Ocean's __repository and __organization on a
+// repository's items before they are emitted.
+type repoEmitter struct {
+	e     *emitter
+	repo  string
+	org   string
+	count int
+}
+
+func (o *repoEmitter) send(items []map[string]any) error {
+	for _, it := range items {
+		it["__repository"] = o.repo
+		it["__organization"] = o.org
+	}
+	o.count += len(items)
+	return o.e.send(items)
+}
+
+// maxRepoErrors caps the per-repository errors quoted in a block's error.
+const maxRepoErrors = 3
+
+// eachRepo runs task for every repository of every account in scope,
+// concurrently; the client's semaphore bounds the requests in flight.
+// One repository failing fails the block (no deletes follow) but the other
+// repositories still sync. A 404 on a repository's sub-resource (it was
+// just listed, so it exists) means the feature is off: nothing there.
+// A 401 stops the block at once.
+func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repoTask) error {
+	scs, err := s.orgScopes(ctx, r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu       gosync.Mutex
+		failed   []error
+		nFailed  int
+		notFound int
+	)
+	g := &errgroup.Group{}
+	g.SetLimit(s.fanout)
+	for _, sc := range scs {
+		repos, err := s.repositories(ctx, sc, r.repoType)
+		if err != nil {
+			cancel(err)
+			break
+		}
+		for _, repo := range repos {
+			if ctx.Err() != nil {
+				break
+			}
+			name, _ := repo["name"].(string)
+			g.Go(func() error {
+				out := &repoEmitter{e: e, repo: name, org: sc.login}
+				err := task(ctx, sc, repo, out)
+				var ae *APIError
+				switch {
+				case err == nil:
+				case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+					mu.Lock()
+					notFound++
+					mu.Unlock()
+					s.log.Debug("not found for a repository: nothing to sync there", "repository", sc.login+"/"+name, "err", err)
+				case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized, errors.Is(err, errAuth):
+					cancel(fmt.Errorf("repository %s/%s: %w", sc.login, name, refusal(err)))
+				case ctx.Err() != nil:
+				default:
+					mu.Lock()
+					nFailed++
+					if len(failed) < maxRepoErrors {
+						failed = append(failed, fmt.Errorf("repository %s/%s: %w", sc.login, name, refusal(err)))
+					}
+					mu.Unlock()
+				}
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	if notFound > 0 {
+		s.log.Info("repositories without this resource (404): synced as having none", "kind", r.kind, "repositories", notFound)
+	}
+	if nFailed > 0 {
+		return fmt.Errorf("%d repositories failed: %w", nFailed, errors.Join(failed...))
+	}
+	return nil
+}

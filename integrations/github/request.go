@@ -1,0 +1,497 @@
+package github
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tide-sync/tide/integrations"
+)
+
+// request is a resource block's selector and the mapping's top-level keys,
+// parsed and checked.
+type request struct {
+	kind string
+
+	// Mapping top level (Ocean: repositoryType, organizations).
+	repoType      string
+	organizations []string
+
+	// repository
+	includedFiles []string
+	teams         bool
+	collaborators string // affiliation; "" = not included
+
+	// pull-request
+	prStates   []string
+	prSince    time.Time // closed PRs updated since
+	prClosedAt bool      // filter closed PRs on closed_at (closedSinceDate given)
+	prMax      int       // closed PRs per repository; 0 = no cap
+
+	// issue
+	issueState  string
+	labels      []string
+	includePRs  bool
+	teamMembers bool
+
+	// workflow-run
+	runStatuses []string
+	runSince    time.Time
+	runMax      int
+
+	// branch
+	defaultBranchOnly bool
+	protectionRules   bool
+	branchNames       []string
+
+	// deployment
+	task, environment string
+
+	// alerts
+	alertStates []string
+	severity    []string
+	ecosystems  []string
+	hideSecret  bool
+
+	// file
+	files []fileSpec
+}
+
+// fileSpec is one entry of the file kind's selector.files.
+type fileSpec struct {
+	path         string
+	organization string
+	repos        []repoBranch // empty: every repository, default branch
+	skipParsing  bool
+}
+
+type repoBranch struct{ name, branch string }
+
+// Selector field defaults follow Ocean's GitHub integration (reference
+// §1.3) unless noted.
+const (
+	defaultPRSinceDays = 60  // Ocean: closed PRs of the last 60 days
+	defaultPRMax       = 100 // Ocean: at most 100 closed PRs per repository
+	defaultRunMax      = 100 // Ocean: at most 100 runs per workflow (per status)
+)
+
+// parseRequest reads req; every error names the field at fault.
+func parseRequest(req integrations.Request, now time.Time) (*request, error) {
+	r := &request{kind: req.Kind, repoType: "all", hideSecret: true, teamMembers: true}
+	cfg := fields{where: "mapping", m: req.Config}
+	sel := fields{where: "selector", m: req.Selector}
+	var err error
+	if r.repoType, err = cfg.enum("repositoryType", "all", "all", "public", "private"); err != nil {
+		return nil, err
+	}
+	if r.organizations, err = cfg.strings("organizations"); err != nil {
+		return nil, err
+	}
+	switch req.Kind {
+	case "repository":
+		if r.includedFiles, err = sel.strings("includedFiles"); err != nil {
+			return nil, err
+		}
+		if err := r.parseRelations(sel); err != nil {
+			return nil, err
+		}
+	case "pull-request":
+		if r.prStates, err = sel.enums("states", []string{"open"}, "open", "closed"); err != nil {
+			return nil, err
+		}
+		days, err := sel.int("since", defaultPRSinceDays)
+		if err != nil {
+			return nil, err
+		}
+		r.prSince = now.AddDate(0, 0, -days)
+		r.prMax = defaultPRMax
+		if d, ok, err := sel.date("closedSinceDate"); err != nil {
+			return nil, err
+		} else if ok {
+			// Ocean: closedSinceDate overrides since, filters on closed_at
+			// and lifts the default cap.
+			r.prSince, r.prClosedAt, r.prMax = d, true, 0
+		}
+		if _, given := sel.m["maxResults"]; given {
+			if r.prMax, err = sel.int("maxResults", defaultPRMax); err != nil {
+				return nil, err
+			}
+		}
+	case "issue":
+		if r.issueState, err = sel.enum("state", "open", "open", "closed", "all"); err != nil {
+			return nil, err
+		}
+		if r.labels, err = sel.strings("labels"); err != nil {
+			return nil, err
+		}
+		if r.includePRs, err = sel.bool("includePullRequests", false); err != nil {
+			return nil, err
+		}
+	case "team":
+		if r.teamMembers, err = sel.bool("members", true); err != nil {
+			return nil, err
+		}
+	case "workflow-run":
+		if r.runStatuses, err = sel.enums("statuses", nil, "completed", "action_required", "cancelled", "failure", "neutral", "skipped", "stale", "success", "timed_out", "in_progress", "queued", "requested", "waiting", "pending"); err != nil {
+			return nil, err
+		}
+		if _, given := sel.m["since"]; given {
+			days, err := sel.int("since", 0)
+			if err != nil {
+				return nil, err
+			}
+			r.runSince = now.AddDate(0, 0, -days)
+		}
+		if d, ok, err := sel.date("sinceDate"); err != nil {
+			return nil, err
+		} else if ok {
+			r.runSince = d
+		}
+		if r.runMax, err = sel.int("maxResults", defaultRunMax); err != nil {
+			return nil, err
+		}
+	case "branch":
+		if r.defaultBranchOnly, err = sel.bool("defaultBranchOnly", false); err != nil {
+			return nil, err
+		}
+		if r.protectionRules, err = sel.bool("protectionRules", false); err != nil {
+			return nil, err
+		}
+		if r.branchNames, err = sel.strings("branchNames"); err != nil {
+			return nil, err
+		}
+	case "deployment":
+		if r.task, err = sel.string("task"); err != nil {
+			return nil, err
+		}
+		if r.environment, err = sel.string("environment"); err != nil {
+			return nil, err
+		}
+	case "dependabot-alert":
+		if r.alertStates, err = sel.enums("states", []string{"open"}, "auto_dismissed", "dismissed", "fixed", "open"); err != nil {
+			return nil, err
+		}
+		if r.severity, err = sel.enums("severity", nil, "low", "medium", "high", "critical"); err != nil {
+			return nil, err
+		}
+		if r.ecosystems, err = sel.strings("ecosystems"); err != nil {
+			return nil, err
+		}
+	case "code-scanning-alerts":
+		st, err := sel.enum("state", "open", "open", "closed", "dismissed", "fixed")
+		if err != nil {
+			return nil, err
+		}
+		r.alertStates = []string{st}
+		if r.severity, err = sel.enums("severity", nil, "critical", "high", "medium", "low", "warning", "note", "error"); err != nil {
+			return nil, err
+		}
+	case "secret-scanning-alerts":
+		st, err := sel.enum("state", "open", "open", "resolved", "all")
+		if err != nil {
+			return nil, err
+		}
+		if st != "all" {
+			r.alertStates = []string{st}
+		}
+		if r.hideSecret, err = sel.bool("hideSecret", true); err != nil {
+			return nil, err
+		}
+	case "file":
+		if r.files, err = parseFiles(sel); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// parseRelations reads includedRelations (or Ocean's legacy include list).
+func (r *request) parseRelations(sel fields) error {
+	rel, hasRel := sel.m["includedRelations"]
+	legacy, hasLegacy := sel.m["include"]
+	if hasRel && hasLegacy {
+		return fmt.Errorf("selector: includedRelations and include are mutually exclusive (include is Ocean's older form); keep includedRelations")
+	}
+	if hasLegacy {
+		names, err := sel.enums("include", nil, "collaborators", "teams", "sbom")
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			switch n {
+			case "teams":
+				r.teams = true
+			case "collaborators":
+				r.collaborators = "all"
+			}
+		}
+		_ = legacy
+		return nil
+	}
+	if !hasRel || rel == nil {
+		return nil
+	}
+	m, ok := rel.(map[string]any)
+	if !ok {
+		return fmt.Errorf("selector.includedRelations: want an object like {teams: true, collaborators: {affiliation: all}}, got %s", typeName(rel))
+	}
+	f := fields{where: "selector.includedRelations", m: m}
+	var err error
+	if r.teams, err = f.bool("teams", false); err != nil {
+		return err
+	}
+	switch c := m["collaborators"].(type) {
+	case nil:
+	case bool:
+		if c {
+			r.collaborators = "all"
+		}
+	case map[string]any:
+		cf := fields{where: "selector.includedRelations.collaborators", m: c}
+		if r.collaborators, err = cf.enum("affiliation", "all", "all", "direct", "outside"); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("selector.includedRelations.collaborators: want true or {affiliation: all|direct|outside}, got %s", typeName(c))
+	}
+	return nil
+}
+
+func parseFiles(sel fields) ([]fileSpec, error) {
+	raw, ok := sel.m["files"]
+	if !ok || raw == nil {
+		return nil, fmt.Errorf("selector.files is required for kind file: a list like [{path: '**/port.yml'}]")
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("selector.files: want a list of {path, organization, repos}, got %s", typeName(raw))
+	}
+	var out []fileSpec
+	for i, x := range list {
+		where := fmt.Sprintf("selector.files[%d]", i)
+		var spec fileSpec
+		switch t := x.(type) {
+		case string:
+			spec.path = t
+		case map[string]any:
+			f := fields{where: where, m: t}
+			var err error
+			if spec.path, err = f.string("path"); err != nil {
+				return nil, err
+			}
+			if spec.organization, err = f.string("organization"); err != nil {
+				return nil, err
+			}
+			if spec.skipParsing, err = f.bool("skipParsing", false); err != nil {
+				return nil, err
+			}
+			if spec.repos, err = parseRepos(where, t["repos"]); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("%s: want {path: GLOB, ...}, got %s", where, typeName(x))
+		}
+		spec.path = strings.TrimPrefix(strings.TrimSpace(spec.path), "/")
+		if spec.path == "" {
+			return nil, fmt.Errorf("%s.path is required: a glob like '**/port.yml'", where)
+		}
+		if !validGlob(spec.path) {
+			return nil, fmt.Errorf("%s.path: %q is not a valid glob", where, spec.path)
+		}
+		out = append(out, spec)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("selector.files is empty: name at least one {path: GLOB}")
+	}
+	return out, nil
+}
+
+func parseRepos(where string, raw any) ([]repoBranch, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%s.repos: want a list of repository names or {name, branch}, got %s", where, typeName(raw))
+	}
+	var out []repoBranch
+	for j, x := range list {
+		switch t := x.(type) {
+		case string:
+			out = append(out, repoBranch{name: t})
+		case map[string]any:
+			f := fields{where: fmt.Sprintf("%s.repos[%d]", where, j), m: t}
+			name, err := f.string("name")
+			if err != nil {
+				return nil, err
+			}
+			if name == "" {
+				return nil, fmt.Errorf("%s.repos[%d].name is required", where, j)
+			}
+			branch, err := f.string("branch")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, repoBranch{name: name, branch: branch})
+		default:
+			return nil, fmt.Errorf("%s.repos[%d]: want a name or {name, branch}, got %s", where, j, typeName(x))
+		}
+	}
+	return out, nil
+}
+
+// fields reads typed values from a selector or the mapping's top level.
+type fields struct {
+	where string
+	m     map[string]any
+}
+
+func (f fields) string(k string) (string, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s.%s: want a string, got %s", f.where, k, typeName(v))
+	}
+	return strings.TrimSpace(s), nil
+}
+
+func (f fields) bool(k string, def bool) (bool, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return def, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s.%s: want true or false, got %s", f.where, k, typeName(v))
+	}
+	return b, nil
+}
+
+func (f fields) int(k string, def int) (int, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return def, nil
+	}
+	var n float64
+	switch t := v.(type) {
+	case int:
+		n = float64(t)
+	case int64:
+		n = float64(t)
+	case float64:
+		n = t
+	default:
+		return 0, fmt.Errorf("%s.%s: want a whole number, got %s", f.where, k, typeName(v))
+	}
+	if n != math.Trunc(n) || n < 0 || n > 1e7 {
+		return 0, fmt.Errorf("%s.%s: want a whole number ≥ 0, got %v", f.where, k, v)
+	}
+	return int(n), nil
+}
+
+func (f fields) date(k string) (time.Time, bool, error) {
+	s, err := f.string(k)
+	if err != nil || s == "" {
+		return time.Time{}, false, err
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true, nil
+		}
+	}
+	return time.Time{}, false, fmt.Errorf("%s.%s: %q is not a date; want ISO 8601 like 2025-01-31 or 2025-01-31T00:00:00Z", f.where, k, s)
+}
+
+func (f fields) strings(k string) ([]string, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	switch t := v.(type) {
+	case string:
+		return []string{t}, nil
+	case []string:
+		return t, nil
+	case []any:
+		out := make([]string, 0, len(t))
+		for i, x := range t {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("%s.%s[%d]: want a string, got %s", f.where, k, i, typeName(x))
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s.%s: want a list of strings, got %s", f.where, k, typeName(v))
+}
+
+func (f fields) enum(k, def string, allowed ...string) (string, error) {
+	s, err := f.string(k)
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
+		return def, nil
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(a, s) {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("%s.%s: %q is not one of %s", f.where, k, s, strings.Join(allowed, ", "))
+}
+
+func (f fields) enums(k string, def []string, allowed ...string) ([]string, error) {
+	list, err := f.strings(k)
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		return def, nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for i, s := range list {
+		ok := false
+		for _, a := range allowed {
+			if strings.EqualFold(a, strings.TrimSpace(s)) {
+				if !seen[a] {
+					seen[a] = true
+					out = append(out, a)
+				}
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			sorted := append([]string(nil), allowed...)
+			sort.Strings(sorted)
+			return nil, fmt.Errorf("%s.%s[%d]: %q is not one of %s", f.where, k, i, s, strings.Join(sorted, ", "))
+		}
+	}
+	return out, nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case float64, int, int64:
+		return "a number"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
