@@ -601,6 +601,25 @@ func TestRefusalsAreErrors(t *testing.T) {
 	}
 }
 
+// A plain file path a repository lacks is "no files"; on a named branch that
+// does not exist it is an error, so a typo cannot delete the block's
+// entities.
+func TestFileOnMissingBranch(t *testing.T) {
+	t.Parallel()
+	e := patEnv(t, 100)
+	sel := func(repo any) map[string]any {
+		return map[string]any{"files": []any{map[string]any{"path": "catalog-info.yaml", "repos": []any{repo}}}}
+	}
+	items, err := resync(t, e.src, "file", sel("payments-api"), nil)
+	if err != nil || len(items) != 0 {
+		t.Fatalf("missing file on the default branch: items %v, err %v; want none and no error", items, err)
+	}
+	_, err = resync(t, e.src, "file", sel(map[string]any{"name": "payments-api", "branch": "mian"}), nil)
+	if err == nil || !strings.Contains(err.Error(), `branch "mian" does not exist`) {
+		t.Fatalf("err = %v, want the missing branch named", err)
+	}
+}
+
 // A 403 on one repository's alerts fails the block, and the other
 // repositories' alerts still arrive.
 func TestOneRepositoryRefused(t *testing.T) {

@@ -745,7 +745,19 @@ func (s *Source) repoFiles(ctx context.Context, spec fileSpec, sc scope, repo ma
 	for _, p := range paths {
 		f, err := s.contents(ctx, sc, repo, p, branch)
 		if isStatus(err, http.StatusNotFound) && len(paths) == 1 && paths[0] == spec.path {
-			return nil // a plain path this repository lacks
+			// A plain path this repository lacks, unless the 404 is for a
+			// named branch that does not exist: that must fail the block,
+			// or a typo in the branch would delete the block's entities.
+			if def, _ := repo["default_branch"].(string); branch != def {
+				berr := s.c.getJSON(ctx, sc.cred, repoPath(sc, repo)+"/branches/"+escapePath(branch), nil, new(map[string]any))
+				if isStatus(berr, http.StatusNotFound) {
+					return fmt.Errorf("branch %q does not exist in repository %s", branch, out.repo)
+				}
+				if berr != nil {
+					return berr
+				}
+			}
+			return nil
 		}
 		if err != nil {
 			return err
