@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
@@ -30,7 +31,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	return integrations.NewRegistry(file.Definition())
+	return integrations.NewRegistry(custom.Definition(), file.Definition())
 }
 
 // run is the whole program: it parses args and env, runs the subcommand and
