@@ -41,6 +41,8 @@ type client struct {
 	now     func() time.Time
 	// baseWait is the first retry's back-off; tests shorten it.
 	baseWait time.Duration
+	// sleep waits d or until ctx ends; tests record the waits instead.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	secMu   gosync.RWMutex
 	secrets []string
@@ -63,6 +65,7 @@ func newClient(s *settings, hc *http.Client, log *slog.Logger) *client {
 		tok:      &tokenState{},
 		now:      time.Now,
 		baseWait: time.Second,
+		sleep:    sleepCtx,
 	}
 	if s.rateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.rateLimit), 1)
@@ -240,13 +243,20 @@ func (c *client) do(ctx context.Context, cl call) (*response, error) {
 		default:
 			return nil, c.statusErr(cl, resp)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, err
 		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -19,7 +19,9 @@ type itemsPath struct {
 	code *gojq.Code
 	what string
 	log  *slog.Logger
-	once gosync.Once
+
+	mu  gosync.Mutex
+	key string // the detected field, kept for later pages
 }
 
 func newItemsPath(what, where, src string, log *slog.Logger) (*itemsPath, error) {
@@ -68,13 +70,26 @@ func (ip *itemsPath) extract(raw []byte, body any) ([]any, error) {
 	case []any:
 		return t, nil
 	case map[string]any:
+		ip.mu.Lock()
+		key := ip.key
+		ip.mu.Unlock()
+		if key != "" {
+			// A later page (or another parent's page) may hold null there.
+			if _, isObj := t[key].(map[string]any); !isObj {
+				arr, _ := t[key].([]any)
+				return arr, nil
+			}
+		}
 		key, ok := firstArrayKey(raw)
 		if !ok {
 			return nil, fmt.Errorf("the response is an object with no array field (keys: %s); set the selector's data_path to the items, e.g. '.data' or '[.]' for a single object", strings.Join(sortedKeys(t), ", "))
 		}
-		ip.once.Do(func() {
+		ip.mu.Lock()
+		if ip.key == "" {
+			ip.key = key
 			ip.log.Info("data_path not set: taking the items from the response's first array field", "endpoint", ip.what, "data_path", jqKey(key))
-		})
+		}
+		ip.mu.Unlock()
 		arr, _ := t[key].([]any)
 		return arr, nil
 	default:

@@ -28,18 +28,18 @@ const (
 // --custom-pagination-* flags; a mapping's top-level `pagination` object and
 // then a resource's selector `pagination` object override it field by field.
 type pagination struct {
-	typ         string
-	pageSize    int
-	param       string // offset, page number or cursor parameter
-	sizeParam   string
-	startPage   int
-	cursorPath  *valuePath
-	hasMore     *valuePath
-	lastPage    *valuePath
-	nextLink    *valuePath
-	linkRel     string
-	inBody      bool // send the paging parameters in the JSON body (POST searches)
-	maxPages    int  // 0: no cap
+	typ        string
+	pageSize   int
+	param      string // offset, page number or cursor parameter
+	sizeParam  string
+	startPage  int
+	cursorPath *valuePath
+	hasMore    *valuePath
+	lastPage   *valuePath
+	nextLink   *valuePath
+	linkRel    string
+	inBody     bool // send the paging parameters in the JSON body (POST searches)
+	maxPages   int  // 0: no cap
 }
 
 func globalPagination(v integrations.Values) (pagination, error) {
@@ -91,7 +91,7 @@ var paginationKeys = map[string]string{
 	"last_page_path": "last_page_path", "lastPagePath": "last_page_path",
 	"next_link_path": "next_link_path", "nextLinkPath": "next_link_path",
 	"link_rel": "link_rel", "linkRel": "link_rel", "rel": "link_rel",
-	"in": "in",
+	"in":        "in",
 	"max_pages": "max_pages", "maxPages": "max_pages",
 }
 
