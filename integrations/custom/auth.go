@@ -62,6 +62,7 @@ type customAuth struct {
 	query    [][2]string
 	body     []byte // JSON or form
 	form     bool
+	secrets  []string
 	interval time.Duration
 
 	tHeaders []templated
@@ -201,6 +202,22 @@ func parseCustomAuth(reqRaw, tmplRaw string) (*customAuth, error) {
 		return nil, cfgErr("--custom-auth-request: reauthenticateIntervalSeconds must be positive")
 	}
 	c.interval = time.Duration(r.Interval) * time.Second
+	// The token request's values (client secrets, passwords) must never be
+	// printed, whatever field holds them.
+	for _, h := range c.headers {
+		c.secrets = append(c.secrets, h[1])
+	}
+	for _, p := range c.query {
+		c.secrets = append(c.secrets, p[1])
+	}
+	if c.form {
+		vals, _ := url.ParseQuery(string(c.body))
+		for _, vs := range vals {
+			c.secrets = append(c.secrets, vs...)
+		}
+	} else if r.Body != nil {
+		c.secrets = append(c.secrets, stringLeaves(r.Body)...)
+	}
 
 	if t.QueryParams == nil {
 		t.QueryParams = t.QueryParamsSnake
@@ -230,6 +247,27 @@ func parseCustomAuth(reqRaw, tmplRaw string) (*customAuth, error) {
 		c.tBody = append(c.tBody, tv)
 	}
 	return c, nil
+}
+
+// stringLeaves lists every string in a decoded JSON value.
+func stringLeaves(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case map[string]any:
+		var out []string
+		for _, e := range t {
+			out = append(out, stringLeaves(e)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, e := range t {
+			out = append(out, stringLeaves(e)...)
+		}
+		return out
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -328,6 +366,21 @@ func (t templated) missing(resp any, err error) error {
 		keys = "keys: " + strings.Join(sortedKeys(m), ", ")
 	}
 	return fmt.Errorf("%s: %s %s in the token response (%s)", t.where, strings.Join(exprs, " "), what, keys)
+}
+
+// values returns the string outputs of t's expressions: the token
+// response's secrets as they may appear alone.
+func (t templated) values(resp any) []string {
+	var out []string
+	for _, p := range t.parts {
+		if p.code == nil {
+			continue
+		}
+		if v, err := jqFirst(p.code, resp); err == nil && v != nil {
+			out = append(out, scalarString(v))
+		}
+	}
+	return out
 }
 
 func (t templated) renderString(resp any) (string, error) {
@@ -462,6 +515,11 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 	}
 	t.gen++
 	t.vals, t.have = vals, true
+	for _, group := range [][]templated{a.tHeaders, a.tQuery, a.tBody} {
+		for _, tv := range group {
+			secrets = append(secrets, tv.values(body)...)
+		}
+	}
 	c.addSecrets(secrets)
 	c.log.Info("custom auth: token obtained", "generation", t.gen, "expires_in", life.String())
 	return nil

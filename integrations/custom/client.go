@@ -77,6 +77,9 @@ func newClient(s *settings, hc *http.Client, log *slog.Logger) *client {
 	for _, h := range s.headers {
 		static = append(static, h[1])
 	}
+	if s.auth.custom != nil {
+		static = append(static, s.auth.custom.secrets...)
+	}
 	c.addSecrets(static)
 	return c
 }
