@@ -2,7 +2,9 @@ package custom
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -88,12 +90,12 @@ func parseSettings(v integrations.Values) (*settings, error) {
 	if s.auth, err = parseAuth(v); err != nil {
 		return nil, err
 	}
-	for _, h := range v.List("custom-header") {
+	for i, h := range v.List("custom-header") {
 		name, val, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
-			// The value may be a secret: name only the header.
-			return nil, cfgErr("--custom-header %q: want 'Name: value'", name)
+			// The text may be a secret: quote none of it.
+			return nil, cfgErr("--custom-header (value %d of %d): want 'Name: value', e.g. 'X-Tenant: acme'", i+1, len(v.List("custom-header")))
 		}
 		s.headers = append(s.headers, [2]string{name, strings.TrimSpace(val)})
 	}
@@ -173,7 +175,9 @@ func decodeJSONParam(flag, raw string, into any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
 		msg := err.Error()
-		if se, ok := err.(*json.SyntaxError); ok {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			msg = "invalid JSON: it ends early (an unclosed { or \")"
+		} else if se, ok := err.(*json.SyntaxError); ok {
 			msg = fmt.Sprintf("invalid JSON at byte %d", se.Offset)
 		} else if te, ok := err.(*json.UnmarshalTypeError); ok {
 			msg = fmt.Sprintf("field %q: want %s, got a JSON %s", te.Field, te.Type, te.Value)
