@@ -318,12 +318,17 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	if len(placeholders(r.endpoint)) == 0 {
 		return s.fetchItems(ctx, r, binding{}, safeEmit)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.c.s.maxInFlight)
 	err = s.expand(gctx, r, r.endpoint, binding{values: map[string]string{}}, func(b binding) error {
 		g.Go(func() error { return s.fetchItems(gctx, r, b, safeEmit) })
 		return nil
 	})
+	if err != nil {
+		cancel() // stop the leaves already started
+	}
 	if werr := g.Wait(); err == nil {
 		err = werr
 	}
@@ -375,9 +380,15 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 		if err != nil {
 			return fmt.Errorf("path parameter %s (%s): %w", name, p.endpoint, err)
 		}
+		// Each record's subtree (the next placeholder's records, or the
+		// leaf fetches) proceeds concurrently; requests stay bounded by
+		// the client's limit.
+		lg, lctx := errgroup.WithContext(ctx)
+		lg.SetLimit(s.c.s.maxInFlight)
 		for _, rec := range records {
 			v, err := jqFirst(p.field, rec)
 			if err != nil {
+				_ = lg.Wait()
 				return fmt.Errorf("%s.field %q: %v", p.where, p.fieldSrc, err)
 			}
 			val := scalarString(v)
@@ -398,11 +409,9 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 				withParent["__parent"] = pb.parent
 				nb.parent = withParent
 			}
-			if err := s.expand(ctx, r, endpoint, nb, each); err != nil {
-				return err
-			}
+			lg.Go(func() error { return s.expand(lctx, r, endpoint, nb, each) })
 		}
-		return nil
+		return lg.Wait()
 	})
 }
 
