@@ -167,7 +167,7 @@ func TestPathParameterErrors(t *testing.T) {
 		{`{"endpoint": "/x/{a}", "path_parameters": {"a": {"endpoint": "/teams", "field": ".id", "fliter": "true"}}}`, `unknown field "fliter"`},
 		{`{"endpoint": "/x", "method": "DELETE"}`, `method "DELETE"`},
 		{`{"endpoint": "/x", "data_path": ".[" }`, "data_path"},
-		{`{"endpoint": "/x", "pagination": {"type": "cursor"}}`, "cursor needs a cursor path"},
+		{`{"endpoint": "/x", "pagination": {"type": "cursor", "in": "header"}}`, `pagination.in "header": want query or body`},
 		{`{"endpoint": "/x", "pagination": {"type": "pages"}}`, `"pages": want none, offset`},
 		{`{"endpoint": "/x", "pagination": {"typ": "page"}}`, `unknown field "typ"`},
 		{`{"endpoint": "/x", "query_params": {"a": {"b": 1}}}`, "query_params.a: an object cannot be"},
@@ -426,7 +426,7 @@ func TestConfigErrors(t *testing.T) {
 		{"https://api.example.com", []string{"custom-max-concurrent-requests", "0"}, "--custom-max-concurrent-requests"},
 		{"https://api.example.com", []string{"custom-rate-limit", "-1"}, "--custom-rate-limit"},
 		{"https://api.example.com", []string{"custom-pagination-type", "pages"}, "--custom-pagination-type"},
-		{"https://api.example.com", []string{"custom-pagination-type", "cursor"}, "cursor needs a cursor path"},
+		{"https://api.example.com", []string{"custom-start-page", "-1"}, "--custom-start-page"},
 		{"https://api.example.com", []string{"custom-page-size", "ten"}, "--custom-page-size"},
 		{"https://api.example.com", []string{"custom-cursor-path", ".a["}, "--custom-cursor-path"},
 	}

@@ -198,9 +198,6 @@ func (p *pagination) check(where string) error {
 	switch p.typ {
 	case pageNone, pageOffset, pagePage, pageNextLink, pageHeaderLink:
 	case pageCursor:
-		if p.cursorPath == nil {
-			return cfgErr("%s cursor needs a cursor path (--custom-cursor-path or pagination.cursor_path): where the next cursor is in the response", where)
-		}
 	default:
 		return cfgErr("%s %q: want none, offset, page, cursor, next_link or header_link", where, p.typ)
 	}
@@ -340,16 +337,25 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 			offset += len(items)
 			page++
 		case pageCursor:
-			v, err := p.cursorPath.get(body)
+			cp := p.cursorPath
+			if cp == nil {
+				if cp = guessCursor(body); cp == nil {
+					return fmt.Errorf("page %d: no cursor_path set and none of the usual places (%s) holds a cursor; set --custom-cursor-path or pagination.cursor_path", n, strings.Join(cursorGuesses, ", "))
+				}
+				// Ocean Custom also falls back to common cursor locations.
+				p.cursorPath = cp
+				c.log.Info("cursor_path not set: reading the cursor from a usual place", "endpoint", f.what, "cursor_path", cp.src)
+			}
+			v, err := cp.get(body)
 			if err != nil {
-				return fmt.Errorf("page %d: cursor_path %q: %v", n, p.cursorPath.src, err)
+				return fmt.Errorf("page %d: cursor_path %q: %v", n, cp.src, err)
 			}
 			next := scalarString(v)
 			if next == "" {
 				return nil
 			}
 			if seen[next] {
-				return fmt.Errorf("page %d: %w: the API sent cursor %q again (cursor_path %q)", n, ErrPageLoop, c.redact(next), p.cursorPath.src)
+				return fmt.Errorf("page %d: %w: the API sent cursor %q again (cursor_path %q)", n, ErrPageLoop, c.redact(next), cp.src)
 			}
 			seen[next] = true
 			cursor = next
@@ -382,4 +388,34 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 			u = *nu
 		}
 	}
+}
+
+// cursorGuesses are where APIs usually put the next cursor, tried in order
+// when no cursor path is set.
+var cursorGuesses = []string{"next_cursor", "nextCursor", "meta.next_cursor", "meta.nextCursor", "meta.after_cursor", "response_metadata.next_cursor", "pagination.next_cursor", "pagination.nextCursor", "page_info.end_cursor", "pageInfo.endCursor"}
+
+// guessCursor returns the first guess whose key the body has (a null value
+// counts: the last page of such an API says null).
+func guessCursor(body any) *valuePath {
+	for _, g := range cursorGuesses {
+		keys := strings.Split(g, ".")
+		var cur any = body
+		found := true
+		for _, k := range keys {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				found = false
+				break
+			}
+			if cur, ok = m[k]; !ok {
+				found = false
+				break
+			}
+		}
+		if found {
+			vp, _ := parseValuePath("", g)
+			return vp
+		}
+	}
+	return nil
 }

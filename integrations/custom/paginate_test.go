@@ -121,6 +121,21 @@ func TestPaginationTypes(t *testing.T) {
 		wantReqs: 3,
 		wantLast: "starting_after=20",
 	}, {
+		name:  "cursor without a path: found in a usual place (Slack's)",
+		flags: []string{"custom-pagination-type", "cursor", "custom-page-size", "10"},
+		handler: func(string) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				from := atoi(r.URL.Query().Get("cursor"), 0)
+				next := ""
+				if from+10 < total {
+					next = strconv.Itoa(from + 10)
+				}
+				writeJSON(w, map[string]any{"ok": true, "members": slice(from, 10), "response_metadata": map[string]any{"next_cursor": next}})
+			}
+		},
+		wantReqs: 3,
+		wantLast: "cursor=20&limit=10",
+	}, {
 		name:  "next_link @odata.nextLink, absolute",
 		flags: []string{"custom-pagination-type", "next_link"},
 		handler: func(base string) http.HandlerFunc {
@@ -328,5 +343,17 @@ func TestLinkHeader(t *testing.T) {
 		if got := linkHeader(tc.in, tc.rel); got != tc.want {
 			t.Errorf("linkHeader(%q, %q) = %q, want %q", tc.in, tc.rel, got, tc.want)
 		}
+	}
+}
+
+func TestCursorWithoutPathOrGuessIsAnError(t *testing.T) {
+	t.Parallel()
+	api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"data": records(0, 3), "after": "x"})
+	})
+	h := newSource(t, api.URL, "custom-pagination-type", "cursor")
+	_, err := h.resync("/items", nil)
+	if err == nil || !strings.Contains(err.Error(), "set --custom-cursor-path") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -43,7 +43,7 @@ func params() []integrations.Param {
 		{Name: "custom-pagination-param", Usage: "query parameter of the offset, page number or cursor (default offset, page or cursor)", Env: ocean("PAGINATION_PARAM")},
 		{Name: "custom-size-param", Usage: "query parameter of the page size (default limit, size or limit)", Env: ocean("SIZE_PARAM")},
 		{Name: "custom-start-page", Usage: "first page number (page pagination)", Default: "1", Env: ocean("START_PAGE")},
-		{Name: "custom-cursor-path", Usage: "where the next cursor is in the response: dot path (meta.after_cursor) or JQ (.meta.after_cursor)", Env: ocean("CURSOR_PATH")},
+		{Name: "custom-cursor-path", Usage: "where the next cursor is in the response: dot path (meta.after_cursor) or JQ (.meta.after_cursor); unset: the usual places (next_cursor, meta.next_cursor, response_metadata.next_cursor, ...)", Env: ocean("CURSOR_PATH")},
 		{Name: "custom-has-more-path", Usage: "where a 'more pages' boolean is in the response; false ends pagination", Env: ocean("HAS_MORE_PATH")},
 		{Name: "custom-last-page-path", Usage: "where a 'last page' boolean is in the response; true ends pagination", Env: ocean("LAST_PAGE_PATH")},
 		{Name: "custom-next-link-path", Usage: "where the next page's URL is in the response (next_link pagination)", Default: "@odata.nextLink", Env: ocean("NEXT_LINK_PATH")},
