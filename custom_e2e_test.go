@@ -251,3 +251,21 @@ func TestCustomBadParamsExit2(t *testing.T) {
 		t.Fatalf("%d requests made on bad input", n)
 	}
 }
+
+// A typo in a block's selector stops the run before any fetch or write.
+func TestCustomBadSelectorExits2(t *testing.T) {
+	t.Parallel()
+	h := newCustomHarness(t, 5)
+	bad := strings.Replace(customMapping, "cursor_path: meta.next", "cursor_pth: meta.next", 1)
+	if err := os.WriteFile(h.mapping, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs, _ := h.sync()
+	mustCode(t, code, exitUsage, out, errs)
+	if !strings.Contains(errs+out, `resources[1]`) || !strings.Contains(errs+out, `unknown field "cursor_pth"`) {
+		t.Fatalf("error does not name the block and field:\n%s%s", out, errs)
+	}
+	if n := h.writes() + int(h.api.requests.Load()); n != 0 {
+		t.Fatalf("%d requests made on a bad selector", n)
+	}
+}

@@ -40,6 +40,14 @@ type Source interface {
 	Resync(ctx context.Context, req Request, emit Emit) error
 }
 
+// Validator is implemented by a Source that can check a resource block's
+// selector fields and the mapping's top-level fields without fetching: the
+// engine calls Validate for every selected block before anything is read or
+// written, and an error is a configuration error (exit 2).
+type Validator interface {
+	Validate(req Request) error
+}
+
 // ErrUnknownKind is returned (wrapped) by Resync for a kind the integration
 // does not offer.
 var ErrUnknownKind = errors.New("unknown kind")

@@ -232,6 +232,12 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 		if !cfg.Definition.HasKind(k) {
 			return configErr("resources[%d].kind: integration %q has no kind %q (it offers: %v)", b.Index, cfg.Definition.Type, k, cfg.Definition.Kinds)
 		}
+		if v, ok := cfg.Source.(integrations.Validator); ok {
+			req := integrations.Request{Kind: k, Selector: b.Resource.Selector.Extra, Config: m.Config.Extra}
+			if err := v.Validate(req); err != nil {
+				return configErr("resources[%d]: %v", b.Index, err)
+			}
+		}
 	}
 	return nil
 }

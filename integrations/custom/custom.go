@@ -296,6 +296,13 @@ func (s *Source) parseSpec(where, kind string, m map[string]any, base pagination
 	return sp, nil
 }
 
+// Validate checks a block's selector and the mapping's pagination without
+// a request, so a typo stops the run (exit 2) before anything is written.
+func (s *Source) Validate(req integrations.Request) error {
+	_, err := s.parse(req)
+	return err
+}
+
 // binding is one placeholder value and the record it came from.
 type binding struct {
 	values map[string]string
