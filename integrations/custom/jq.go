@@ -23,7 +23,7 @@ func compileJQ(expr string) (*gojq.Code, error) {
 
 // jqFirst returns the first output of code on v (nil when none).
 func jqFirst(code *gojq.Code, v any) (any, error) {
-	it := code.Run(normalize(v))
+	it := code.Run(v)
 	out, ok := it.Next()
 	if !ok {
 		return nil, nil
@@ -136,25 +136,35 @@ func parseValuePath(where, src string) (*valuePath, error) {
 
 // get reads the value; nil when absent.
 func (p *valuePath) get(body any) (any, error) {
+	v, _, err := p.lookup(body)
+	return v, err
+}
+
+// lookup reads the value and whether the path exists (a JQ path exists
+// when it gives a non-null value).
+func (p *valuePath) lookup(body any) (any, bool, error) {
 	if p.code != nil {
-		return jqFirst(p.code, body)
+		v, err := jqFirst(p.code, body)
+		return v, v != nil, err
 	}
 	m, ok := body.(map[string]any)
 	if !ok {
-		return nil, nil
+		return nil, false, nil
 	}
 	if v, ok := m[p.src]; ok {
-		return v, nil
+		return v, true, nil
 	}
 	var cur any = m
 	for _, k := range p.keys {
 		mm, ok := cur.(map[string]any)
 		if !ok {
-			return nil, nil
+			return nil, false, nil
 		}
-		cur = mm[k]
+		if cur, ok = mm[k]; !ok {
+			return nil, false, nil
+		}
 	}
-	return cur, nil
+	return cur, true, nil
 }
 
 // truthy reads a boolean flag leniently: true, "true", 1.

@@ -240,6 +240,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 	var prevHash [32]byte
 	offset, page := 0, p.startPage
 	cursor := ""
+	warnedHasMore := false
 	for n := 1; ; n++ {
 		if p.maxPages > 0 && n > p.maxPages {
 			c.log.Warn("stopped at max_pages", "endpoint", f.what, "max_pages", p.maxPages)
@@ -317,12 +318,18 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 			}
 		}
 		if p.hasMore != nil {
-			v, err := p.hasMore.get(body)
+			v, found, err := p.hasMore.lookup(body)
 			if err != nil {
 				return fmt.Errorf("page %d: has_more_path %q: %v", n, p.hasMore.src, err)
 			}
-			if !truthy(v) {
+			switch {
+			case found && !truthy(v):
 				return nil
+			case !found && !warnedHasMore:
+				// A typo here must not cut the result short (and delete the
+				// rest): absent means unknown, and paging goes on.
+				warnedHasMore = true
+				c.log.Warn("has_more_path not in the response; paging on until an empty page", "endpoint", f.what, "has_more_path", p.hasMore.src)
 			}
 		}
 		switch p.typ {
@@ -346,12 +353,18 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 				p.cursorPath = cp
 				c.log.Info("cursor_path not set: reading the cursor from a usual place", "endpoint", f.what, "cursor_path", cp.src)
 			}
-			v, err := cp.get(body)
+			v, found, err := cp.lookup(body)
 			if err != nil {
 				return fmt.Errorf("page %d: cursor_path %q: %v", n, cp.src, err)
 			}
 			next := scalarString(v)
 			if next == "" {
+				// A full first page without the cursor's field is more
+				// likely a wrong cursor_path than the end: stopping there
+				// would drop (and delete) everything after it.
+				if !found && n == 1 && p.pageSize > 0 && len(items) >= p.pageSize {
+					return fmt.Errorf("page 1: cursor_path %q is not in the response, yet the page is full (%d items); check the cursor path", cp.src, len(items))
+				}
 				return nil
 			}
 			if seen[next] {

@@ -357,3 +357,49 @@ func TestCursorWithoutPathOrGuessIsAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A wrong path must never end paging early: that would drop the later pages
+// and delete their entities.
+func TestWrongPathsDoNotTruncate(t *testing.T) {
+	t.Parallel()
+	t.Run("has_more_path absent: paging goes on", func(t *testing.T) {
+		t.Parallel()
+		api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			from := atoi(r.URL.Query().Get("offset"), 0)
+			writeJSON(w, map[string]any{"data": slice(from, 10), "has_more": from+10 < total})
+		})
+		h := newSource(t, api.URL)
+		got, err := h.resync("/items", obj(t, `{"pagination": {"type": "offset", "page_size": 10, "has_more_path": "hasMore"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantIDs(total), ids(got)); diff != "" {
+			t.Errorf("items (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(h.logs.String(), "has_more_path not in the response") {
+			t.Errorf("no warning:\n%s", h.logs)
+		}
+	})
+	t.Run("cursor_path absent on a full first page: an error", func(t *testing.T) {
+		t.Parallel()
+		api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, map[string]any{"data": slice(0, 10), "meta": map[string]any{"next_cursor": "x"}})
+		})
+		h := newSource(t, api.URL)
+		_, err := h.resync("/items", obj(t, `{"pagination": {"type": "cursor", "page_size": 10, "cursor_path": "meta.nextCursor"}}`))
+		if err == nil || !strings.Contains(err.Error(), `cursor_path "meta.nextCursor" is not in the response`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("cursor_path absent on a short page: the end", func(t *testing.T) {
+		t.Parallel()
+		api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, map[string]any{"data": slice(0, 4)})
+		})
+		h := newSource(t, api.URL)
+		got, err := h.resync("/items", obj(t, `{"pagination": {"type": "cursor", "page_size": 10, "cursor_path": "meta.next"}}`))
+		if err != nil || len(got) != 4 {
+			t.Fatalf("got %d, err %v", len(got), err)
+		}
+	})
+}
