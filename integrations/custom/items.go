@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	gosync "sync"
 
@@ -20,8 +21,28 @@ type itemsPath struct {
 	what string
 	log  *slog.Logger
 
+	keys []string // data_path as plain keys (.data.items), else nil
+
 	mu  gosync.Mutex
 	key string // the detected field, kept for later pages
+}
+
+var plainPathRE = regexp.MustCompile(`^(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+
+// missingKey returns the first of keys absent from body, and the keys its
+// object there has.
+func missingKey(body any, keys []string) (string, string) {
+	cur := body
+	for _, k := range keys {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return "", "" // not an object: the JQ error explains
+		}
+		if cur, ok = m[k]; !ok {
+			return k, strings.Join(sortedKeys(m), ", ")
+		}
+	}
+	return "", ""
 }
 
 func newItemsPath(what, where, src string, log *slog.Logger) (*itemsPath, error) {
@@ -34,6 +55,9 @@ func newItemsPath(what, where, src string, log *slog.Logger) (*itemsPath, error)
 		return nil, cfgErr("%s %q: %v", where, ip.src, err)
 	}
 	ip.code = code
+	if plainPathRE.MatchString(ip.src) {
+		ip.keys = strings.Split(ip.src[1:], ".")
+	}
 	return ip, nil
 }
 
@@ -43,6 +67,12 @@ func (ip *itemsPath) extract(raw []byte, body any) ([]any, error) {
 		return nil, nil
 	}
 	if ip.code != nil {
+		if ip.keys != nil {
+			if missing, have := missingKey(body, ip.keys); missing != "" {
+				// A typo would read as "no items" and delete the lot.
+				return nil, fmt.Errorf("data_path %q: the response has no %q (it has: %s)", ip.src, missing, have)
+			}
+		}
 		var out []any
 		it := ip.code.Run(body)
 		for {
