@@ -36,6 +36,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -83,10 +84,18 @@ func New(s integrations.Settings) (*Source, error) {
 	if !st.verifyTLS {
 		log.Warn("TLS certificate verification is off (--custom-verify-ssl=false): the API's identity is not checked", "host", st.base.Host)
 	}
-	if st.base.Scheme == "http" && st.auth.typ != "none" {
+	if st.base.Scheme == "http" && st.auth.typ != "none" && !loopback(st.base.Hostname()) {
 		log.Warn("credentials are sent over plain http", "host", st.base.Host)
 	}
 	return &Source{c: newClient(st, s.HTTPClient, log), log: log}, nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_.-]*)\}`)

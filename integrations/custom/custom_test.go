@@ -453,3 +453,22 @@ func cmpSort[T any](less func(a, b T) bool) cmp.Option {
 		return out
 	})
 }
+
+func TestPlainHTTPCredentialsWarning(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url  string
+		warn bool
+	}{
+		{"http://registry.internal.example", true},
+		{"https://registry.internal.example", false},
+		{"http://127.0.0.1:8080", false},
+		{"http://localhost:8080", false},
+	} {
+		h := newSource(t, tc.url, "custom-auth-type", "bearer_token", "custom-api-token", bearerSecret)
+		if got := strings.Contains(h.logs.String(), "plain http"); got != tc.warn {
+			t.Errorf("%s: warned = %v, want %v", tc.url, got, tc.warn)
+		}
+		noSecret(t, []string{bearerSecret}, h.logs.String())
+	}
+}
