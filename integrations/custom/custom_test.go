@@ -367,7 +367,7 @@ func TestMaxConcurrentRequests(t *testing.T) {
 			writeJSON(w, teams)
 			return
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // long enough for requests to overlap
 		writeJSON(w, records(0, 1))
 	})
 	h := newSource(t, api.URL, "custom-max-concurrent-requests", "3")
@@ -470,5 +470,42 @@ func TestPlainHTTPCredentialsWarning(t *testing.T) {
 			t.Errorf("%s: warned = %v, want %v", tc.url, got, tc.warn)
 		}
 		noSecret(t, []string{bearerSecret}, h.logs.String())
+	}
+}
+
+// 64-bit ids beyond 2^53 stay exact: rounded, two records would become one
+// entity.
+func TestBigIntegerIDsStayExact(t *testing.T) {
+	t.Parallel()
+	api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/guilds":
+			_, _ = w.Write([]byte(`[{"id": 1234567890123456789, "n": 1.5}, {"id": 1234567890123456790, "n": 2}]`))
+		default:
+			_, _ = w.Write([]byte(`[{"path": "` + r.URL.Path + `"}]`))
+		}
+	})
+	h := newSource(t, api.URL)
+	got, err := h.resync("/guilds", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"1234567890123456789", "1234567890123456790"}, ids(got)); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	if n, ok := got[0]["n"].(float64); !ok || n != 1.5 {
+		t.Errorf("n = %#v, want float64 1.5", got[0]["n"])
+	}
+	got, err = h.resync("/guilds/{g}/roles", obj(t, `{"path_parameters": {"g": {"endpoint": "/guilds", "field": ".id"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, it := range got {
+		paths = append(paths, it["path"].(string))
+	}
+	want := []string{"/guilds/1234567890123456789/roles", "/guilds/1234567890123456790/roles"}
+	if diff := cmp.Diff(want, paths, cmpSort(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
@@ -289,12 +290,9 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 		if err != nil {
 			return fmt.Errorf("page %d: %w", n, err)
 		}
-		var body any
-		if len(bytes.TrimSpace(resp.body)) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(resp.body))
-			if err := dec.Decode(&body); err != nil {
-				return fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)
-			}
+		body, err := decodeBody(resp.body)
+		if err != nil {
+			return fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)
 		}
 		items, err := f.items.extract(resp.body, body)
 		if err != nil {
@@ -431,4 +429,71 @@ func guessCursor(body any) *valuePath {
 		}
 	}
 	return nil
+}
+
+// decodeBody decodes a response as encoding/json would, except that an
+// integer beyond float64's exact range (2^53, e.g. a 64-bit snowflake id)
+// stays exact as a *big.Int, so `.id | tostring` gives the real id: two ids
+// rounded to one float would map two records onto one entity.
+func decodeBody(raw []byte) (any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	big := hasLongDigits(raw)
+	if big {
+		dec.UseNumber()
+	}
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if !big {
+		return v, nil
+	}
+	return numbers(v), nil
+}
+
+// hasLongDigits reports a run of 16 or more digits: only then can a number
+// exceed 2^53, and only then is the slower exact decoding needed.
+func hasLongDigits(b []byte) bool {
+	run := 0
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			if run++; run >= 16 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+func numbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		s := string(t)
+		if !strings.ContainsAny(s, ".eE") && len(s) > 15 {
+			if b, ok := new(big.Int).SetString(s, 10); ok && (b.IsInt64() && !exactFloat(b.Int64()) || !b.IsInt64()) {
+				return b
+			}
+		}
+		f, _ := t.Float64()
+		return f
+	case map[string]any:
+		for k, x := range t {
+			t[k] = numbers(x)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = numbers(x)
+		}
+	}
+	return v
+}
+
+// exactFloat reports whether n survives a round trip through float64.
+func exactFloat(n int64) bool {
+	return n >= -1<<53 && n <= 1<<53
 }
