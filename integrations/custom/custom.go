@@ -27,6 +27,11 @@
 // A mapping's top-level `pagination` object sets the default for all its
 // blocks (between the flags and a block's own).
 //
+// A wrong path must not read as "no more data" (the rest would be deleted):
+// a plain-key data_path the response lacks is an error, an absent
+// has_more_path is ignored with a warning, and a full first page without
+// the cursor's field is an error. Integers beyond 2^53 stay exact.
+//
 // Items fetched through path parameters carry `__parent` (the record that
 // filled the innermost placeholder, itself with its own `__parent`) and
 // `__path_parameters` ({name: value}).
