@@ -94,7 +94,7 @@ resources:
 `
 
 type customHarness struct {
-	t       *testing.T
+	t       testing.TB
 	fake    *porttest.Server
 	portURL string
 	api     *serviceRegistry
@@ -102,7 +102,7 @@ type customHarness struct {
 	mapping string
 }
 
-func newCustomHarness(t *testing.T, n int) *customHarness {
+func newCustomHarness(t testing.TB, n int) *customHarness {
 	t.Helper()
 	fake := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
 	for _, bp := range []map[string]any{
@@ -268,4 +268,31 @@ func TestCustomBadSelectorExits2(t *testing.T) {
 	if n := h.writes() + int(h.api.requests.Load()); n != 0 {
 		t.Fatalf("%d requests made on a bad selector", n)
 	}
+}
+
+// BenchmarkCustomSync10k is the e2e path: 10,000 records in 20 cursor
+// pages from a fake API, through tide sync into the Port fake over HTTP.
+// "first" creates them all; "unchanged" is a re-run that writes nothing.
+func BenchmarkCustomSync10k(b *testing.B) {
+	b.Run("first", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			h := newCustomHarness(b, 10_000)
+			b.StartTimer()
+			if code, out, errs, _ := h.sync(); code != exitOK {
+				b.Fatalf("exit %d\n%s\n%s", code, out, errs)
+			}
+		}
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		h := newCustomHarness(b, 10_000)
+		if code, out, errs, _ := h.sync(); code != exitOK {
+			b.Fatalf("exit %d\n%s\n%s", code, out, errs)
+		}
+		for b.Loop() {
+			if code, _, _, _ := h.sync(); code != exitOK {
+				b.Fatalf("exit %d", code)
+			}
+		}
+	})
 }
