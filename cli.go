@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
 	tsync "github.com/tide-sync/tide/sync"
@@ -31,7 +32,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{file.Definition(), github.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 

@@ -10,6 +10,7 @@
 //	GET  /_bench/stats  request counts by route, the most requests in flight
 //	                    and the fake's CPU time
 //	POST /_bench/reset  zero the counts
+//	GET  /_bench/cpuprofile?seconds=N  a CPU profile of the fake
 package main
 
 import (
@@ -19,8 +20,10 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -60,6 +63,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st)
 		return
+	case "/_bench/cpuprofile":
+		// ?seconds=N: a CPU profile of the fake, to see what it costs.
+		pprof.Profile(w, r)
+		return
 	case "/_bench/reset":
 		s.fake.ResetCounts()
 		s.mu.Lock()
@@ -78,7 +85,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	latency := flag.Duration("latency", 0, "added to every Port request")
+	gcPercent := flag.Int("gc-percent", 400, "the fake's GOGC: it holds the whole catalog, and its garbage collection is not what is measured")
 	flag.Parse()
+	debug.SetGCPercent(*gcPercent)
 
 	s := &server{fake: porttest.New(porttest.Options{Latency: *latency, RateLimit: 1 << 30})}
 	ln, err := net.Listen("tcp", *addr)

@@ -1,0 +1,487 @@
+// Package custom is the generic REST integration: any JSON HTTP API into
+// the catalog without writing Go, the counterpart of Ocean's "Ocean Custom".
+//
+// A resource block's kind is the endpoint path, appended to
+// --custom-base-url. Its selector may carry, beside query (Ocean Custom's
+// field names):
+//
+//	endpoint         path (or same-host URL) to call instead of the kind
+//	method           GET (default), POST, PUT, PATCH
+//	query_params     object; a list value repeats the parameter
+//	headers          object of extra headers
+//	body             JSON body (POST searches)
+//	data_path        JQ to the item array; default: the body when it is an
+//	                 array, else its first array field (logged)
+//	pagination       object overriding the --custom-pagination-* defaults:
+//	                 type (none|offset|page|cursor|next_link|header_link),
+//	                 page_size, param, size_param, start_page, cursor_path,
+//	                 has_more_path, last_page_path, next_link_path, link_rel,
+//	                 in (query|body), max_pages
+//	path_parameters  {name: {endpoint, method, query_params, headers, body,
+//	                 data_path, field, filter, pagination}}: a {name} in the
+//	                 endpoint is filled from each record of another endpoint
+//	                 (field is JQ on the record, filter an optional JQ
+//	                 boolean). A parameter's endpoint may itself hold
+//	                 placeholders, so nesting goes as deep as needed.
+//
+// A mapping's top-level `pagination` object sets the default for all its
+// blocks (between the flags and a block's own).
+//
+// A wrong path must not read as "no more data" (the rest would be deleted):
+// a plain-key data_path the response lacks is an error, an absent
+// has_more_path is ignored with a warning, and a full first page without
+// the cursor's field is an error. Integers beyond 2^53 stay exact.
+//
+// Items fetched through path parameters carry `__parent` (the record that
+// filled the innermost placeholder, itself with its own `__parent`) and
+// `__path_parameters` ({name: value}).
+package custom
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	gosync "sync"
+
+	"github.com/itchyny/gojq"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tide-sync/tide/integrations"
+)
+
+// Definition returns the custom integration.
+func Definition() integrations.Definition {
+	return integrations.Definition{
+		Type:      "custom",
+		Summary:   "any JSON REST API: the kind is the endpoint path (Ocean Custom)",
+		Kinds:     []string{"/users", "/api/v1/services"},
+		OpenKinds: true,
+		Params:    params(),
+		// No default blueprints or mapping: an arbitrary API has no
+		// natural catalog shape. Without a mapping on the Port integration,
+		// the run asks for --mapping FILE; see examples/.
+		New: func(s integrations.Settings) (integrations.Source, error) {
+			return New(s)
+		},
+	}
+}
+
+// Source fetches endpoints of one API. It is safe for concurrent use.
+type Source struct {
+	c   *client
+	log *slog.Logger
+}
+
+// New builds a Source from the collected parameters.
+func New(s integrations.Settings) (*Source, error) {
+	st, err := parseSettings(s.Values)
+	if err != nil {
+		return nil, err
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if !st.verifyTLS {
+		log.Warn("TLS certificate verification is off (--custom-verify-ssl=false): the API's identity is not checked", "host", st.base.Host)
+	}
+	if st.base.Scheme == "http" && st.auth.typ != "none" && !loopback(st.base.Hostname()) {
+		log.Warn("credentials are sent over plain http", "host", st.base.Host)
+	}
+	return &Source{c: newClient(st, s.HTTPClient, log), log: log}, nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_.-]*)\}`)
+
+// endpointSpec is a parsed request description: a resource's selector or
+// one path parameter.
+type endpointSpec struct {
+	where    string // "kind \"/users\" selector" or "...path_parameters.team_id"
+	endpoint string
+	method   string
+	query    [][2]string
+	headers  [][2]string
+	body     map[string]any
+	items    *itemsPath
+	pag      pagination
+	field    *gojq.Code // path parameters only
+	fieldSrc string
+	filter   *gojq.Code
+}
+
+// resource is a parsed resource block.
+type resource struct {
+	endpointSpec
+	params map[string]*endpointSpec
+}
+
+var selectorKeys = map[string]bool{"endpoint": true, "method": true, "query_params": true, "headers": true, "body": true, "data_path": true, "pagination": true, "path_parameters": true}
+
+var paramKeys = map[string]bool{"endpoint": true, "method": true, "query_params": true, "headers": true, "body": true, "data_path": true, "pagination": true, "field": true, "filter": true}
+
+func (s *Source) parse(req integrations.Request) (*resource, error) {
+	where := fmt.Sprintf("kind %q selector", req.Kind)
+	base := s.c.s.pagination
+	if raw, ok := req.Config["pagination"]; ok {
+		var err error
+		if base, err = base.override("mapping pagination", raw); err != nil {
+			return nil, err
+		}
+	}
+	r := &resource{}
+	sel := req.Selector
+	for k := range sel {
+		if !selectorKeys[k] {
+			return nil, cfgErr("%s: unknown field %q (want endpoint, method, query_params, headers, body, data_path, pagination, path_parameters)", where, k)
+		}
+	}
+	spec, err := s.parseSpec(where, req.Kind, sel, base, false)
+	if err != nil {
+		return nil, err
+	}
+	r.endpointSpec = *spec
+	if raw, ok := sel["path_parameters"]; ok && raw != nil {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, cfgErr("%s.path_parameters: want an object {name: {endpoint, field, ...}}", where)
+		}
+		r.params = map[string]*endpointSpec{}
+		for name, pv := range m {
+			pw := where + ".path_parameters." + name
+			pm, ok := pv.(map[string]any)
+			if !ok {
+				return nil, cfgErr("%s: want an object {endpoint, field, ...}", pw)
+			}
+			for k := range pm {
+				if !paramKeys[k] {
+					return nil, cfgErr("%s: unknown field %q (want endpoint, method, query_params, headers, body, data_path, pagination, field, filter)", pw, k)
+				}
+			}
+			ep, _ := pm["endpoint"].(string)
+			if strings.TrimSpace(ep) == "" {
+				return nil, cfgErr("%s.endpoint is required: the endpoint whose records give %s's values", pw, name)
+			}
+			ps, err := s.parseSpec(pw, ep, pm, base, true)
+			if err != nil {
+				return nil, err
+			}
+			r.params[name] = ps
+		}
+	}
+	// Every placeholder must have a parameter, and no parameter may need
+	// itself, directly or through others.
+	var visit func(endpoint string, stack []string) error
+	visit = func(endpoint string, stack []string) error {
+		for _, name := range placeholders(endpoint) {
+			for _, s := range stack {
+				if s == name {
+					return cfgErr("%s.path_parameters: %s needs itself (%s)", where, name, strings.Join(append(stack, name), " → "))
+				}
+			}
+			p, ok := r.params[name]
+			if !ok {
+				return cfgErr("%s: endpoint %q has {%s} but path_parameters has no %q", where, endpoint, name, name)
+			}
+			if err := visit(p.endpoint, append(stack, name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := visit(r.endpoint, nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func placeholders(endpoint string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range placeholderRE.FindAllStringSubmatch(endpoint, -1) {
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+func (s *Source) parseSpec(where, kind string, m map[string]any, base pagination, isParam bool) (*endpointSpec, error) {
+	sp := &endpointSpec{where: where, endpoint: kind, method: "GET"}
+	str := func(k string) (string, error) {
+		v, ok := m[k]
+		if !ok || v == nil {
+			return "", nil
+		}
+		s, ok := v.(string)
+		if !ok {
+			return "", cfgErr("%s.%s: want a string", where, k)
+		}
+		return strings.TrimSpace(s), nil
+	}
+	obj := func(k string) (map[string]any, error) {
+		v, ok := m[k]
+		if !ok || v == nil {
+			return nil, nil
+		}
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil, cfgErr("%s.%s: want an object", where, k)
+		}
+		return normalize(o).(map[string]any), nil
+	}
+	if ep, err := str("endpoint"); err != nil {
+		return nil, err
+	} else if ep != "" {
+		sp.endpoint = ep
+	}
+	if mth, err := str("method"); err != nil {
+		return nil, err
+	} else if mth != "" {
+		sp.method = strings.ToUpper(mth)
+	}
+	switch sp.method {
+	case "GET", "POST", "PUT", "PATCH":
+	default:
+		// Ocean also allows DELETE; a sync must never call one.
+		return nil, cfgErr("%s.method %q: want GET, POST, PUT or PATCH", where, sp.method)
+	}
+	q, err := obj("query_params")
+	if err != nil {
+		return nil, err
+	}
+	if sp.query, err = queryPairs(where+".query_params", q); err != nil {
+		return nil, err
+	}
+	h, err := obj("headers")
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(h) {
+		sp.headers = append(sp.headers, [2]string{k, scalarString(h[k])})
+	}
+	if sp.body, err = obj("body"); err != nil {
+		return nil, err
+	}
+	dp, err := str("data_path")
+	if err != nil {
+		return nil, err
+	}
+	if sp.items, err = newItemsPath(sp.endpoint, where+".data_path", dp, s.log); err != nil {
+		return nil, err
+	}
+	if sp.pag, err = base.override(where+".pagination", m["pagination"]); err != nil {
+		return nil, cfgErr("%v", err)
+	}
+	if isParam {
+		f, err := str("field")
+		if err != nil {
+			return nil, err
+		}
+		if f == "" {
+			return nil, cfgErr("%s.field is required: JQ giving the value from each record, e.g. '.id'", where)
+		}
+		if sp.field, err = compileJQ(f); err != nil {
+			return nil, cfgErr("%s.field %q: %v", where, f, err)
+		}
+		sp.fieldSrc = f
+		flt, err := str("filter")
+		if err != nil {
+			return nil, err
+		}
+		if flt != "" {
+			if sp.filter, err = compileJQ(flt); err != nil {
+				return nil, cfgErr("%s.filter %q: %v", where, flt, err)
+			}
+		}
+	}
+	return sp, nil
+}
+
+// ValidateRequest checks a block's selector and the mapping's pagination without
+// a request, so a typo stops the run (exit 2) before anything is written.
+func (s *Source) ValidateRequest(req integrations.Request) error {
+	_, err := s.parse(req)
+	return err
+}
+
+// binding is one placeholder value and the record it came from.
+type binding struct {
+	values map[string]string
+	parent map[string]any
+}
+
+// Resync streams every item of the block's endpoint (once per combination of
+// path-parameter values).
+func (s *Source) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {
+	r, err := s.parse(req)
+	if err != nil {
+		return err
+	}
+	var mu gosync.Mutex // emit is not safe for concurrent use
+	safeEmit := func(page []integrations.Item) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return emit(page)
+	}
+	if len(placeholders(r.endpoint)) == 0 {
+		return s.fetchItems(ctx, r, binding{}, safeEmit)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.c.s.maxInFlight)
+	err = s.expand(gctx, r, r.endpoint, binding{values: map[string]string{}}, func(b binding) error {
+		g.Go(func() error { return s.fetchItems(gctx, r, b, safeEmit) })
+		return nil
+	})
+	if err != nil {
+		cancel() // stop the leaves already started
+	}
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+// expand calls each with every binding that fills all of endpoint's
+// placeholders, resolving the first unbound one from its parameter's
+// records (after that parameter's own placeholders).
+func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b binding, each func(binding) error) error {
+	var name string
+	for _, n := range placeholders(endpoint) {
+		if _, ok := b.values[n]; !ok {
+			name = n
+			break
+		}
+	}
+	if name == "" {
+		return each(b)
+	}
+	p := r.params[name]
+	// The parameter's endpoint first gets its own placeholders filled.
+	return s.expand(ctx, r, p.endpoint, b, func(pb binding) error {
+		u, err := s.url(p, pb.values)
+		if err != nil {
+			return err
+		}
+		f := fetch{method: p.method, url: u, headers: p.headers, body: p.body, pag: p.pag, items: p.items, what: name}
+		var records []map[string]any
+		err = s.c.pages(ctx, f, func(items []any) error {
+			for _, it := range items {
+				rec, ok := it.(map[string]any)
+				if !ok {
+					rec = map[string]any{"value": it}
+				}
+				if p.filter != nil {
+					v, err := jqFirst(p.filter, rec)
+					if err != nil {
+						return fmt.Errorf("%s.filter: %v", p.where, err)
+					}
+					if v != true {
+						continue
+					}
+				}
+				records = append(records, rec)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("path parameter %s (%s): %w", name, p.endpoint, err)
+		}
+		// Each record's subtree (the next placeholder's records, or the
+		// leaf fetches) proceeds concurrently; requests stay bounded by
+		// the client's limit.
+		lg, lctx := errgroup.WithContext(ctx)
+		lg.SetLimit(s.c.s.maxInFlight)
+		for _, rec := range records {
+			v, err := jqFirst(p.field, rec)
+			if err != nil {
+				_ = lg.Wait()
+				return fmt.Errorf("%s.field %q: %v", p.where, p.fieldSrc, err)
+			}
+			val := scalarString(v)
+			if v == nil || val == "" {
+				s.log.Warn("path parameter value is empty; record skipped", "parameter", name, "field", p.fieldSrc)
+				continue
+			}
+			nb := binding{values: make(map[string]string, len(pb.values)+1), parent: rec}
+			for k, v := range pb.values {
+				nb.values[k] = v
+			}
+			nb.values[name] = val
+			if pb.parent != nil {
+				withParent := make(map[string]any, len(rec)+1)
+				for k, v := range rec {
+					withParent[k] = v
+				}
+				withParent["__parent"] = pb.parent
+				nb.parent = withParent
+			}
+			lg.Go(func() error { return s.expand(lctx, r, endpoint, nb, each) })
+		}
+		return lg.Wait()
+	})
+}
+
+// url builds a spec's URL with its placeholders filled and its query.
+func (s *Source) url(sp *endpointSpec, values map[string]string) (*url.URL, error) {
+	ep := placeholderRE.ReplaceAllStringFunc(sp.endpoint, func(m string) string {
+		return url.PathEscape(values[m[1:len(m)-1]])
+	})
+	u, err := s.c.resolve(ep, false)
+	if err != nil {
+		return nil, cfgErr("%s: %v", sp.where, err)
+	}
+	if len(sp.query) > 0 {
+		q := u.Query()
+		for _, p := range sp.query {
+			q.Add(p[0], p[1])
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u, nil
+}
+
+func (s *Source) fetchItems(ctx context.Context, r *resource, b binding, emit integrations.Emit) error {
+	u, err := s.url(&r.endpointSpec, b.values)
+	if err != nil {
+		return err
+	}
+	f := fetch{method: r.method, url: u, headers: r.headers, body: r.body, pag: r.pag, items: r.items, what: r.endpoint}
+	err = s.c.pages(ctx, f, func(items []any) error {
+		page := make([]integrations.Item, 0, len(items))
+		for i, it := range items {
+			m, ok := it.(map[string]any)
+			if !ok {
+				return fmt.Errorf("item %d is a JSON %s, not an object; point data_path at an array of objects", i, jsonKind(it))
+			}
+			if b.parent != nil {
+				m["__parent"] = b.parent
+				pp := make(map[string]any, len(b.values))
+				for k, v := range b.values {
+					pp[k] = v
+				}
+				m["__path_parameters"] = pp
+			}
+			page = append(page, m)
+		}
+		return emit(page)
+	})
+	if err != nil && len(b.values) > 0 {
+		return fmt.Errorf("%s: %w", u.Path, err)
+	}
+	return err
+}

@@ -1,0 +1,499 @@
+package custom
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tide-sync/tide/integrations"
+)
+
+// Pagination types.
+const (
+	pageNone       = "none"
+	pageOffset     = "offset"
+	pagePage       = "page"
+	pageCursor     = "cursor"
+	pageNextLink   = "next_link"
+	pageHeaderLink = "header_link"
+)
+
+// pagination is how one endpoint pages. The global default comes from the
+// --custom-pagination-* flags; a mapping's top-level `pagination` object and
+// then a resource's selector `pagination` object override it field by field.
+type pagination struct {
+	typ        string
+	pageSize   int
+	param      string // offset, page number or cursor parameter
+	sizeParam  string
+	startPage  int
+	cursorPath *valuePath
+	hasMore    *valuePath
+	lastPage   *valuePath
+	nextLink   *valuePath
+	linkRel    string
+	inBody     bool // send the paging parameters in the JSON body (POST searches)
+	maxPages   int  // 0: no cap
+}
+
+func globalPagination(v integrations.Values) (pagination, error) {
+	p := pagination{typ: pageNone, pageSize: 100, startPage: 1, linkRel: "next"}
+	m := map[string]any{}
+	for flag, key := range map[string]string{
+		"custom-pagination-type":  "type",
+		"custom-page-size":        "page_size",
+		"custom-pagination-param": "param",
+		"custom-size-param":       "size_param",
+		"custom-start-page":       "start_page",
+		"custom-cursor-path":      "cursor_path",
+		"custom-has-more-path":    "has_more_path",
+		"custom-last-page-path":   "last_page_path",
+		"custom-next-link-path":   "next_link_path",
+		"custom-header-link-rel":  "link_rel",
+	} {
+		if s := strings.TrimSpace(v.Get(flag)); s != "" {
+			m[key] = s
+		}
+	}
+	err := p.apply(m, func(key string) string {
+		for flag, k := range map[string]string{"type": "pagination-type", "page_size": "page-size", "param": "pagination-param", "size_param": "size-param", "start_page": "start-page", "cursor_path": "cursor-path", "has_more_path": "has-more-path", "last_page_path": "last-page-path", "next_link_path": "next-link-path", "link_rel": "header-link-rel"} {
+			if flag == key {
+				return "--custom-" + k
+			}
+		}
+		return key
+	})
+	if err != nil {
+		return p, err
+	}
+	if p.nextLink == nil {
+		p.nextLink, _ = parseValuePath("", "@odata.nextLink")
+	}
+	return p, p.check("--custom-pagination-type")
+}
+
+// paginationKeys maps the accepted spellings (snake_case, Ocean's
+// camelCase) of a pagination object's fields to one name.
+var paginationKeys = map[string]string{
+	"type": "type", "paginationType": "type", "pagination_type": "type",
+	"page_size": "page_size", "pageSize": "page_size", "limit": "page_size",
+	"param": "param", "paginationParam": "param", "pagination_param": "param", "cursor_param": "param", "cursorParam": "param", "offset_param": "param", "page_param": "param",
+	"size_param": "size_param", "sizeParam": "size_param", "limit_param": "size_param",
+	"start_page": "start_page", "startPage": "start_page",
+	"cursor_path": "cursor_path", "cursorPath": "cursor_path",
+	"has_more_path": "has_more_path", "hasMorePath": "has_more_path",
+	"last_page_path": "last_page_path", "lastPagePath": "last_page_path",
+	"next_link_path": "next_link_path", "nextLinkPath": "next_link_path",
+	"link_rel": "link_rel", "linkRel": "link_rel", "rel": "link_rel",
+	"in":        "in",
+	"max_pages": "max_pages", "maxPages": "max_pages",
+}
+
+// override returns p with the fields of the object m (from the mapping)
+// applied; where names the object for errors.
+func (p pagination) override(where string, raw any) (pagination, error) {
+	if raw == nil {
+		return p, nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		if s, ok := raw.(string); ok { // pagination: cursor
+			m = map[string]any{"type": s}
+		} else {
+			return p, fmt.Errorf("%s: want an object like {type: cursor, cursor_path: meta.next}", where)
+		}
+	}
+	norm := map[string]any{}
+	for k, v := range m {
+		n, ok := paginationKeys[k]
+		if !ok {
+			return p, fmt.Errorf("%s: unknown field %q (want type, page_size, param, size_param, start_page, cursor_path, has_more_path, last_page_path, next_link_path, link_rel, in, max_pages)", where, k)
+		}
+		norm[n] = v
+	}
+	if err := p.apply(norm, func(k string) string { return where + "." + k }); err != nil {
+		return p, err
+	}
+	return p, p.check(where + ".type")
+}
+
+func (p *pagination) apply(m map[string]any, name func(string) string) error {
+	str := func(k string) (string, bool) {
+		v, ok := m[k]
+		if !ok || v == nil {
+			return "", false
+		}
+		return strings.TrimSpace(scalarString(normalize(v))), true
+	}
+	num := func(k string, lo int) (int, bool, error) {
+		s, ok := str(k)
+		if !ok {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < lo {
+			return 0, false, cfgErr("%s %q: want a whole number of at least %d", name(k), s, lo)
+		}
+		return n, true, nil
+	}
+	if s, ok := str("type"); ok {
+		p.typ = strings.ToLower(s)
+	}
+	var err error
+	var ok bool
+	var n int
+	if n, ok, err = num("page_size", 0); err != nil {
+		return err
+	} else if ok {
+		p.pageSize = n
+	}
+	if n, ok, err = num("start_page", 0); err != nil {
+		return err
+	} else if ok {
+		p.startPage = n
+	}
+	if n, ok, err = num("max_pages", 0); err != nil {
+		return err
+	} else if ok {
+		p.maxPages = n
+	}
+	if s, ok := str("param"); ok {
+		p.param = s
+	}
+	if s, ok := str("size_param"); ok {
+		p.sizeParam = s
+	}
+	if s, ok := str("link_rel"); ok {
+		p.linkRel = s
+	}
+	if s, ok := str("in"); ok {
+		switch s {
+		case "query":
+			p.inBody = false
+		case "body":
+			p.inBody = true
+		default:
+			return cfgErr("%s %q: want query or body", name("in"), s)
+		}
+	}
+	for k, dst := range map[string]**valuePath{"cursor_path": &p.cursorPath, "has_more_path": &p.hasMore, "last_page_path": &p.lastPage, "next_link_path": &p.nextLink} {
+		if s, ok := str(k); ok {
+			vp, err := parseValuePath(name(k), s)
+			if err != nil {
+				return err
+			}
+			*dst = vp
+		}
+	}
+	return nil
+}
+
+func (p *pagination) check(where string) error {
+	switch p.typ {
+	case pageNone, pageOffset, pagePage, pageNextLink, pageHeaderLink:
+	case pageCursor:
+	default:
+		return cfgErr("%s %q: want none, offset, page, cursor, next_link or header_link", where, p.typ)
+	}
+	return nil
+}
+
+// paramNames returns the paging parameter names, with each type's default.
+func (p *pagination) paramNames() (param, size string) {
+	param, size = p.param, p.sizeParam
+	if param == "" {
+		param = map[string]string{pageOffset: "offset", pagePage: "page", pageCursor: "cursor"}[p.typ]
+	}
+	if size == "" {
+		size = map[string]string{pageOffset: "limit", pagePage: "size", pageCursor: "limit"}[p.typ]
+	}
+	return param, size
+}
+
+// ErrPageLoop means the API sent a page it had sent before: the same
+// cursor or next link twice, or the same offset/page body twice.
+var ErrPageLoop = errors.New("pagination loop")
+
+// fetch is one endpoint's request, before paging.
+type fetch struct {
+	method  string
+	url     *url.URL
+	headers [][2]string
+	body    map[string]any
+	pag     pagination
+	items   *itemsPath
+	what    string // for errors: kind "/users" or path parameter "team_id"
+}
+
+// pages requests every page of f and hands each page's items to onPage.
+func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) error) error {
+	p := f.pag
+	param, sizeParam := p.paramNames()
+	u := *f.url
+	seen := map[string]bool{}
+	var prevHash [32]byte
+	offset, page := 0, p.startPage
+	cursor := ""
+	warnedHasMore := false
+	for n := 1; ; n++ {
+		if p.maxPages > 0 && n > p.maxPages {
+			c.log.Warn("stopped at max_pages", "endpoint", f.what, "max_pages", p.maxPages)
+			return nil
+		}
+		paging := map[string]string{}
+		switch p.typ {
+		case pageOffset:
+			paging[param] = strconv.Itoa(offset)
+		case pagePage:
+			paging[param] = strconv.Itoa(page)
+		case pageCursor:
+			if cursor != "" {
+				paging[param] = cursor
+			}
+		}
+		if p.pageSize > 0 && sizeParam != "" {
+			paging[sizeParam] = strconv.Itoa(p.pageSize)
+		}
+		cl := call{method: f.method, url: &u, headers: f.headers, body: f.body}
+		if len(paging) > 0 {
+			if p.inBody {
+				b := make(map[string]any, len(f.body)+len(paging))
+				for k, v := range f.body {
+					b[k] = v
+				}
+				for k, v := range paging {
+					if p.typ == pageCursor && k == param {
+						b[k] = v
+					} else {
+						b[k], _ = strconv.Atoi(v)
+					}
+				}
+				cl.body = b
+			} else {
+				pu := u
+				q := pu.Query()
+				for k, v := range paging {
+					q.Set(k, v)
+				}
+				pu.RawQuery = q.Encode()
+				cl.url = &pu
+			}
+		}
+		resp, err := c.do(ctx, cl)
+		if err != nil {
+			return fmt.Errorf("page %d: %w", n, err)
+		}
+		body, err := decodeBody(resp.body)
+		if err != nil {
+			return fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)
+		}
+		items, err := f.items.extract(resp.body, body)
+		if err != nil {
+			return fmt.Errorf("page %d: %s %s: %w", n, cl.method, c.display(cl.url), err)
+		}
+		if len(items) > 0 {
+			if err := onPage(items); err != nil {
+				return err
+			}
+		}
+		if p.typ == pageNone || len(items) == 0 {
+			return nil
+		}
+		if p.lastPage != nil {
+			v, err := p.lastPage.get(body)
+			if err != nil {
+				return fmt.Errorf("page %d: last_page_path %q: %v", n, p.lastPage.src, err)
+			}
+			if truthy(v) {
+				return nil
+			}
+		}
+		if p.hasMore != nil {
+			v, found, err := p.hasMore.lookup(body)
+			if err != nil {
+				return fmt.Errorf("page %d: has_more_path %q: %v", n, p.hasMore.src, err)
+			}
+			switch {
+			case found && !truthy(v):
+				return nil
+			case !found && !warnedHasMore:
+				// A typo here must not cut the result short (and delete the
+				// rest): absent means unknown, and paging goes on.
+				warnedHasMore = true
+				c.log.Warn("has_more_path not in the response; paging on until an empty page", "endpoint", f.what, "has_more_path", p.hasMore.src)
+			}
+		}
+		switch p.typ {
+		case pageOffset, pagePage:
+			// An API that ignores the paging parameter sends the first page
+			// forever; two identical pages in a row are that, not data.
+			h := sha256.Sum256(resp.body)
+			if n > 1 && h == prevHash {
+				return fmt.Errorf("page %d: %w: %s %s sent the same page as before; does the API read the %q parameter?", n, ErrPageLoop, cl.method, c.display(cl.url), param)
+			}
+			prevHash = h
+			offset += len(items)
+			page++
+		case pageCursor:
+			cp := p.cursorPath
+			if cp == nil {
+				if cp = guessCursor(body); cp == nil {
+					return fmt.Errorf("page %d: no cursor_path set and none of the usual places (%s) holds a cursor; set --custom-cursor-path or pagination.cursor_path", n, strings.Join(cursorGuesses, ", "))
+				}
+				// Ocean Custom also falls back to common cursor locations.
+				p.cursorPath = cp
+				c.log.Info("cursor_path not set: reading the cursor from a usual place", "endpoint", f.what, "cursor_path", cp.src)
+			}
+			v, found, err := cp.lookup(body)
+			if err != nil {
+				return fmt.Errorf("page %d: cursor_path %q: %v", n, cp.src, err)
+			}
+			next := scalarString(v)
+			if next == "" {
+				// A full first page without the cursor's field is more
+				// likely a wrong cursor_path than the end: stopping there
+				// would drop (and delete) everything after it.
+				if !found && n == 1 && p.pageSize > 0 && len(items) >= p.pageSize {
+					return fmt.Errorf("page 1: cursor_path %q is not in the response, yet the page is full (%d items); check the cursor path", cp.src, len(items))
+				}
+				return nil
+			}
+			if seen[next] {
+				return fmt.Errorf("page %d: %w: the API sent cursor %q again (cursor_path %q)", n, ErrPageLoop, c.redact(next), cp.src)
+			}
+			seen[next] = true
+			cursor = next
+		case pageNextLink, pageHeaderLink:
+			var next string
+			if p.typ == pageNextLink {
+				v, err := p.nextLink.get(body)
+				if err != nil {
+					return fmt.Errorf("page %d: next_link_path %q: %v", n, p.nextLink.src, err)
+				}
+				next = scalarString(v)
+			} else {
+				next = linkHeader(resp.header.Values("Link"), p.linkRel)
+			}
+			if next == "" {
+				return nil
+			}
+			nu, err := resp.url.Parse(next)
+			if err != nil {
+				return fmt.Errorf("page %d: next link %q: %v", n, c.redact(next), err)
+			}
+			if !strings.EqualFold(nu.Host, c.s.base.Host) {
+				return fmt.Errorf("page %d: next link %s leaves the base URL's host %s: tide sends the API's credentials only there", n, c.display(nu), c.s.base.Host)
+			}
+			key := nu.String()
+			if seen[key] || key == resp.url.String() {
+				return fmt.Errorf("page %d: %w: the API sent next link %s again", n, ErrPageLoop, c.display(nu))
+			}
+			seen[key] = true
+			u = *nu
+		}
+	}
+}
+
+// cursorGuesses are where APIs usually put the next cursor, tried in order
+// when no cursor path is set.
+var cursorGuesses = []string{"next_cursor", "nextCursor", "meta.next_cursor", "meta.nextCursor", "meta.after_cursor", "response_metadata.next_cursor", "pagination.next_cursor", "pagination.nextCursor", "page_info.end_cursor", "pageInfo.endCursor"}
+
+// guessCursor returns the first guess whose key the body has (a null value
+// counts: the last page of such an API says null).
+func guessCursor(body any) *valuePath {
+	for _, g := range cursorGuesses {
+		keys := strings.Split(g, ".")
+		var cur any = body
+		found := true
+		for _, k := range keys {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				found = false
+				break
+			}
+			if cur, ok = m[k]; !ok {
+				found = false
+				break
+			}
+		}
+		if found {
+			vp, _ := parseValuePath("", g)
+			return vp
+		}
+	}
+	return nil
+}
+
+// decodeBody decodes a response as encoding/json would, except that an
+// integer beyond float64's exact range (2^53, e.g. a 64-bit snowflake id)
+// stays exact as a *big.Int, so `.id | tostring` gives the real id: two ids
+// rounded to one float would map two records onto one entity.
+func decodeBody(raw []byte) (any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	big := hasLongDigits(raw)
+	if big {
+		dec.UseNumber()
+	}
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if !big {
+		return v, nil
+	}
+	return numbers(v), nil
+}
+
+// hasLongDigits reports a run of 16 or more digits: only then can a number
+// exceed 2^53, and only then is the slower exact decoding needed.
+func hasLongDigits(b []byte) bool {
+	run := 0
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			if run++; run >= 16 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+func numbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		s := string(t)
+		if !strings.ContainsAny(s, ".eE") && len(s) > 15 {
+			if b, ok := new(big.Int).SetString(s, 10); ok && (b.IsInt64() && !exactFloat(b.Int64()) || !b.IsInt64()) {
+				return b
+			}
+		}
+		f, _ := t.Float64()
+		return f
+	case map[string]any:
+		for k, x := range t {
+			t[k] = numbers(x)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = numbers(x)
+		}
+	}
+	return v
+}
+
+// exactFloat reports whether n survives a round trip through float64.
+func exactFloat(n int64) bool {
+	return n >= -1<<53 && n <= 1<<53
+}
