@@ -60,7 +60,7 @@ func newWriter(e *engine) *writer {
 }
 
 func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity, create, known bool) {
-	raw, err := ent.AppendJSON(nil)
+	raw, err := ent.MarshalJSON()
 	if err != nil {
 		br.update(func(r *BlockResult) {
 			r.Failed++

@@ -20,7 +20,7 @@ func (e *Entity) AppendJSON(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"blueprint":`...)
-	if b, err = appendValue(b, e.Blueprint); err != nil {
+	if b, err = appendString(b, e.Blueprint); err != nil {
 		return nil, err
 	}
 	opt := [...]struct {

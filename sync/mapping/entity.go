@@ -1,5 +1,7 @@
 package mapping
 
+import "sync"
+
 // MarshalJSON writes the entity as Port's upsert body expects it: identifier
 // and blueprint, then only the optional fields the mapping sets, null values
 // included.
@@ -7,8 +9,22 @@ package mapping
 // Matches Ocean dumping the mapped entity with exclude_unset
 // (ocean-semantics §2.3): an unmapped field is absent, a mapped null is sent.
 func (e Entity) MarshalJSON() ([]byte, error) {
-	return e.AppendJSON(nil)
+	buf := encodeBufs.Get().(*[]byte)
+	b, err := e.AppendJSON((*buf)[:0])
+	var out []byte
+	if err == nil {
+		out = make([]byte, len(b)) // one allocation of the exact size
+		copy(out, b)
+	}
+	if cap(b) <= 64<<10 {
+		*buf = b
+		encodeBufs.Put(buf)
+	}
+	return out, err
 }
+
+// encodeBufs are scratch buffers for MarshalJSON.
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // objectOrEmpty keeps a mapped but nil properties/relations map an object.
 func objectOrEmpty(m map[string]any) any {

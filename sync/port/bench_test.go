@@ -32,7 +32,7 @@ func BenchmarkEncodeBulkRequest(b *testing.B) {
 	for b.Loop() {
 		raws := make([]json.RawMessage, len(ents))
 		for i, e := range ents {
-			raw, err := e.AppendJSON(nil)
+			raw, err := e.MarshalJSON()
 			if err != nil {
 				b.Fatal(err)
 			}
