@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	gosync "sync"
 
 	"github.com/tide-sync/tide/sync/port"
@@ -12,20 +13,53 @@ import (
 // identifier → one hash per compare set, plus seen/protected marks
 // (DESIGN.md §5). It never holds the entities themselves, except on a dry
 // run, where the old values feed the field-level plan.
+//
+// Identifiers are kept in one byte arena and found through a map keyed by
+// their 64-bit hash, checked against the arena copy (a rare colliding
+// identifier goes to a small overflow map). Nothing in it holds a pointer
+// per entity, so a million owned entities cost about 55 bytes each and the
+// garbage collector never scans them.
 type index struct {
 	blueprint string
 	sets      []compareSet
+	hashID    func(string) uint64
 
 	mu        gosync.Mutex
-	ids       map[string]int32
-	hashes    []uint64 // len(ids) × len(sets)
+	byHash    map[uint64]int32
+	overflow  map[string]int32 // identifiers whose hash another one took
+	arena     []byte           // identifiers, back to back
+	ends      []uint32         // identifier i is arena[ends[i-1]:ends[i]]
+	hashes    []uint64         // len(ends) × len(sets)
 	seen      []bool
 	protected []bool
 	olds      [][]fieldValue // dry run only: values per set, flattened like hashes
 }
 
 func newIndex(bp string, sets []compareSet) *index {
-	return &index{blueprint: bp, sets: sets, ids: make(map[string]int32)}
+	seed := maphash.MakeSeed()
+	return &index{
+		blueprint: bp, sets: sets, byHash: make(map[uint64]int32),
+		hashID: func(id string) uint64 { return maphash.String(seed, id) },
+	}
+}
+
+// idAt returns identifier i; it aliases the arena (valid until the next
+// load).
+func (x *index) idAt(i int32) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = x.ends[i-1]
+	}
+	return x.arena[start:x.ends[i]]
+}
+
+// find returns the position of id; x.mu is held.
+func (x *index) find(id string) (int32, bool) {
+	if i, ok := x.byHash[x.hashID(id)]; ok && string(x.idAt(i)) == id {
+		return i, true
+	}
+	i, ok := x.overflow[id]
+	return i, ok
 }
 
 // load adds one page of Port entities.
@@ -34,10 +68,21 @@ func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
 	defer x.mu.Unlock()
 	for i := range page {
 		e := &page[i]
-		if _, dup := x.ids[e.Identifier]; dup {
+		id := e.Identifier
+		if _, dup := x.find(id); dup {
 			continue
 		}
-		x.ids[e.Identifier] = int32(len(x.seen))
+		pos := int32(len(x.ends))
+		if sum := x.hashID(id); !x.taken(sum) {
+			x.byHash[sum] = pos
+		} else {
+			if x.overflow == nil {
+				x.overflow = map[string]int32{}
+			}
+			x.overflow[id] = pos
+		}
+		x.arena = append(x.arena, id...)
+		x.ends = append(x.ends, uint32(len(x.arena)))
 		x.seen = append(x.seen, false)
 		x.protected = append(x.protected, false)
 		for _, cs := range x.sets {
@@ -50,12 +95,18 @@ func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
 	}
 }
 
+// taken reports whether sum already names an identifier.
+func (x *index) taken(sum uint64) bool {
+	_, ok := x.byHash[sum]
+	return ok
+}
+
 // match marks id seen and reports whether Port has it and whether its
 // fields in set s hash to sum. old is the Port values on a dry run.
 func (x *index) match(id string, s int, sum uint64) (found, equal bool, old []fieldValue) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	i, ok := x.ids[id]
+	i, ok := x.find(id)
 	if !ok {
 		return false, false, nil
 	}
@@ -70,7 +121,7 @@ func (x *index) match(id string, s int, sum uint64) (found, equal bool, old []fi
 // markSeen marks id seen (an entity written under a resolved identifier).
 func (x *index) markSeen(id string) {
 	x.mu.Lock()
-	if i, ok := x.ids[id]; ok {
+	if i, ok := x.find(id); ok {
 		x.seen[i] = true
 	}
 	x.mu.Unlock()
@@ -79,7 +130,7 @@ func (x *index) markSeen(id string) {
 // protect marks id as a relation target of a kept entity.
 func (x *index) protect(id string) {
 	x.mu.Lock()
-	if i, ok := x.ids[id]; ok {
+	if i, ok := x.find(id); ok {
 		x.protected[i] = true
 	}
 	x.mu.Unlock()
@@ -88,7 +139,7 @@ func (x *index) protect(id string) {
 func (x *index) len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return len(x.ids)
+	return len(x.ends)
 }
 
 // stale returns the owned identifiers not seen this run, split into those to
@@ -96,10 +147,11 @@ func (x *index) len() int {
 func (x *index) stale(protect bool) (del, kept []string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for id, i := range x.ids {
+	for i := range int32(len(x.ends)) {
 		if x.seen[i] {
 			continue
 		}
+		id := string(x.idAt(i))
 		if protect && x.protected[i] {
 			kept = append(kept, id)
 			continue
