@@ -84,3 +84,13 @@ func (r *redactor) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// redactString replaces every secret in s, as the redactor does for streams.
+func redactString(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(strings.TrimSpace(sec)) >= minSecretLen {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	return s
+}
