@@ -173,7 +173,8 @@ func (g *GitHub) annotate(o Outcome) {
 	d := res.Deletion
 	switch {
 	case d.State == "blocked":
-		warnf("tide: stale deletes blocked", fmt.Sprintf("%d stale entities kept: %s", d.Blocked, d.Reason), nil)
+		// An error, not a warning: the step fails with exit code 3.
+		errorf("tide: stale deletes blocked (exit 3)", fmt.Sprintf("%d stale entities kept: %s", d.Blocked, d.Reason), nil)
 	case d.State == "skipped" && d.Blocked > 0:
 		warnf("tide: stale deletes skipped", fmt.Sprintf("%d owned entities not seen this run were kept: %s", d.Blocked, d.Reason), nil)
 	}
