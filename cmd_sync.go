@@ -227,6 +227,12 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	res, err := syncOnce(ctx, o, getenv, log, reg, ci.Phase)
 	code := exitCode(res, err)
+	if r, rerr := redactResult(res, secrets); rerr == nil {
+		res = r
+	} else {
+		// Cannot happen for a Result; keep the stream redactors as the guard.
+		log.Error("redacting the summary", "err", rerr)
+	}
 	if err != nil {
 		if errors.Is(err, tsync.ErrInterrupted) || errors.Is(context.Cause(ctx), tsync.ErrInterrupted) {
 			code = exitInterrupted
@@ -248,7 +254,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	out := report.Outcome{Result: res, ExitCode: code}
 	if o.summaryFile != "" {
-		if err := writeSummary(o.summaryFile, res); err != nil {
+		if err := writeReport(o.summaryFile, secrets, func(w io.Writer) error { return report.JSON(w, res) }); err != nil {
 			fmt.Fprintf(stderr, "tide: --summary-file: %v\n", err)
 			out.ExitCode = failIfOK(out.ExitCode)
 		} else {
@@ -381,21 +387,6 @@ func (o *syncOptions) secrets(specs []flagSpec) []string {
 		}
 	}
 	return out
-}
-
-func writeSummary(path string, res *tsync.Result) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := report.JSON(f, res); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // syncOnce validates the options, builds the integration and the Port

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	gosync "sync"
 
 	"github.com/lmittmann/tint"
+
+	tsync "github.com/tide-sync/tide/sync"
 )
 
 // newLogger builds the stderr logger: tint in a terminal, plain text
@@ -93,4 +96,48 @@ func redactString(s string, secrets []string) string {
 		}
 	}
 	return s
+}
+
+// redactResult returns a copy of res with every secret replaced in every
+// string it holds (errors, warnings, plan values), before any report
+// renders it: renderers escape text (JSON, XML, markdown), and an escaped
+// secret would slip past a redactor that looks at the rendered bytes.
+func redactResult(res *tsync.Result, secrets []string) (*tsync.Result, error) {
+	if res == nil || len(secrets) == 0 {
+		return res, nil
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	var tree any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			return redactString(x, secrets)
+		case []any:
+			for i := range x {
+				x[i] = walk(x[i])
+			}
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+		}
+		return v
+	}
+	if b, err = json.Marshal(walk(tree)); err != nil {
+		return nil, err
+	}
+	out := &tsync.Result{}
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
