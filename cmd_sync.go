@@ -47,6 +47,7 @@ type syncOptions struct {
 	summaryFile   string
 	junitReport   string
 	dotenvReport  string
+	mdReport      string
 	ci            string
 	logLevel      string
 	logFormat     string
@@ -75,6 +76,7 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 	fs.StringVar(&o.summaryFile, "summary-file", "", "write the JSON summary to this file")
 	fs.StringVar(&o.junitReport, "junit-report", "", "write a JUnit XML report to this file: one test case per resource block (GitLab's Tests tab)")
 	fs.StringVar(&o.dotenvReport, "dotenv-report", "", "write the results as TIDE_RESULT_* variables to this dotenv file (GitLab's artifacts:reports:dotenv)")
+	fs.StringVar(&o.mdReport, "markdown-report", "", "write the summary as markdown to this file (the GitHub step summary's content; for a pull-request comment)")
 	fs.StringVar(&o.ci, "ci", "auto", "CI reporting: auto (GitHub Actions from GITHUB_ACTIONS, GitLab CI from GITLAB_CI), github, gitlab or none")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -99,6 +101,7 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 		{name: "summary-file"},
 		{name: "junit-report"},
 		{name: "dotenv-report"},
+		{name: "markdown-report"},
 		{name: "ci"},
 		{name: "log-level"},
 		{name: "log-format"},
@@ -214,7 +217,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 	ci.Mask(secrets)
 	rep := &reporting{ci: ci, stderr: stderr, secrets: secrets}
 	if o != nil {
-		rep.junit, rep.dotenv, rep.mapping = o.junitReport, o.dotenvReport, o.mapping
+		rep.junit, rep.dotenv, rep.markdown, rep.mapping = o.junitReport, o.dotenvReport, o.mdReport, o.mapping
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tide: %v\n", err)
@@ -347,6 +350,12 @@ func (r *reporting) finish(out report.Outcome) int {
 	if r.dotenv != "" {
 		if err := writeReport(r.dotenv, r.secrets, func(w io.Writer) error { return report.Dotenv(w, out) }); err != nil {
 			fmt.Fprintf(r.stderr, "tide: --dotenv-report: %v\n", err)
+			code = failIfOK(code)
+		}
+	}
+	if r.markdown != "" {
+		if err := writeReport(r.markdown, r.secrets, func(w io.Writer) error { report.Markdown(w, out); return nil }); err != nil {
+			fmt.Fprintf(r.stderr, "tide: --markdown-report: %v\n", err)
 			code = failIfOK(code)
 		}
 	}
