@@ -334,6 +334,7 @@ type reporting struct {
 	stderr        io.Writer
 	secrets       []string
 	junit, dotenv string
+	markdown      string
 	mapping       string
 }
 
