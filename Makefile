@@ -1,7 +1,9 @@
 # tide — the commands a newcomer and CI run.
 GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//' || echo dev)
+IMAGE ?= tide:$(VERSION)
 
-.PHONY: test vet fmt-check bench build quickstart
+.PHONY: test vet fmt-check bench build quickstart release docker act gitlab-ci-local
 
 ## test: vet, gofmt check, and every test with the race detector (what CI runs)
 test: fmt-check vet
@@ -17,10 +19,26 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## build: a static binary
+## build: a static binary, version stamped (the Dockerfile's build stage)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o tide .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w -X main.version=$(VERSION)" -o tide .
 
 ## quickstart: the README's first command
 quickstart:
 	$(GO) run . sync --integration file --file-glob 'testdata/quickstart/**' --port-url local:.tide/catalog.json
+
+## release: dist/tide_<version>_<os>_<arch>.tar.gz and the checksums file action.yml verifies
+release:
+	VERSION=$(VERSION) GO=$(GO) scripts/release.sh
+
+## docker: the container image (needs a container engine)
+docker:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+## act: run .github/workflows/action-test.yml with nektos/act on this machine (self-hosted; needs act installed)
+act:
+	act workflow_dispatch -W .github/workflows/action-test.yml -P ubuntu-latest=-self-hosted
+
+## gitlab-ci-local: run the GitLab template's example job with gitlab-ci-local (shell executor; needs npm)
+gitlab-ci-local:
+	cd packaging/testdata/gitlab && npx --yes gitlab-ci-local@4 --shell-executor-no-image tide-sync
