@@ -26,12 +26,16 @@ for p in $PLATFORMS; do
 	# The same build as the Dockerfile's build stage: static, trimmed paths,
 	# version stamped.
 	CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" "$GO" build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o "$dir/$bin" .
+	files=("$bin")
 	for f in README.md LICENSE; do
-		[ -f "$f" ] && cp "$f" "$dir/"
+		if [ -f "$f" ]; then
+			cp "$f" "$dir/"
+			files+=("$f")
+		fi
 	done
 	name="tide_${VERSION}_${os}_${arch}.tar.gz"
 	# Reproducible archives: fixed order, owner and times.
-	tar -C "$dir" --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01 00:00:00Z' -cf - . | gzip -n >"$OUT/$name"
+	tar -C "$dir" --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01 00:00:00Z' -cf - "${files[@]}" | gzip -n >"$OUT/$name"
 	archives+=("$name")
 done
 
