@@ -16,6 +16,15 @@ ARG TARGETARCH=amd64
 # checks the binary is static and stamped; keep it on one line.
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/tide .
 
+# The GitLab CI image (--target ci, tagged <version>-ci): the same binary
+# plus busybox's sh at /busybox/sh, which GitLab's Docker executor needs to
+# run a job script. Built before the runtime stage so the default target
+# stays the minimal image.
+FROM gcr.io/distroless/static-debian12:debug-nonroot AS ci
+COPY --from=build /out/tide /usr/local/bin/tide
+USER 65532:65532
+ENTRYPOINT ["tide"]
+
 # distroless/static: CA certificates, tzdata, /etc/passwd with nonroot
 # (65532), no shell, no package manager.
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -34,6 +34,7 @@ release:
 ## docker: the container image (needs a container engine)
 docker:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	docker build --build-arg VERSION=$(VERSION) --target ci -t $(IMAGE)-ci .
 
 ## act: run .github/workflows/action-test.yml with nektos/act on this machine (self-hosted; needs act installed)
 act:
