@@ -36,10 +36,10 @@ docker:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 	docker build --build-arg VERSION=$(VERSION) --target ci -t $(IMAGE)-ci .
 
-## act: run .github/workflows/action-test.yml with nektos/act on this machine (self-hosted; needs act installed)
+## act: run action.yml end to end with nektos/act on this machine, offline (go install github.com/nektos/act@v0.2.89)
 act:
-	act workflow_dispatch -W .github/workflows/action-test.yml -P ubuntu-latest=-self-hosted
+	act workflow_dispatch -W packaging/testdata/act/action-test.yml -P ubuntu-latest=-self-hosted
 
-## gitlab-ci-local: run the GitLab template's example job with gitlab-ci-local (shell executor; needs npm)
+## gitlab-ci-local: run the GitLab template's example pipeline with gitlab-ci-local (shell executor; needs npm and rsync)
 gitlab-ci-local:
-	cd packaging/testdata/gitlab && npx --yes gitlab-ci-local@4 --shell-executor-no-image tide-sync
+	packaging/gitlab-ci-local.sh
