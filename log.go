@@ -103,12 +103,72 @@ func redactString(s string, secrets []string) string {
 // renders it: renderers escape text (JSON, XML, markdown), and an escaped
 // secret would slip past a redactor that looks at the rendered bytes.
 func redactResult(res *tsync.Result, secrets []string) (*tsync.Result, error) {
-	if res == nil || len(secrets) == 0 {
+	var live []string
+	for _, s := range secrets {
+		if len(strings.TrimSpace(s)) >= minSecretLen {
+			live = append(live, s)
+		}
+	}
+	if res == nil || len(live) == 0 {
 		return res, nil
 	}
-	b, err := json.Marshal(res)
+	r := func(s string) string { return redactString(s, live) }
+	rs := func(ss []string) []string {
+		if ss == nil {
+			return nil
+		}
+		out := make([]string, len(ss))
+		for i, s := range ss {
+			out[i] = r(s)
+		}
+		return out
+	}
+	out := *res
+	out.Errors = rs(res.Errors)
+	out.Deletion.Reason = r(res.Deletion.Reason)
+	out.Deletion.Errors = rs(res.Deletion.Errors)
+	out.Blocks = make([]*tsync.BlockResult, len(res.Blocks))
+	for i, b := range res.Blocks {
+		nb := *b
+		nb.Error = r(b.Error)
+		nb.Warnings = rs(b.Warnings)
+		nb.WriteErrors = rs(b.WriteErrors)
+		nb.Misconfigured = make([]tsync.MisconfigStat, len(b.Misconfigured))
+		for j, m := range b.Misconfigured {
+			m.Expr, m.Err = r(m.Expr), r(m.Err)
+			nb.Misconfigured[j] = m
+		}
+		if b.Misconfigured == nil {
+			nb.Misconfigured = nil
+		}
+		out.Blocks[i] = &nb
+	}
+	if res.Plan != nil {
+		// Plan values are vendor data; a secret there is rare, so the
+		// costly rewrite runs only when one is found.
+		p, err := redactPlan(res.Plan, live)
+		if err != nil {
+			return nil, err
+		}
+		out.Plan = p
+	}
+	return &out, nil
+}
+
+// redactPlan returns plan, or a redacted copy when it mentions a secret
+// (raw or JSON-escaped).
+func redactPlan(plan *tsync.Plan, secrets []string) (*tsync.Plan, error) {
+	b, err := json.Marshal(plan)
 	if err != nil {
 		return nil, err
+	}
+	found := false
+	for _, s := range secrets {
+		esc, _ := json.Marshal(s)
+		found = found || bytes.Contains(b, []byte(s)) || bytes.Contains(b, esc[1:len(esc)-1])
+	}
+	if !found {
+		return plan, nil
 	}
 	var tree any
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -135,7 +195,7 @@ func redactResult(res *tsync.Result, secrets []string) (*tsync.Result, error) {
 	if b, err = json.Marshal(walk(tree)); err != nil {
 		return nil, err
 	}
-	out := &tsync.Result{}
+	out := &tsync.Plan{}
 	if err := json.Unmarshal(b, out); err != nil {
 		return nil, err
 	}
