@@ -25,9 +25,14 @@ type Outcome struct {
 
 // Status is the outcome's one-word state: the Result's status, or "error"
 // when the run stopped on bad input (exit 2), "aborted" when interrupted,
-// "failed" otherwise.
+// "failed" otherwise (also when a completed sync ended in an error).
 func (o Outcome) Status() string {
-	if o.Result != nil {
+	// An error after a complete sync (saving the local target) still fails
+	// the run.
+	if o.Result != nil && (o.Error == "" || o.Result.Status != tsync.StatusCompleted) {
+		return string(o.Result.Status)
+	}
+	if o.Result != nil && o.ExitCode == 0 {
 		return string(o.Result.Status)
 	}
 	switch o.ExitCode {

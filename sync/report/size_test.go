@@ -58,3 +58,24 @@ func BenchmarkJUnit(b *testing.B) {
 		}
 	}
 }
+
+func TestOutcomeStatus(t *testing.T) {
+	t.Parallel()
+	done := &tsync.Result{Status: tsync.StatusCompleted}
+	tests := []struct {
+		o    Outcome
+		want string
+	}{
+		{Outcome{Result: done}, "completed"},
+		{Outcome{Result: &tsync.Result{Status: tsync.StatusBlocked}, ExitCode: 3}, "blocked"},
+		{Outcome{Result: done, Error: "saving local target: disk full", ExitCode: 1}, "failed"},
+		{Outcome{Error: "bad flag", ExitCode: 2}, "error"},
+		{Outcome{Error: "interrupted", ExitCode: 130}, "aborted"},
+		{Outcome{Error: "port unreachable", ExitCode: 1}, "failed"},
+	}
+	for _, tt := range tests {
+		if got := tt.o.Status(); got != tt.want {
+			t.Errorf("%+v: status %q, want %q", tt.o, got, tt.want)
+		}
+	}
+}
