@@ -1,7 +1,9 @@
 # tide — the commands a newcomer and CI run.
 GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//' || echo dev)
+IMAGE ?= tide:$(VERSION)
 
-.PHONY: test vet fmt-check bench microbench loadbench loadbench-full build quickstart
+.PHONY: test vet fmt-check bench microbench loadbench loadbench-full build quickstart release docker act gitlab-ci-local
 
 ## test: vet, gofmt check, and every test with the race detector (what CI runs)
 test: fmt-check vet
@@ -29,10 +31,27 @@ loadbench:
 loadbench-full:
 	$(GO) run ./bench/load -n 10000,100000,1000000 -latency 0,10ms -json bench-results.json
 
-## build: a static binary
+## build: a static binary, version stamped (the Dockerfile's build stage)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o tide .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w -X main.version=$(VERSION)" -o tide .
 
 ## quickstart: the README's first command
 quickstart:
 	$(GO) run . sync --integration file --file-glob 'testdata/quickstart/**' --port-url local:.tide/catalog.json
+
+## release: dist/tide_<version>_<os>_<arch>.tar.gz and the checksums file action.yml verifies
+release:
+	VERSION=$(VERSION) GO=$(GO) scripts/release.sh
+
+## docker: the container image (needs a container engine)
+docker:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	docker build --build-arg VERSION=$(VERSION) --target ci -t $(IMAGE)-ci .
+
+## act: run action.yml end to end with nektos/act on this machine, offline (go install github.com/nektos/act@v0.2.89)
+act:
+	act workflow_dispatch -W packaging/testdata/act/action-test.yml -P ubuntu-latest=-self-hosted
+
+## gitlab-ci-local: run the GitLab template's example pipeline with gitlab-ci-local (shell executor; needs npm and rsync)
+gitlab-ci-local:
+	packaging/gitlab-ci-local.sh

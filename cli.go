@@ -49,14 +49,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "sync":
 		return runSync(ctx, args, getenv, stdout, stderr)
+	case "config-env":
+		return runConfigEnv(args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "tide %s\n", buildVersion())
 		return exitOK
 	case "help":
-		fmt.Fprintln(stdout, "usage: tide [sync] [flags]   sync once (see tide sync --help)\n       tide version")
+		fmt.Fprintln(stdout, "usage: tide [sync] [flags]   sync once (see tide sync --help)\n       tide version\n       tide config-env --integration TYPE   (for action.yml: $TIDE_ACTION_CONFIG → TIDE_* pairs)")
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "tide: unknown command %q (commands: sync, version)\n", cmd)
+		fmt.Fprintf(stderr, "tide: unknown command %q (commands: sync, version, config-env)\n", cmd)
 		return exitUsage
 	}
 }

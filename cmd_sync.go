@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,10 @@ type syncOptions struct {
 	concurrency   int
 	writeConc     int
 	summaryFile   string
+	junitReport   string
+	dotenvReport  string
+	mdReport      string
+	ci            string
 	logLevel      string
 	logFormat     string
 	jqEnvAllow    []string
@@ -69,6 +74,10 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 	fs.IntVar(&o.concurrency, "concurrency", 4, "resource blocks fetched in parallel")
 	fs.IntVar(&o.writeConc, "write-concurrency", 8, "Port write requests in flight")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "write the JSON summary to this file")
+	fs.StringVar(&o.junitReport, "junit-report", "", "write a JUnit XML report to this file: one test case per resource block (GitLab's Tests tab)")
+	fs.StringVar(&o.dotenvReport, "dotenv-report", "", "write the results as TIDE_RESULT_* variables to this dotenv file (GitLab's artifacts:reports:dotenv)")
+	fs.StringVar(&o.mdReport, "markdown-report", "", "write the summary as markdown to this file (the GitHub step summary's content; for a pull-request comment)")
+	fs.StringVar(&o.ci, "ci", "auto", "CI reporting: auto (GitHub Actions from GITHUB_ACTIONS, GitLab CI from GITLAB_CI), github, gitlab or none")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.Var(listFlag{&o.jqEnvAllow}, "jq-env-allow", "environment variables the mapping's env/$ENV may read (comma-separated)")
@@ -90,6 +99,10 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 		{name: "concurrency"},
 		{name: "write-concurrency"},
 		{name: "summary-file"},
+		{name: "junit-report"},
+		{name: "dotenv-report"},
+		{name: "markdown-report"},
+		{name: "ci"},
 		{name: "log-level"},
 		{name: "log-format"},
 		{name: "jq-env-allow", list: true},
@@ -187,40 +200,185 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		return exitOK
 	}
 	var secrets []string
+	ciMode := "auto"
 	if o != nil {
 		secrets = o.secrets(specs)
+		ciMode = o.ci
 	}
+	rawStderr := stderr
 	// Everything printed goes through the redactor: no secret reaches a log,
 	// an error or a summary, even by accident.
 	stdout, stderr = redact(stdout, secrets), redact(stderr, secrets)
+	ci, cerr := newCIReporter(ciMode, getenv, rawStderr, stderr, secrets)
+	if err == nil {
+		err = cerr
+	}
+	// The runner learns the secrets before anything else is printed.
+	ci.Mask(secrets)
+	rep := &reporting{ci: ci, stderr: stderr, secrets: secrets}
+	if o != nil {
+		rep.junit, rep.dotenv, rep.markdown, rep.mapping = o.junitReport, o.dotenvReport, o.mdReport, o.mapping
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tide: %v\n", err)
-		return exitUsage
+		return rep.finish(report.Outcome{Error: err.Error(), ExitCode: exitUsage})
 	}
 	log, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "tide: %v\n", err)
-		return exitUsage
+		return rep.finish(report.Outcome{Error: err.Error(), ExitCode: exitUsage})
 	}
-	res, err := syncOnce(ctx, o, getenv, log, reg)
+	res, err := syncOnce(ctx, o, getenv, log, reg, ci.Phase)
 	code := exitCode(res, err)
+	if r, rerr := redactResult(res, secrets); rerr == nil {
+		res = r
+	} else {
+		// Cannot happen for a Result; keep the stream redactors as the guard.
+		log.Error("redacting the summary", "err", rerr)
+	}
 	if err != nil {
 		if errors.Is(err, tsync.ErrInterrupted) || errors.Is(context.Cause(ctx), tsync.ErrInterrupted) {
 			code = exitInterrupted
 		}
+		ci.EndPhase()
 		fmt.Fprintf(stderr, "tide: %v\n", err)
-		return code
+		out := report.Outcome{Error: err.Error(), ExitCode: code}
+		if res != nil {
+			// The sync ran; only saving the local target failed.
+			out.Result = res
+		}
+		return rep.finish(out)
 	}
-	report.Text(stdout, res)
+	ci.Phase("Summary")
+	if isTerminal(stdout) && getenv("NO_COLOR") == "" {
+		report.ColorText(stdout, res)
+	} else {
+		report.Text(stdout, res)
+	}
+	out := report.Outcome{Result: res, ExitCode: code}
 	if o.summaryFile != "" {
-		if err := writeSummary(o.summaryFile, res); err != nil {
+		if err := writeReport(o.summaryFile, secrets, func(w io.Writer) error { return report.JSON(w, res) }); err != nil {
 			fmt.Fprintf(stderr, "tide: --summary-file: %v\n", err)
-			if code == exitOK {
-				code = exitFailed
-			}
+			out.ExitCode = failIfOK(out.ExitCode)
+		} else {
+			out.SummaryFile = o.summaryFile
 		}
 	}
+	return rep.finish(out)
+}
+
+// failIfOK turns success into failure when a report could not be written: a
+// pipeline that reads a missing file must not see a green step.
+func failIfOK(code int) int {
+	if code == exitOK || code == exitBlocked {
+		return exitFailed
+	}
 	return code
+}
+
+// ciReporter is what a CI system shows natively (report.GitHub,
+// report.GitLab): masks, folded log phases, annotations, outputs.
+type ciReporter interface {
+	Mask(secrets []string)
+	Phase(title string)
+	EndPhase()
+	Publish(report.Outcome) error
+}
+
+// plainCI is a terminal or cron: the text summary says everything.
+type plainCI struct{}
+
+func (plainCI) Mask([]string)                {}
+func (plainCI) Phase(string)                 {}
+func (plainCI) EndPhase()                    {}
+func (plainCI) Publish(report.Outcome) error { return nil }
+
+// newCIReporter picks the CI reporter for --ci. Workflow commands and
+// section markers go to stderr, the log stream, so the folds wrap the log
+// lines of their phase; masks go there unredacted (raw), since the
+// redactor would blank the very value the runner has to learn.
+func newCIReporter(mode string, getenv func(string) string, raw, stderr io.Writer, secrets []string) (ciReporter, error) {
+	switch mode {
+	case "auto", "":
+		switch {
+		case getenv("GITHUB_ACTIONS") == "true":
+			mode = "github"
+		case getenv("GITLAB_CI") == "true":
+			mode = "gitlab"
+		default:
+			mode = "none"
+		}
+	case "github", "gitlab", "none":
+	default:
+		return plainCI{}, fmt.Errorf("%w: --ci %q: want auto, github, gitlab or none", errUsage, mode)
+	}
+	switch mode {
+	case "github":
+		return report.NewGitHub(report.GitHubOptions{
+			Commands: stderr,
+			Masks:    raw,
+			Getenv:   getenv,
+			Redact:   func(s string) string { return redactString(s, secrets) },
+		}), nil
+	case "gitlab":
+		return report.NewGitLab(stderr, nil), nil
+	}
+	return plainCI{}, nil
+}
+
+// reporting ends a run: the CI reporter's annotations and outputs, and the
+// JUnit and dotenv files, whatever the outcome, so a pipeline's
+// `when: always` artifacts and `if: always()` steps find them.
+type reporting struct {
+	ci            ciReporter
+	stderr        io.Writer
+	secrets       []string
+	junit, dotenv string
+	markdown      string
+	mapping       string
+}
+
+func (r *reporting) finish(out report.Outcome) int {
+	out.Error = redactString(out.Error, r.secrets)
+	out.MappingFile = r.mapping
+	code := out.ExitCode
+	if r.junit != "" {
+		if err := writeReport(r.junit, r.secrets, func(w io.Writer) error { return report.JUnit(w, out) }); err != nil {
+			fmt.Fprintf(r.stderr, "tide: --junit-report: %v\n", err)
+			code = failIfOK(code)
+		}
+	}
+	if r.dotenv != "" {
+		if err := writeReport(r.dotenv, r.secrets, func(w io.Writer) error { return report.Dotenv(w, out) }); err != nil {
+			fmt.Fprintf(r.stderr, "tide: --dotenv-report: %v\n", err)
+			code = failIfOK(code)
+		}
+	}
+	if r.markdown != "" {
+		if err := writeReport(r.markdown, r.secrets, func(w io.Writer) error { report.Markdown(w, out); return nil }); err != nil {
+			fmt.Fprintf(r.stderr, "tide: --markdown-report: %v\n", err)
+			code = failIfOK(code)
+		}
+	}
+	if err := r.ci.Publish(out); err != nil {
+		fmt.Fprintf(r.stderr, "tide: %v\n", err)
+		code = failIfOK(code)
+	}
+	return code
+}
+
+// writeReport renders a report and writes it, redacted, to path.
+func writeReport(path string, secrets []string, render func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, []byte(redactString(b.String(), secrets)), 0o644)
 }
 
 func (o *syncOptions) secrets(specs []flagSpec) []string {
@@ -241,24 +399,9 @@ func (o *syncOptions) secrets(specs []flagSpec) []string {
 	return out
 }
 
-func writeSummary(path string, res *tsync.Result) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := report.JSON(f, res); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // syncOnce validates the options, builds the integration and the Port
 // client, and runs one sync.
-func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, log *slog.Logger, reg *integrations.Registry) (*tsync.Result, error) {
+func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, log *slog.Logger, reg *integrations.Registry, phase func(string)) (*tsync.Result, error) {
 	if o.integration == "" {
 		return nil, fmt.Errorf("%w: --integration (TIDE_INTEGRATION) is required; one of: %s", errUsage, strings.Join(reg.Types(), ", "))
 	}
@@ -350,6 +493,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 		WriteConcurrency: o.writeConc,
 		JQEnv:            jqEnv,
 		Logger:           log,
+		Phase:            phase,
 	})
 	if err != nil {
 		return nil, err

@@ -55,6 +55,16 @@ type Config struct {
 	Logger           *slog.Logger
 	ResyncID         string // set by Run when empty
 	Now              func() time.Time
+	// Phase, when set, is called as the run enters each phase, so CI
+	// reporters can fold the log into sections (GitHub groups, GitLab
+	// collapsible sections).
+	Phase func(title string)
+}
+
+func (c *Config) phase(title string) {
+	if c.Phase != nil {
+		c.Phase(title)
+	}
 }
 
 func (c *Config) logger() *slog.Logger {
@@ -105,6 +115,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.ResyncID = newID()
 	}
 
+	cfg.phase("Load the mapping and connect to Port")
 	// A mapping file is checked before any network call.
 	var m *mapping.Mapping
 	if cfg.Mapping != nil {
@@ -158,6 +169,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
+	if cfg.DryRun {
+		cfg.phase("Plan: fetch, map and compare (dry run)")
+	} else {
+		cfg.phase("Sync: fetch, map, write and delete stale entities")
+	}
 	e := newEngine(&cfg, m, defs, start)
 	for _, bp := range toCreate {
 		// Not in Port yet (a dry run with --init-resources): nothing to read.
@@ -172,6 +188,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	if !cfg.DryRun {
+		cfg.phase("Report the resync state to Port")
 		st := string(res.Status)
 		if res.Status == StatusBlocked {
 			st = string(StatusCompleted) // synced; the blocked deletes are in the summary and exit code

@@ -170,3 +170,41 @@ func compact(v any) string {
 	}
 	return string(b)
 }
+
+// ANSI colours for the summary on a terminal (the logs use tint's).
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[91m"
+	ansiGreen  = "\x1b[92m"
+	ansiYellow = "\x1b[93m"
+)
+
+// ColorText writes the human summary with colour, for a terminal: the
+// status, failures in red, blocked or skipped deletes in yellow.
+func ColorText(w io.Writer, res *tsync.Result) {
+	var b strings.Builder
+	Text(&b, res)
+	lines := strings.SplitAfter(b.String(), "\n")
+	statusColor := ansiRed
+	switch res.Status {
+	case tsync.StatusCompleted:
+		statusColor = ansiGreen
+	case tsync.StatusBlocked, tsync.StatusAborted:
+		statusColor = ansiYellow
+	}
+	for i, line := range lines {
+		switch {
+		case i == 0:
+			status := ": " + string(res.Status) + " in "
+			line = strings.Replace(line, status, ": "+statusColor+ansiBold+string(res.Status)+ansiReset+" in ", 1)
+		case strings.Contains(line, "FAILED") || strings.HasPrefix(line, "error: ") || strings.Contains(line, "failed: "):
+			line = ansiRed + strings.TrimSuffix(line, "\n") + ansiReset + "\n"
+		case strings.Contains(line, "BLOCKED") || strings.Contains(line, "SKIPPED") || strings.Contains(line, "gave no value"):
+			line = ansiYellow + strings.TrimSuffix(line, "\n") + ansiReset + "\n"
+		case strings.Contains(line, " total "):
+			line = ansiBold + strings.TrimSuffix(line, "\n") + ansiReset + "\n"
+		}
+		io.WriteString(w, line)
+	}
+}
