@@ -149,7 +149,11 @@ func NewSource(cfg Config) (*Source, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
+		// Keep a connection per request in flight: the default transport
+		// keeps two, and every other request would pay a new TLS handshake.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(cfg.Concurrency, 2)
+		hc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
 	}
 	log := cfg.Logger
 	if log == nil {

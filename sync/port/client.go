@@ -24,6 +24,7 @@ const (
 	defaultBaseDelay   = 300 * time.Millisecond
 	defaultMaxDelay    = 60 * time.Second
 	maxResponseBytes   = 64 << 20
+	maxIdleConns       = 64 // more than any sensible --write-concurrency
 	tokenMargin        = 60 * time.Second
 )
 
@@ -53,7 +54,12 @@ func New(cfg Config) *Client {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 60 * time.Second}
+		// Keep a connection per request in flight (writes run concurrently):
+		// the default transport keeps two idle, and every other request
+		// would open a new connection and pay a new TLS handshake.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = maxIdleConns
+		hc = &http.Client{Timeout: 60 * time.Second, Transport: tr}
 	}
 	log := cfg.Logger
 	if log == nil {
