@@ -57,6 +57,7 @@ type run struct {
 	FakeCPU     time.Duration  `json:"fakeCpu"` // portfake's, during the run
 	Counts      map[string]int `json:"requests"`
 	MaxInFlight int64          `json:"maxInFlight"`
+	Conns       int64          `json:"connections"` // opened to the fake
 	Summary     summary        `json:"summary"`
 	Problems    []string       `json:"problems,omitempty"`
 }
@@ -128,8 +129,8 @@ func mainErr(nsFlag, latFlag string, writeConc int, jsonOut, workdir string) err
 
 	fmt.Printf("# tide load benchmark\n\n%s, %d CPUs (GOMAXPROCS %d), %s; --write-concurrency %d\n\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), writeConc)
-	fmt.Println("| latency | N | sync | wall | items/s | peak RSS | tide CPU | fake CPU | upserts | deletes | searches | ownership | other | max in flight | result |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| latency | N | sync | wall | items/s | peak RSS | tide CPU | fake CPU | upserts | deletes | searches | ownership | other | max in flight | connections | result |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var runs []run
 	for _, lat := range lats {
 		for _, n := range sizes {
@@ -219,7 +220,7 @@ func series(dir, tide, fakeBin string, lat time.Duration, n, writeConc int) ([]r
 		if err != nil {
 			return runs, err
 		}
-		r.Counts, r.MaxInFlight = st.Counts, st.MaxInFlight
+		r.Counts, r.MaxInFlight, r.Conns = st.Counts, st.MaxInFlight, st.Conns
 		r.FakeCPU = time.Duration(st.CPUMS-before.CPUMS) * time.Millisecond
 		r.Problems = append(r.Problems, check(r, ph)...)
 		runs = append(runs, r)
@@ -231,6 +232,7 @@ type fakeStats struct {
 	Counts      map[string]int `json:"counts"`
 	MaxInFlight int64          `json:"maxInFlight"`
 	CPUMS       int64          `json:"cpuMS"`
+	Conns       int64          `json:"conns"`
 }
 
 func stats(url string) (fakeStats, error) {
@@ -291,9 +293,9 @@ func printRow(r run) {
 	if len(r.Problems) > 0 {
 		result = strings.Join(r.Problems, "; ")
 	}
-	fmt.Printf("| %s | %s | %s | %s | %s | %d MB | %.1fs | %.1fs | %d | %d | %d | %d | %d | %d | %s |\n",
+	fmt.Printf("| %s | %s | %s | %s | %s | %d MB | %.1fs | %.1fs | %d | %d | %d | %d | %d | %d | %d | %s |\n",
 		latName(r.Latency), human(r.N), r.Phase, r.Wall.Round(10*time.Millisecond), human(int(float64(r.Items)/r.Wall.Seconds())),
-		(r.RSSKB+512)/1024, r.CPU.Seconds(), r.FakeCPU.Seconds(), c["entities.bulk-upsert"], c["entities.bulk-delete"], c["entities.search"], c["datasource-entities"], other, r.MaxInFlight, result)
+		(r.RSSKB+512)/1024, r.CPU.Seconds(), r.FakeCPU.Seconds(), c["entities.bulk-upsert"], c["entities.bulk-delete"], c["entities.search"], c["datasource-entities"], other, r.MaxInFlight, r.Conns, result)
 }
 
 // targets checks the figures against the issue's targets and prints each.

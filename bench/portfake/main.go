@@ -37,6 +37,7 @@ type Stats struct {
 	Counts      map[string]int `json:"counts"`
 	MaxInFlight int64          `json:"maxInFlight"`
 	CPUMS       int64          `json:"cpuMS"` // this process's user+system CPU so far
+	Conns       int64          `json:"conns"` // connections accepted since the last reset
 }
 
 func cpuMS() int64 {
@@ -50,6 +51,7 @@ func cpuMS() int64 {
 type server struct {
 	fake     *porttest.Server
 	inFlight atomic.Int64
+	conns    atomic.Int64
 	mu       sync.Mutex
 	max      int64
 }
@@ -58,7 +60,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/_bench/stats":
 		s.mu.Lock()
-		st := Stats{Counts: s.fake.Counts(), MaxInFlight: s.max, CPUMS: cpuMS()}
+		st := Stats{Counts: s.fake.Counts(), MaxInFlight: s.max, CPUMS: cpuMS(), Conns: s.conns.Load()}
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st)
@@ -69,6 +71,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/_bench/reset":
 		s.fake.ResetCounts()
+		s.conns.Store(0)
 		s.mu.Lock()
 		s.max = 0
 		s.mu.Unlock()
@@ -96,7 +99,12 @@ func main() {
 	}
 	fmt.Printf("http://%s\n", ln.Addr())
 	os.Stdout.Sync()
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.conns.Add(1)
+			}
+		}}
 	go func() {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
