@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tide-sync/tide/integrations/github/githubtest"
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
 
@@ -209,6 +210,9 @@ type actionResult struct {
 	code       int
 }
 
+// harnessWorkflowToken stands for the workflow's github.token.
+const harnessWorkflowToken = "ghs_harnessWorkflowToken0123456789"
+
 // uses runs action.yml with the `with:` inputs, as a step of the job.
 func (j *jobRun) uses(actionPath string, with map[string]string) actionResult {
 	j.t.Helper()
@@ -216,7 +220,7 @@ func (j *jobRun) uses(actionPath string, with map[string]string) actionResult {
 	if a.Runs.Using != "composite" {
 		j.t.Fatalf("runs.using = %q", a.Runs.Using)
 	}
-	ctx := map[string]string{"github.action_path": actionPath, "runner.temp": j.temp}
+	ctx := map[string]string{"github.action_path": actionPath, "runner.temp": j.temp, "github.token": harnessWorkflowToken}
 	for name, in := range a.Inputs {
 		v, given := with[name]
 		if !given {
@@ -224,7 +228,7 @@ func (j *jobRun) uses(actionPath string, with map[string]string) actionResult {
 				j.t.Fatalf("input %s is required", name)
 			}
 			if in.Default != nil {
-				v = *in.Default
+				v = j.eval(*in.Default, ctx) // defaults may be expressions (github.token)
 			}
 		}
 		ctx["inputs."+name] = v
@@ -521,4 +525,37 @@ func TestActionInputsAreNotInterpolated(t *testing.T) {
 	if res.code != 2 {
 		t.Fatalf("want exit 2 for the bad input, got %+v:\n%s", res, j.log.String())
 	}
+}
+
+// TestActionGitHubUsesWorkflowToken: with no token given, the github
+// integration runs on the workflow's own token (github.token), which tide
+// masks and never prints.
+func TestActionGitHubUsesWorkflowToken(t *testing.T) {
+	t.Parallel()
+	releases := releaseServer(t, "9.9.9", false)
+	fake, portURL := portFake(t)
+	fix, err := githubtest.LoadFixtures(filepath.Join(repoRoot, "integrations", "github", "testdata", "api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := httptest.NewServer(githubtest.New(fix, githubtest.Options{Token: harnessWorkflowToken}))
+	t.Cleanup(gh.Close)
+	j := newJob(t)
+	res := j.uses(repoRoot, map[string]string{
+		"integration":        "github",
+		"port-client-id":     portClientID,
+		"port-client-secret": portClientSecret,
+		"port-url":           portURL,
+		"config":             "github-host: " + gh.URL + "\ngithub-organization: acme-corp\n",
+		"kinds":              "organization,repository",
+		"init-resources":     "true",
+		"releases-url":       releases,
+	})
+	if res.failedStep != "" || res.outputs["status"] != "completed" {
+		t.Fatalf("step %q failed (%d), outputs %v:\n%s", res.failedStep, res.code, res.outputs, j.log.String())
+	}
+	if fake.Len() == 0 || res.outputs["created"] == "0" {
+		t.Errorf("Port holds %d entities, created %s; want the organisation and its repositories", fake.Len(), res.outputs["created"])
+	}
+	j.checkNoSecret(harnessWorkflowToken, portClientSecret)
 }
