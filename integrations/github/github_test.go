@@ -763,3 +763,24 @@ func TestPrimaryLimitRealWait(t *testing.T) {
 		t.Error("the wait was not logged")
 	}
 }
+
+// Parsed files have the file integration's shapes: dates as written,
+// numbers as float64, several YAML documents as a list.
+func TestParseContent(t *testing.T) {
+	t.Parallel()
+	got, err := parseContent("svc/port.yml", "name: api\nsince: 2024-01-02\nreplicas: 3\n")
+	want := map[string]any{"name": "api", "since": "2024-01-02", "replicas": 3.0}
+	if err != nil || !cmp.Equal(got, want) {
+		t.Errorf("one document = %#v, %v; want %#v", got, err, want)
+	}
+	got, err = parseContent("a.yaml", "a: 1\n---\nb: 2\n")
+	if err != nil || !cmp.Equal(got, []any{map[string]any{"a": 1.0}, map[string]any{"b": 2.0}}) {
+		t.Errorf("two documents = %#v, %v", got, err)
+	}
+	if _, err := parseContent("a.yaml", "a: 1\na: 2\n"); err == nil || !strings.Contains(err.Error(), "not valid YAML") {
+		t.Errorf("duplicate key: err = %v", err)
+	}
+	if got, err := parseContent("README.md", "# hi"); err != nil || got != "# hi" {
+		t.Errorf("text file = %#v, %v", got, err)
+	}
+}

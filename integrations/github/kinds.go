@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -17,7 +16,8 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/sync/errgroup"
-	"gopkg.in/yaml.v3"
+
+	"github.com/tide-sync/tide/integrations/yamlx"
 )
 
 // handler streams one kind's items.
@@ -790,19 +790,14 @@ func parseContent(p, text string) (any, error) {
 		}
 		return v, nil
 	case ".yaml", ".yml":
-		dec := yaml.NewDecoder(strings.NewReader(text))
+		all, err := yamlx.Decode([]byte(text))
+		if err != nil {
+			return nil, fmt.Errorf("not valid YAML: %w", err)
+		}
 		var docs []any
-		for {
-			var v any
-			err := dec.Decode(&v)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("not valid YAML: %w", err)
-			}
+		for _, v := range all {
 			if v != nil {
-				docs = append(docs, jsonish(v))
+				docs = append(docs, v)
 			}
 		}
 		switch len(docs) {
@@ -814,36 +809,4 @@ func parseContent(p, text string) (any, error) {
 		return docs, nil
 	}
 	return text, nil
-}
-
-// jsonish turns YAML's decoded values into what encoding/json would give
-// (numbers as float64, map keys as strings), so mappings see one shape.
-func jsonish(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			t[k] = jsonish(x)
-		}
-		return t
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[fmt.Sprint(k)] = jsonish(x)
-		}
-		return m
-	case []any:
-		for i, x := range t {
-			t[i] = jsonish(x)
-		}
-		return t
-	case int:
-		return float64(t)
-	case int64:
-		return float64(t)
-	case uint64:
-		return float64(t)
-	case time.Time:
-		return t.Format(time.RFC3339)
-	}
-	return v
 }
