@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -128,44 +127,28 @@ func newCustomHarness(t testing.TB, n int) *customHarness {
 
 func (h *customHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
 	h.t.Helper()
-	summary := filepath.Join(h.t.TempDir(), "summary.json")
 	args := append([]string{"sync",
 		"--integration", "custom",
 		"--custom-base-url", h.apiURL,
 		"--custom-auth-type", "bearer_token",
 		"--port-url", h.portURL,
 		"--mapping", h.mapping,
-		"--summary-file", summary,
 	}, extra...)
 	env := map[string]string{
 		"TIDE_PORT_CLIENT_ID":     testClientID,
 		"TIDE_PORT_CLIENT_SECRET": testClientSecret,
 		"TIDE_CUSTOM_API_TOKEN":   customToken,
 	}
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, env)
 	for _, s := range []string{customToken, testClientSecret} {
-		if strings.Contains(out.String()+errb.String(), s) {
-			h.t.Errorf("secret %q… printed:\nstdout:\n%s\nstderr:\n%s", s[:4], out.String(), errb.String())
+		if strings.Contains(stdout+stderr, s) {
+			h.t.Errorf("secret %q… printed:\nstdout:\n%s\nstderr:\n%s", s[:4], stdout, stderr)
 		}
 	}
-	var sum *tsync.Result
-	if b, err := os.ReadFile(summary); err == nil {
-		sum = &tsync.Result{}
-		if err := json.Unmarshal(b, sum); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-	return code, out.String(), errb.String(), sum
+	return code, stdout, stderr, sum
 }
 
-func (h *customHarness) writes() int {
-	n := 0
-	for _, r := range writeRoutes {
-		n += h.fake.Count(r)
-	}
-	return n
-}
+func (h *customHarness) writes() int { return writeCount(h.fake) }
 
 func TestCustomTenThousandRecords(t *testing.T) {
 	t.Parallel()

@@ -26,6 +26,34 @@ const (
 // writeRoutes are the routes that change the catalog.
 var writeRoutes = []string{porttest.RouteBulkUpsert, porttest.RouteEntityUpsert, porttest.RouteBulkDelete, porttest.RouteEntityDelete}
 
+// writeCount is the number of write requests fake has served.
+func writeCount(fake *porttest.Server) int {
+	n := 0
+	for _, r := range writeRoutes {
+		n += fake.Count(r)
+	}
+	return n
+}
+
+// syncWithSummary runs tide with args (the subcommand first) plus a
+// --summary-file and returns the exit code, stdout, stderr and the summary
+// file's result (nil when none was written).
+func syncWithSummary(t testing.TB, ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string, sum *tsync.Result) {
+	t.Helper()
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	// Before the caller's flags, so a test's own --summary-file wins.
+	args = append([]string{args[0], "--summary-file", summary}, args[1:]...)
+	var out, errb bytes.Buffer
+	code = run(ctx, args, func(k string) string { return env[k] }, &out, &errb)
+	if b, err := os.ReadFile(summary); err == nil {
+		sum = &tsync.Result{}
+		if err := json.Unmarshal(b, sum); err != nil {
+			t.Fatalf("summary file: %v", err)
+		}
+	}
+	return code, out.String(), errb.String(), sum
+}
+
 // harness is one Port fake and one catalog directory, driven through run.
 type harness struct {
 	t    *testing.T
@@ -87,33 +115,18 @@ func (h *harness) sync(extra ...string) (code int, stdout, stderr string, sum *t
 
 func (h *harness) syncCtx(ctx context.Context, extra ...string) (code int, stdout, stderr string, sum *tsync.Result) {
 	h.t.Helper()
-	summary := filepath.Join(h.t.TempDir(), "summary.json")
 	args := append([]string{"sync",
 		"--integration", "file",
 		"--file-glob", filepath.Join(h.dir, "**", "*.yaml"),
 		"--port-url", h.url,
 		"--init-resources",
-		"--summary-file", summary,
 	}, extra...)
-	var out, errb bytes.Buffer
-	code = run(ctx, args, func(k string) string { return h.env[k] }, &out, &errb)
-	h.out = append(h.out, out.String(), errb.String())
-	if b, err := os.ReadFile(summary); err == nil {
-		sum = &tsync.Result{}
-		if err := json.Unmarshal(b, sum); err != nil {
-			h.t.Fatalf("summary file: %v", err)
-		}
-	}
-	return code, out.String(), errb.String(), sum
+	code, stdout, stderr, sum = syncWithSummary(h.t, ctx, args, h.env)
+	h.out = append(h.out, stdout, stderr)
+	return code, stdout, stderr, sum
 }
 
-func (h *harness) writes() int {
-	n := 0
-	for _, r := range writeRoutes {
-		n += h.fake.Count(r)
-	}
-	return n
-}
+func (h *harness) writes() int { return writeCount(h.fake) }
 
 func (h *harness) editFile(name string, edit func(string) string) {
 	h.t.Helper()

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"net/http/httptest"
 	"os"
@@ -65,29 +63,14 @@ func newGHHarness(t *testing.T) *ghHarness {
 
 func (h *ghHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
 	h.t.Helper()
-	summary := filepath.Join(h.t.TempDir(), "summary.json")
 	args := append([]string{"sync", "--integration", "github", "--github-organization", "acme-corp",
-		"--init-resources", "--summary-file", summary}, extra...)
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, func(k string) string { return h.env[k] }, &out, &errb)
-	h.out = append(h.out, out.String(), errb.String())
-	var sum *tsync.Result
-	if b, err := os.ReadFile(summary); err == nil {
-		sum = &tsync.Result{}
-		if err := json.Unmarshal(b, sum); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-	return code, out.String(), errb.String(), sum
+		"--init-resources"}, extra...)
+	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
+	h.out = append(h.out, stdout, stderr)
+	return code, stdout, stderr, sum
 }
 
-func (h *ghHarness) writes() int {
-	n := 0
-	for _, r := range writeRoutes {
-		n += h.port.Count(r)
-	}
-	return n
-}
+func (h *ghHarness) writes() int { return writeCount(h.port) }
 
 // The default mapping: organization → repositories → pull requests, with
 // relations resolved; a second run writes nothing.
