@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/tide-sync/tide/integrations"
@@ -77,5 +78,30 @@ resources:
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
 		})
+	}
+}
+
+// BenchmarkIndexMemory loads the snapshot index with 1M owned entities
+// (one compare set) and reports the live heap it holds per entity.
+func BenchmarkIndexMemory(b *testing.B) {
+	const n = 1_000_000
+	page := make([]port.Entity, 1000)
+	h := newHasher()
+	cs := compareSet{}
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		x := newIndex("svc", []compareSet{cs})
+		for p := 0; p < n/len(page); p++ {
+			for i := range page {
+				page[i] = port.Entity{Identifier: fmt.Sprintf("svc-%07d", p*len(page)+i), Blueprint: "svc"}
+			}
+			x.load(h, page, false)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/entity")
+		runtime.KeepAlive(x)
 	}
 }
