@@ -54,7 +54,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/tide-sync/tide/integrations"
-	"github.com/tide-sync/tide/integrations/yamlx"
+	"github.com/tide-sync/tide/internal/yamlx"
 )
 
 //go:embed resources/*

@@ -17,7 +17,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/tide-sync/tide/integrations/yamlx"
+	"github.com/tide-sync/tide/internal/yamlx"
 )
 
 // handler streams one kind's items.

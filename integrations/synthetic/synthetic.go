@@ -17,7 +17,7 @@ import (
 	"strconv"
 
 	"github.com/tide-sync/tide/integrations"
-	"github.com/tide-sync/tide/integrations/jsonx"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 //go:embed resources/*

@@ -16,7 +16,7 @@ import (
 	gosync "sync"
 	"time"
 
-	"github.com/tide-sync/tide/integrations/jsonx"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 const (

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/tide-sync/tide/integrations"
-	"github.com/tide-sync/tide/integrations/jsonx"
 	"github.com/tide-sync/tide/integrations/synthetic"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // benchPage is one page of 100 generated service items (~1 KB each).
