@@ -187,7 +187,7 @@ func (e *engine) run(ctx context.Context) *Result {
 
 	switch {
 	case ctx.Err() != nil:
-		res.Deletion = Deletion{State: "skipped", Reason: "the run was interrupted"}
+		res.Deletion = Deletion{State: DeletionSkipped, Reason: "the run was interrupted"}
 	case failed:
 		res.Deletion = e.prune(ctx, "a resource block failed, so the source state is incomplete")
 	default:
@@ -209,7 +209,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Status = StatusAborted
 	case failed || res.Total.Failed > 0:
 		res.Status = StatusFailed
-	case res.Deletion.State == "blocked":
+	case res.Deletion.State == DeletionBlocked:
 		res.Status = StatusBlocked
 	default:
 		res.Status = StatusCompleted
@@ -357,7 +357,7 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {
 
 // diff compares one entity with the snapshot and queues a write when needed.
 func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity) {
-	e.protectTargets(ent)
+	e.protectTargets(ctx, ent)
 	id, plain := ent.ID()
 	exact := plain && !ent.UsesSearch() && br.index != nil && ent.Blueprint == br.bp
 	if !exact {
@@ -419,12 +419,12 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 // protectTargets records the relation targets of a kept entity, which stale
 // deletion must keep when createMissingRelatedEntities is on (Ocean's safe
 // delete, ocean-semantics §4.6).
-func (e *engine) protectTargets(ent *mapping.Entity) {
+func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) {
 	if !e.mapping.Config.CreateMissingRelatedEntities || len(ent.Relations) == 0 {
 		return
 	}
-	def := e.bpDefs.get(ent.Blueprint)
-	if def == nil {
+	def, err := e.bpDefs.fetch(ctx, ent.Blueprint)
+	if err != nil {
 		return
 	}
 	for rel, v := range ent.Relations {

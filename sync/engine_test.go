@@ -300,7 +300,7 @@ func TestThreshold(t *testing.T) {
 		threshold   float64
 		before      int
 		after       int
-		wantState   string
+		wantState   DeletionState
 		wantDeleted int
 	}{
 		{0.9, 3, 2, "done", 1},    // 1 of 3 stale

@@ -6,10 +6,9 @@ import (
 	"sort"
 	gosync "sync"
 
+	"github.com/tide-sync/tide/sync/port"
 	"golang.org/x/sync/errgroup"
 )
-
-const bulkDeleteMax = 100 // Port's bulk delete limit
 
 // prune deletes the stale entities this integration owns, behind every
 // guard of DESIGN.md §7. A non-empty blockReason blocks all deletes (a
@@ -39,7 +38,7 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 		d.Kept += len(kept)
 	}
 	if d.Stale == 0 {
-		d.State = "none"
+		d.State = DeletionNone
 		return d
 	}
 	if d.Owned > 0 {
@@ -51,11 +50,11 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 	// without its shrinking denominator).
 	switch {
 	case blockReason != "":
-		d.State, d.Reason = "skipped", blockReason
+		d.State, d.Reason = DeletionSkipped, blockReason
 	case cfg.EntityDeletionThreshold == 0:
-		d.State, d.Reason = "blocked", "entityDeletionThreshold is 0, so stale entities are never deleted"
+		d.State, d.Reason = DeletionBlocked, "entityDeletionThreshold is 0, so stale entities are never deleted"
 	case d.Rate > cfg.EntityDeletionThreshold:
-		d.State = "blocked"
+		d.State = DeletionBlocked
 		d.Reason = fmt.Sprintf("%d of %d owned entities (%.1f%%) are stale, above entityDeletionThreshold %g (%.0f%%); check the source, or raise the threshold",
 			d.Stale, d.Owned, d.Rate*100, cfg.EntityDeletionThreshold, cfg.EntityDeletionThreshold*100)
 	}
@@ -71,7 +70,7 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 	}
 
 	if e.cfg.DryRun {
-		d.State = "planned"
+		d.State = DeletionPlanned
 		for bp, ids := range stale {
 			e.planList(e.planDeletes, bp, ids)
 			d.Deleted += len(ids)
@@ -82,7 +81,7 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 		return d
 	}
 
-	d.State = "done"
+	d.State = DeletionDone
 	// With --kinds, a cascade would reach blueprints outside the pruned
 	// scope (their writers were not selected), so dependents are kept.
 	dependents := cfg.DeleteDependentEntities && len(e.cfg.Kinds) == 0
@@ -96,8 +95,8 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 	sort.Strings(bps)
 	for _, bp := range bps {
 		ids := stale[bp]
-		for start := 0; start < len(ids); start += bulkDeleteMax {
-			chunk := ids[start:min(start+bulkDeleteMax, len(ids))]
+		for start := 0; start < len(ids); start += port.MaxBulkDelete {
+			chunk := ids[start:min(start+port.MaxBulkDelete, len(ids))]
 			g.Go(func() error {
 				deleted, err := e.cfg.Client.BulkDelete(ctx, bp, chunk, dependents, e.cfg.ResyncID)
 				mu.Lock()

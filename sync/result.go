@@ -83,21 +83,30 @@ type MisconfigStat struct {
 	Err   string `json:"error,omitempty"` // first runtime error seen
 }
 
+// DeletionState is what became of the stale entities of a run.
+type DeletionState string
+
+// Deletion states.
+const (
+	DeletionNone    DeletionState = "none"    // nothing was stale
+	DeletionDone    DeletionState = "done"    // stale entities were deleted
+	DeletionPlanned DeletionState = "planned" // a dry run: they would be deleted
+	DeletionBlocked DeletionState = "blocked" // a guard (the threshold) kept them
+	DeletionSkipped DeletionState = "skipped" // a block failed or the run was interrupted
+)
+
 // Deletion says what happened to stale entities.
 type Deletion struct {
-	// State is "done", "none" (nothing stale), "blocked" (the threshold
-	// guard), "skipped" (a block failed or the run was interrupted) or
-	// "planned" (dry run).
-	State     string  `json:"state"`
-	Reason    string  `json:"reason,omitempty"`
-	Owned     int     `json:"owned"` // owned entities in the pruned scope at start
-	Stale     int     `json:"stale"` // owned and not seen this run
-	Kept      int     `json:"kept"`  // stale but kept as relation targets of kept entities
-	Deleted   int     `json:"deleted"`
-	Blocked   int     `json:"blocked"` // stale entities a guard kept
-	Failed    int     `json:"failed"`
-	Threshold float64 `json:"threshold"`
-	Rate      float64 `json:"rate"`
+	State     DeletionState `json:"state"`
+	Reason    string        `json:"reason,omitempty"`
+	Owned     int           `json:"owned"` // owned entities in the pruned scope at start
+	Stale     int           `json:"stale"` // owned and not seen this run
+	Kept      int           `json:"kept"`  // stale but kept as relation targets of kept entities
+	Deleted   int           `json:"deleted"`
+	Blocked   int           `json:"blocked"` // stale entities a guard kept
+	Failed    int           `json:"failed"`
+	Threshold float64       `json:"threshold"`
+	Rate      float64       `json:"rate"`
 	// Scope lists the blueprints pruned; NotPruned the owned blueprints
 	// left alone because --kinds did not select every block writing them.
 	Scope     []string `json:"scope,omitempty"`

@@ -240,7 +240,7 @@ func (s *Source) parseSpec(where, kind string, m map[string]any, base pagination
 		if !ok {
 			return nil, cfgErr("%s.%s: want an object", where, k)
 		}
-		return normalize(o).(map[string]any), nil
+		return gojqValue(o).(map[string]any), nil
 	}
 	if ep, err := str("endpoint"); err != nil {
 		return nil, err

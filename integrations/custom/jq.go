@@ -34,16 +34,18 @@ func jqFirst(code *gojq.Code, v any) (any, error) {
 	return out, nil
 }
 
-// normalize turns YAML-decoded ints into what gojq takes; JSON values pass.
-func normalize(v any) any {
+// gojqValue turns YAML-decoded numbers into the types gojq takes (int,
+// float64); values decoded from JSON pass unchanged. It is not the mapping
+// package's number normalisation, which turns every number into float64.
+func gojqValue(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
-			t[k] = normalize(e)
+			t[k] = gojqValue(e)
 		}
 	case []any:
 		for i, e := range t {
-			t[i] = normalize(e)
+			t[i] = gojqValue(e)
 		}
 	case int64:
 		return int(t)

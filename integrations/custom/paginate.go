@@ -130,7 +130,7 @@ func (p *pagination) apply(m map[string]any, name func(string) string) error {
 		if !ok || v == nil {
 			return "", false
 		}
-		return strings.TrimSpace(scalarString(normalize(v))), true
+		return strings.TrimSpace(scalarString(gojqValue(v))), true
 	}
 	num := func(k string, lo int) (int, bool, error) {
 		s, ok := str(k)

@@ -60,8 +60,6 @@ type Entity struct {
 	Team       any            `json:"team,omitempty"`
 	Properties map[string]any `json:"properties,omitempty"`
 	Relations  map[string]any `json:"relations,omitempty"`
-	CreatedAt  string         `json:"createdAt,omitempty"`
-	UpdatedAt  string         `json:"updatedAt,omitempty"`
 }
 
 // EntityRef names an entity.

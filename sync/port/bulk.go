@@ -10,10 +10,14 @@ import (
 	"strconv"
 )
 
+// MaxBulkDelete is the most identifiers Port takes in one bulk delete
+// request; BulkDelete splits longer lists, and callers that spread deletes
+// over concurrent requests chunk by it.
+const MaxBulkDelete = 100
+
 const (
 	bulkMaxEntities = 20      // Port's bulk upsert limit
 	bulkMaxBytes    = 1 << 20 // Port's body limit
-	deleteMax       = 100     // Port's bulk delete limit
 	bulkEnvelope    = len(`{"entities":[]}`)
 )
 
@@ -185,8 +189,8 @@ func (c *Client) BulkDelete(ctx context.Context, blueprint string, ids []string,
 	path := "/v1/blueprints/" + esc(blueprint) + "/bulk/entities/delete"
 	var deleted []string
 	var errs []error
-	for start := 0; start < len(ids); start += deleteMax {
-		chunk := ids[start:min(start+deleteMax, len(ids))]
+	for start := 0; start < len(ids); start += MaxBulkDelete {
+		chunk := ids[start:min(start+MaxBulkDelete, len(ids))]
 		body, _ := json.Marshal(map[string]any{"entities": chunk})
 		var out struct {
 			Deleted []string `json:"deletedEntities"`

@@ -369,21 +369,6 @@ func (c *Client) CreateIntegration(ctx context.Context, in Integration) (*Integr
 	return out.Integration, nil
 }
 
-// PatchIntegration patches the integration object with fields.
-func (c *Client) PatchIntegration(ctx context.Context, id string, fields map[string]any) (*Integration, error) {
-	body, err := json.Marshal(fields)
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Integration *Integration `json:"integration"`
-	}
-	if err := c.do(ctx, http.MethodPatch, "/v1/integration/"+esc(id), nil, body, &out, callOpts{}); err != nil {
-		return nil, err
-	}
-	return out.Integration, nil
-}
-
 // PatchResyncState reports the run state. Retried like every call
 // (deliberate: Ocean sends it once).
 func (c *Client) PatchResyncState(ctx context.Context, id string, st ResyncState) error {
@@ -509,8 +494,6 @@ func decodeSearchPage(raw []byte) ([]Entity, string, error) {
 		e.Blueprint, _ = m["blueprint"].(string)
 		e.Properties, _ = m["properties"].(map[string]any)
 		e.Relations, _ = m["relations"].(map[string]any)
-		e.CreatedAt, _ = m["createdAt"].(string)
-		e.UpdatedAt, _ = m["updatedAt"].(string)
 		ents = append(ents, e)
 	}
 	return ents, next, nil

@@ -390,7 +390,7 @@ func TestSearchPrefetchAndDecode(t *testing.T) {
 		t.Errorf("%d requests for 3 pages consumed, want 4 (one prefetched)", len(s.reqs))
 	}
 	want := Entity{Identifier: "p2", Blueprint: "svc", Title: "P 2", Team: []any{"a"},
-		Properties: map[string]any{"n": 2.0, "tags": []any{"x"}}, Relations: map[string]any{"owner": "t2"}, CreatedAt: "2026-01-01T00:00:00Z"}
+		Properties: map[string]any{"n": 2.0, "tags": []any{"x"}}, Relations: map[string]any{"owner": "t2"}}
 	if diff := cmp.Diff(want, got[1]); diff != "" {
 		t.Errorf("page 2 entity (-want +got):\n%s", diff)
 	}

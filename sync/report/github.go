@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	tsync "github.com/tide-sync/tide/sync"
 )
 
 // GitHub reports a run to GitHub Actions: secrets masked before anything
@@ -172,10 +174,10 @@ func (g *GitHub) annotate(o Outcome) {
 	}
 	d := res.Deletion
 	switch {
-	case d.State == "blocked":
+	case d.State == tsync.DeletionBlocked:
 		// An error, not a warning: the step fails with exit code 3.
 		errorf("tide: stale deletes blocked (exit 3)", fmt.Sprintf("%d stale entities kept: %s", d.Blocked, d.Reason), nil)
-	case d.State == "skipped" && d.Blocked > 0:
+	case d.State == tsync.DeletionSkipped && d.Blocked > 0:
 		warnf("tide: stale deletes skipped", fmt.Sprintf("%d owned entities not seen this run were kept: %s", d.Blocked, d.Reason), nil)
 	}
 	for _, e := range d.Errors {

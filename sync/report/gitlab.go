@@ -206,11 +206,11 @@ func deletionCase(class string, res *tsync.Result) junitCase {
 	d := res.Deletion
 	c := junitCase{Classname: class, Name: "stale entity deletion", Time: "0.000", SystemOut: "deletion: " + deletionLine(d, res.DryRun) + "\n"}
 	switch {
-	case d.State == "blocked":
+	case d.State == tsync.DeletionBlocked:
 		c.Failure = &junitFailure{Message: fmt.Sprintf("%d stale deletes blocked by a guard", d.Blocked), Type: "deletes blocked", Text: deletionLine(d, res.DryRun)}
 	case d.Failed > 0 || len(d.Errors) > 0:
 		c.Failure = &junitFailure{Message: fmt.Sprintf("%d delete(s) failed", d.Failed), Type: "deletes failed", Text: strings.Join(d.Errors, "\n")}
-	case d.State == "skipped":
+	case d.State == tsync.DeletionSkipped:
 		c.Skipped = &junitSkipped{Message: "deletion skipped: " + d.Reason}
 	}
 	return c

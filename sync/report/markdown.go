@@ -105,10 +105,10 @@ func Markdown(w io.Writer, o Outcome) {
 func blockedDeletes(w io.Writer, res *tsync.Result) {
 	d := res.Deletion
 	switch {
-	case d.State == "blocked":
+	case d.State == tsync.DeletionBlocked:
 		fmt.Fprintf(w, "> [!WARNING]\n> **%d stale entities were kept** because deleting them would cross the deletion guard: %s.\n", d.Blocked, inline(d.Reason))
 		fmt.Fprintf(w, "> If the source really lost them, delete them in Port or raise `entityDeletionThreshold` in the mapping for one run; if not, fix the source (a wrong token or selector often looks like everything vanished).\n\n")
-	case d.State == "skipped" && d.Blocked > 0:
+	case d.State == tsync.DeletionSkipped && d.Blocked > 0:
 		fmt.Fprintf(w, "> [!WARNING]\n> **%d owned entities not seen this run were kept**: %s. Fix the failure and re-run; stale entities are deleted only after a complete run.\n\n", d.Blocked, inline(d.Reason))
 	}
 	if len(d.NotPruned) > 0 {

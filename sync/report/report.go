@@ -91,9 +91,9 @@ func Text(w io.Writer, res *tsync.Result) {
 
 func deletionLine(d tsync.Deletion, dry bool) string {
 	switch d.State {
-	case "none":
+	case tsync.DeletionNone:
 		return fmt.Sprintf("nothing stale among %d owned entities", d.Owned)
-	case "done":
+	case tsync.DeletionDone:
 		s := fmt.Sprintf("deleted %d stale of %d owned entities", d.Deleted, d.Owned)
 		if d.Kept > 0 {
 			s += fmt.Sprintf("; kept %d still targeted by relations", d.Kept)
@@ -102,25 +102,25 @@ func deletionLine(d tsync.Deletion, dry bool) string {
 			s += fmt.Sprintf("; %d FAILED", d.Failed)
 		}
 		return s
-	case "planned":
+	case tsync.DeletionPlanned:
 		s := fmt.Sprintf("would delete %d stale of %d owned entities", d.Deleted, d.Owned)
 		if d.Kept > 0 {
 			s += fmt.Sprintf("; would keep %d still targeted by relations", d.Kept)
 		}
 		return s
-	case "blocked":
+	case tsync.DeletionBlocked:
 		verb := "BLOCKED"
 		if dry {
 			verb = "would be BLOCKED"
 		}
 		return fmt.Sprintf("%s, %d stale entities kept: %s", verb, d.Blocked, d.Reason)
-	case "skipped":
+	case tsync.DeletionSkipped:
 		if d.Blocked > 0 {
 			return fmt.Sprintf("SKIPPED: %s; %d owned entities not seen this run were kept", d.Reason, d.Blocked)
 		}
 		return "skipped: " + d.Reason
 	}
-	return d.State
+	return string(d.State)
 }
 
 func row(tw io.Writer, idx, kind, bp string, c tsync.Counts) {

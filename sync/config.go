@@ -1,0 +1,92 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/sync/port"
+)
+
+// ErrConfig marks a configuration problem found before any write; the CLI
+// exits 2.
+var ErrConfig = errors.New("configuration error")
+
+// ErrInterrupted is the cancellation cause of a SIGINT/SIGTERM: the run
+// stops fetching, deletes nothing and reports "aborted" (exit 130).
+var ErrInterrupted = errors.New("interrupted")
+
+// ErrTimeout is the cancellation cause of --timeout: the run deletes
+// nothing and reports "failed" (exit 1).
+var ErrTimeout = errors.New("timed out")
+
+// Config is one run's input, filled by the CLI.
+type Config struct {
+	Definition integrations.Definition
+	Source     integrations.Source
+	Client     *port.Client
+	Identifier string // installation id
+	Version    string
+
+	// Mapping is the --mapping file's content; nil reads the mapping stored
+	// on the Port integration (Ocean's behaviour).
+	Mapping     []byte
+	MappingName string // where Mapping came from, for messages
+
+	InitResources    bool
+	Kinds            []string
+	DryRun           bool
+	Concurrency      int // resource blocks in parallel
+	WriteConcurrency int // Port write requests in flight
+	MapWorkers       int // goroutines mapping each block's pages; 0: one per core
+	JQEnv            map[string]string
+	Logger           *slog.Logger
+	ResyncID         string // set by Run when empty
+	Now              func() time.Time
+	// Phase, when set, is called as the run enters each phase, so CI
+	// reporters can fold the log into sections (GitHub groups, GitLab
+	// collapsible sections).
+	Phase func(title string)
+}
+
+func (c *Config) phase(title string) {
+	if c.Phase != nil {
+		c.Phase(title)
+	}
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+func (c *Config) concurrency() int {
+	if c.Concurrency <= 0 {
+		return 4
+	}
+	return c.Concurrency
+}
+
+// mapWorkers is the number of goroutines mapping one block's pages.
+func (c *Config) mapWorkers() int {
+	if c.MapWorkers > 0 {
+		return c.MapWorkers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (c *Config) writeConcurrency() int {
+	if c.WriteConcurrency <= 0 {
+		return 8
+	}
+	return c.WriteConcurrency
+}
+
+func configErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+}

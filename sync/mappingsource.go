@@ -1,0 +1,87 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/sync/mapping"
+	"github.com/tide-sync/tide/sync/port"
+)
+
+func compileMapping(src []byte, name string, env map[string]string) (*mapping.Mapping, error) {
+	c, err := mapping.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	m, err := mapping.Compile(c, mapping.Options{Env: env})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, nil
+}
+
+// storedMapping returns the mapping of the Port integration, or the
+// integration's default mapping when the integration does not exist yet
+// (Ocean creates it with its default mapping).
+func storedMapping(cfg Config, integ *port.Integration) ([]byte, string, error) {
+	if integ == nil {
+		b, err := cfg.Definition.DefaultMapping()
+		if err != nil {
+			return nil, "", configErr("integration %q does not exist in Port and %v; pass --mapping FILE", cfg.Identifier, err)
+		}
+		return b, fmt.Sprintf("default mapping of integration type %q", cfg.Definition.Type), nil
+	}
+	raw := integ.Config
+	var probe map[string]any
+	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &probe) != nil || len(probe) == 0 {
+		return nil, "", configErr("integration %q in Port has no mapping (config is empty); pass --mapping FILE", cfg.Identifier)
+	}
+	return raw, fmt.Sprintf("mapping stored on Port integration %q", cfg.Identifier), nil
+}
+
+func checkKinds(cfg Config, m *mapping.Mapping) error {
+	inMapping := map[string]bool{}
+	for _, b := range m.Blocks {
+		inMapping[b.Resource.Kind] = true
+	}
+	for _, k := range cfg.Kinds {
+		if !inMapping[k] {
+			return configErr("--kinds: kind %q is not in the mapping (it has: %s)", k, joinSorted(inMapping))
+		}
+	}
+	selected := kindSet(cfg.Kinds)
+	for _, b := range m.Blocks {
+		k := b.Resource.Kind
+		if selected != nil && !selected[k] {
+			continue
+		}
+		if !cfg.Definition.HasKind(k) {
+			return configErr("resources[%d].kind: integration %q has no kind %q (it offers: %v)", b.Index, cfg.Definition.Type, k, cfg.Definition.Kinds)
+		}
+		if v, ok := cfg.Source.(integrations.RequestValidator); ok {
+			req := integrations.Request{Kind: k, Selector: b.Resource.Selector.Extra, Config: m.Config.Extra}
+			if err := v.ValidateRequest(req); err != nil {
+				return configErr("resources[%d] (kind %q): %v", b.Index, k, err)
+			}
+		}
+	}
+	return nil
+}
+
+func joinSorted(m map[string]bool) string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	out := ""
+	for i, k := range ks {
+		if i > 0 {
+			out += ", "
+		}
+		out += k
+	}
+	return out
+}
