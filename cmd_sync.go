@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,11 +19,6 @@ import (
 	"github.com/tide-sync/tide/sync/port/porttest"
 	"github.com/tide-sync/tide/sync/report"
 )
-
-const defaultPortURL = "https://api.port.io"
-
-// regions maps --port-region to Port's API hosts.
-var regions = map[string]string{"eu": "https://api.port.io", "us": "https://api.us.port.io"}
 
 // syncOptions is everything `tide sync` was asked to do.
 type syncOptions struct {
@@ -177,22 +168,6 @@ func parseSync(args []string, getenv func(string) string, stdout io.Writer, reg 
 	return o, specs, nil
 }
 
-// printUsage lists every flag with its env var, so `tide sync --help` is the
-// config reference.
-func printUsage(w io.Writer, fs *flag.FlagSet, specs []flagSpec) {
-	fmt.Fprintln(w, "Usage: tide sync [flags]\n\nSyncs an integration into Port once and exits.\nEach flag can also be set by the environment variables shown; flags win, then env, then --config.\n\nFlags:")
-	for _, s := range specs {
-		f := fs.Lookup(s.name)
-		envs := append([]string{envName(s.name)}, s.aliases...)
-		def := ""
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
-			def = fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintf(w, "  --%s\n        %s%s\n        env: %s\n", s.name, f.Usage, def, strings.Join(envs, ", "))
-	}
-	fmt.Fprintln(w, "\nExit codes: 0 synced; 1 sync failed; 2 bad usage, config or credentials; 3 synced but stale deletes blocked by a guard; 130 interrupted.")
-}
-
 func runSync(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	reg := registry()
 	o, specs, err := parseSync(args, getenv, stdout, reg)
@@ -265,138 +240,6 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 	return rep.finish(out)
-}
-
-// failIfOK turns success into failure when a report could not be written: a
-// pipeline that reads a missing file must not see a green step.
-func failIfOK(code int) int {
-	if code == exitOK || code == exitBlocked {
-		return exitFailed
-	}
-	return code
-}
-
-// ciReporter is what a CI system shows natively (report.GitHub,
-// report.GitLab): masks, folded log phases, annotations, outputs.
-type ciReporter interface {
-	Mask(secrets []string)
-	Phase(title string)
-	EndPhase()
-	Publish(report.Outcome) error
-}
-
-// plainCI is a terminal or cron: the text summary says everything.
-type plainCI struct{}
-
-func (plainCI) Mask([]string)                {}
-func (plainCI) Phase(string)                 {}
-func (plainCI) EndPhase()                    {}
-func (plainCI) Publish(report.Outcome) error { return nil }
-
-// newCIReporter picks the CI reporter for --ci. Workflow commands and
-// section markers go to stderr, the log stream, so the folds wrap the log
-// lines of their phase; masks go there unredacted (raw), since the
-// redactor would blank the very value the runner has to learn.
-func newCIReporter(mode string, getenv func(string) string, raw, stderr io.Writer, secrets []string) (ciReporter, error) {
-	switch mode {
-	case "auto", "":
-		switch {
-		case getenv("GITHUB_ACTIONS") == "true":
-			mode = "github"
-		case getenv("GITLAB_CI") == "true":
-			mode = "gitlab"
-		default:
-			mode = "none"
-		}
-	case "github", "gitlab", "none":
-	default:
-		return plainCI{}, fmt.Errorf("%w: --ci %q: want auto, github, gitlab or none", errUsage, mode)
-	}
-	switch mode {
-	case "github":
-		return report.NewGitHub(report.GitHubOptions{
-			Commands: stderr,
-			Masks:    raw,
-			Getenv:   getenv,
-			Redact:   func(s string) string { return redactString(s, secrets) },
-		}), nil
-	case "gitlab":
-		return report.NewGitLab(stderr, nil), nil
-	}
-	return plainCI{}, nil
-}
-
-// reporting ends a run: the CI reporter's annotations and outputs, and the
-// JUnit and dotenv files, whatever the outcome, so a pipeline's
-// `when: always` artifacts and `if: always()` steps find them.
-type reporting struct {
-	ci            ciReporter
-	stderr        io.Writer
-	secrets       []string
-	junit, dotenv string
-	markdown      string
-	mapping       string
-}
-
-func (r *reporting) finish(out report.Outcome) int {
-	out.Error = redactString(out.Error, r.secrets)
-	out.MappingFile = r.mapping
-	code := out.ExitCode
-	if r.junit != "" {
-		if err := writeReport(r.junit, r.secrets, func(w io.Writer) error { return report.JUnit(w, out) }); err != nil {
-			fmt.Fprintf(r.stderr, "tide: --junit-report: %v\n", err)
-			code = failIfOK(code)
-		}
-	}
-	if r.dotenv != "" {
-		if err := writeReport(r.dotenv, r.secrets, func(w io.Writer) error { return report.Dotenv(w, out) }); err != nil {
-			fmt.Fprintf(r.stderr, "tide: --dotenv-report: %v\n", err)
-			code = failIfOK(code)
-		}
-	}
-	if r.markdown != "" {
-		if err := writeReport(r.markdown, r.secrets, func(w io.Writer) error { report.Markdown(w, out); return nil }); err != nil {
-			fmt.Fprintf(r.stderr, "tide: --markdown-report: %v\n", err)
-			code = failIfOK(code)
-		}
-	}
-	if err := r.ci.Publish(out); err != nil {
-		fmt.Fprintf(r.stderr, "tide: %v\n", err)
-		code = failIfOK(code)
-	}
-	return code
-}
-
-// writeReport renders a report and writes it, redacted, to path.
-func writeReport(path string, secrets []string, render func(io.Writer) error) error {
-	var b bytes.Buffer
-	if err := render(&b); err != nil {
-		return err
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	return os.WriteFile(path, []byte(redactString(b.String(), secrets)), 0o644)
-}
-
-func (o *syncOptions) secrets(specs []flagSpec) []string {
-	var out []string
-	for _, s := range specs {
-		if !s.secret {
-			continue
-		}
-		switch s.name {
-		case "port-client-id":
-			out = append(out, o.clientID)
-		case "port-client-secret":
-			out = append(out, o.clientSecret)
-		default:
-			out = append(out, o.params.List(s.name)...)
-		}
-	}
-	return out
 }
 
 // syncOnce validates the options, builds the integration and the Port
@@ -505,100 +348,4 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 		log.Info("local catalog saved", "path", localPath, "entities", local.Len())
 	}
 	return res, nil
-}
-
-// target resolves --port-url and --port-region.
-func (o *syncOptions) target() (baseURL, localPath string, err error) {
-	if strings.HasPrefix(o.portURL, "local:") {
-		p := strings.TrimPrefix(o.portURL, "local:")
-		if p == "" {
-			return "", "", fmt.Errorf("%w: --port-url local:PATH needs a file path, e.g. local:.tide/catalog.json", errUsage)
-		}
-		return "", p, nil
-	}
-	if o.portRegion != "" {
-		u, ok := regions[strings.ToLower(o.portRegion)]
-		if !ok {
-			return "", "", fmt.Errorf("%w: --port-region %q: want eu or us", errUsage, o.portRegion)
-		}
-		if o.portURL != "" && strings.TrimRight(o.portURL, "/") != u {
-			return "", "", fmt.Errorf("%w: --port-region %s and --port-url %s disagree; give one", errUsage, o.portRegion, o.portURL)
-		}
-		return u, "", nil
-	}
-	if o.portURL == "" {
-		return defaultPortURL, "", nil
-	}
-	u, perr := url.Parse(o.portURL)
-	if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", "", fmt.Errorf("%w: --port-url %q: want an http(s) URL like %s, or local:PATH", errUsage, o.portURL, defaultPortURL)
-	}
-	return strings.TrimRight(o.portURL, "/"), "", nil
-}
-
-// openLocal loads the file-backed local target and seeds its blueprints:
-// the integration's defaults, then --blueprints.
-func openLocal(path string, def integrations.Definition, blueprintsFile string) (*porttest.Server, error) {
-	s := porttest.New(porttest.Options{ClientID: "local", ClientSecret: "local"})
-	if err := s.LoadFile(path); err != nil {
-		return nil, fmt.Errorf("%w: --port-url local:%s: %v", errUsage, path, err)
-	}
-	bps, err := def.Blueprints()
-	if err != nil {
-		return nil, err
-	}
-	if blueprintsFile != "" {
-		b, err := os.ReadFile(blueprintsFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --blueprints: %v", errUsage, err)
-		}
-		var extra []map[string]any
-		if err := json.Unmarshal(b, &extra); err != nil {
-			return nil, fmt.Errorf("%w: --blueprints %s: want a JSON array of blueprints: %v", errUsage, blueprintsFile, err)
-		}
-		bps = append(bps, extra...)
-	}
-	if err := seedBlueprints(s, bps); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return s, nil
-}
-
-// seedBlueprints adds the blueprints the local target lacks.
-func seedBlueprints(s *porttest.Server, bps []map[string]any) error {
-	for _, bp := range bps {
-		id, _ := bp["identifier"].(string)
-		if _, ok := s.Blueprint(id); ok {
-			continue
-		}
-		if err := s.AddBlueprint(bp); err != nil {
-			return fmt.Errorf("blueprint %q: %v", id, err)
-		}
-	}
-	return nil
-}
-
-// markdownReference renders the flag reference for README.md; a test keeps
-// the README in step with the flag set.
-func markdownReference(w io.Writer) {
-	o := &syncOptions{}
-	fs := flag.NewFlagSet("tide sync", flag.ContinueOnError)
-	specs := syncFlags(fs, o, registry())
-	fmt.Fprintln(w, "| flag | environment | default | what it does |")
-	fmt.Fprintln(w, "|---|---|---|---|")
-	for _, s := range specs {
-		f := fs.Lookup(s.name)
-		envs := append([]string{envName(s.name)}, s.aliases...)
-		for i, e := range envs {
-			envs[i] = "`" + e + "`"
-		}
-		def := f.DefValue
-		if def == "false" || def == "0s" {
-			def = ""
-		}
-		if def != "" {
-			def = "`" + def + "`"
-		}
-		fmt.Fprintf(w, "| `--%s` | %s | %s | %s |\n", s.name, strings.Join(envs, "<br>"), def, strings.ReplaceAll(f.Usage, "|", "\\|"))
-	}
 }
