@@ -36,7 +36,8 @@ func (s *source) Resync(ctx context.Context, req integrations.Request, emit inte
 }
 
 const testBlueprints = `[
- {"identifier":"team","title":"Team","schema":{"properties":{"size":{"type":"number"}}}},
+ {"identifier":"team","title":"Team","schema":{"properties":{"size":{"type":"number"}}},
+  "relations":{"parent":{"title":"Parent","target":"team","required":false,"many":false}}},
  {"identifier":"svc","title":"Service","schema":{"properties":{"a":{"type":"string"},"b":{"type":"string"},"lang":{"type":"string"}}},
   "relations":{"owner":{"title":"Owner","target":"team","required":false,"many":false}}},
  {"identifier":"repo","title":"Repo","schema":{"properties":{}}}
@@ -241,30 +242,71 @@ func TestRelationTargetsOfKeptEntitiesAreKept(t *testing.T) {
 	}
 }
 
-// With createMissingRelatedEntities off, an entity whose target is written
-// later in the same run is retried at the end, targets first.
-func TestMissingTargetRetriedTargetsFirst(t *testing.T) {
+// The same protection when the target blueprint is computed per item: its
+// owned entities come from the datasource listing, not a per-blueprint
+// index, and a kept service still keeps its team.
+func TestRelationTargetsKeptInComputedBlueprint(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	m := `
-createMissingRelatedEntities: false
+createMissingRelatedEntities: true
 resources:
   - kind: svc
     selector: {query: "true"}
     port: {entity: {mappings: {identifier: .id, blueprint: '"svc"', relations: {owner: .owner}}}}
   - kind: team
     selector: {query: "true"}
-    port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
+    port: {entity: {mappings: {identifier: .id, blueprint: .bp}}}
 `
+	w.src.items["team"] = items(map[string]any{"id": "t1", "bp": "team"}, map[string]any{"id": "t2", "bp": "team"}, map[string]any{"id": "t3", "bp": "team"})
 	w.src.items["svc"] = items(map[string]any{"id": "s1", "owner": "t1"})
-	w.src.items["team"] = items(map[string]any{"id": "t1"})
-	res := w.run(m, func(c *Config) { c.Concurrency = 1 })
-	if res.Status != StatusCompleted || res.Total.Failed != 0 {
-		t.Fatalf("status %s total %+v errors %v blocks %+v", res.Status, res.Total, res.Errors, res.Blocks[0])
+	w.run(m, nil)
+
+	w.src.items["team"] = items(map[string]any{"id": "t3", "bp": "team"})
+	res := w.run(m, nil)
+	if diff := cmp.Diff([]string{"t1", "t3"}, w.ids("team")); diff != "" {
+		t.Fatalf("teams (-want +got):\n%s", diff)
 	}
-	s1, ok := w.fake.Entity("svc", "s1")
-	if !ok || s1["relations"].(map[string]any)["owner"] != "t1" {
-		t.Fatalf("s1 = %v", s1)
+	if res.Deletion.Kept != 1 || res.Deletion.Deleted != 1 || res.Deletion.State != DeletionDone {
+		t.Fatalf("deletion %+v", res.Deletion)
+	}
+}
+
+// With createMissingRelatedEntities off, Port refuses an entity whose
+// relation target does not exist yet; the writer retries those at the end,
+// one at a time, targets first. The chain t3 → t2 → t1 → t0 arrives
+// referrers first in one bulk request, which Port applies in order: the
+// first pass writes t0 only and refuses t3, t2 and t1. Only a retry in
+// targets-first order (t1, t2, t3) writes all three: no retry leaves three
+// failures, a retry in arrival order (t3, t2, t1) leaves two.
+func TestMissingTargetRetriedTargetsFirst(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := `
+createMissingRelatedEntities: false
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"team"', relations: {parent: .parent}}}}
+`
+	w.src.items["team"] = items(
+		map[string]any{"id": "t3", "parent": "t2"},
+		map[string]any{"id": "t2", "parent": "t1"},
+		map[string]any{"id": "t1", "parent": "t0"},
+		map[string]any{"id": "t0", "parent": nil},
+	)
+	res := w.run(m, nil)
+	if res.Status != StatusCompleted || res.Total.Failed != 0 || res.Total.Created != 4 {
+		t.Fatalf("status %s total %+v errors %v block %+v", res.Status, res.Total, res.Errors, res.Blocks[0])
+	}
+	if got := w.fake.Count(porttest.RouteBulkUpsert); got != 4 {
+		t.Errorf("%d bulk upserts, want 4 (the four entities in one request, then t1, t2, t3 one at a time)", got)
+	}
+	for child, parent := range map[string]string{"t3": "t2", "t2": "t1", "t1": "t0"} {
+		e, ok := w.fake.Entity("team", child)
+		if !ok || e["relations"].(map[string]any)["parent"] != parent {
+			t.Errorf("%s = %v, want parent %s", child, e, parent)
+		}
 	}
 }
 

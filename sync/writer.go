@@ -13,11 +13,6 @@ import (
 	"github.com/tide-sync/tide/sync/port"
 )
 
-const (
-	bulkMaxEntities = 20      // Port's bulk limit
-	bulkMaxBytes    = 1 << 20 // Port's body limit
-)
-
 // pending is one entity waiting to be written.
 type pending struct {
 	block *blockRun
@@ -70,7 +65,7 @@ func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity, cre
 	}
 	bp := ent.Blueprint
 	w.mu.Lock()
-	if n := w.sizes[bp]; n > 0 && n+len(raw)+64 > bulkMaxBytes {
+	if n := w.sizes[bp]; n > 0 && n+len(raw)+64 > port.MaxBulkBytes {
 		batch := w.batches[bp]
 		w.batches[bp], w.sizes[bp] = nil, 0
 		w.mu.Unlock()
@@ -80,7 +75,7 @@ func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity, cre
 	w.batches[bp] = append(w.batches[bp], pending{block: br, raw: raw, ent: ent, create: create, known: known})
 	w.sizes[bp] += len(raw) + 1
 	var full []pending
-	if len(w.batches[bp]) >= bulkMaxEntities {
+	if len(w.batches[bp]) >= port.MaxBulkEntities {
 		full = w.batches[bp]
 		w.batches[bp], w.sizes[bp] = nil, 0
 	}

@@ -12,7 +12,7 @@ import (
 // with ten fields each: every entity written once (as the writer does when
 // it queues it) and the request body assembled.
 func BenchmarkEncodeBulkRequest(b *testing.B) {
-	ents := make([]*mapping.Entity, bulkMaxEntities)
+	ents := make([]*mapping.Entity, MaxBulkEntities)
 	for i := range ents {
 		ents[i] = &mapping.Entity{
 			Identifier: fmt.Sprintf("svc-%07d", i), Title: fmt.Sprintf("Service %d", i), Blueprint: "benchService",

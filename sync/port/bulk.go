@@ -10,16 +10,16 @@ import (
 	"strconv"
 )
 
-// MaxBulkDelete is the most identifiers Port takes in one bulk delete
-// request; BulkDelete splits longer lists, and callers that spread deletes
-// over concurrent requests chunk by it.
-const MaxBulkDelete = 100
-
+// Port's bulk limits. BulkUpsert and BulkDelete split longer input
+// themselves; callers that batch or spread requests over workers size their
+// batches by these, so each batch is one request.
 const (
-	bulkMaxEntities = 20      // Port's bulk upsert limit
-	bulkMaxBytes    = 1 << 20 // Port's body limit
-	bulkEnvelope    = len(`{"entities":[]}`)
+	MaxBulkEntities = 20      // entities in one bulk upsert
+	MaxBulkBytes    = 1 << 20 // bytes in one request body
+	MaxBulkDelete   = 100     // identifiers in one bulk delete
 )
+
+const bulkEnvelope = len(`{"entities":[]}`)
 
 func (o UpsertOptions) query() url.Values {
 	q := url.Values{
@@ -41,7 +41,7 @@ func splitBulk(entities []json.RawMessage) (batches [][]int, tooBig []int) {
 	var cur []int
 	size := bulkEnvelope
 	for i, e := range entities {
-		if bulkEnvelope+len(e) > bulkMaxBytes {
+		if bulkEnvelope+len(e) > MaxBulkBytes {
 			tooBig = append(tooBig, i)
 			continue
 		}
@@ -49,7 +49,7 @@ func splitBulk(entities []json.RawMessage) (batches [][]int, tooBig []int) {
 		if len(cur) > 0 {
 			add++ // comma
 		}
-		if len(cur) == bulkMaxEntities || size+add > bulkMaxBytes {
+		if len(cur) == MaxBulkEntities || size+add > MaxBulkBytes {
 			batches = append(batches, cur)
 			cur, size, add = nil, bulkEnvelope, len(e)
 		}
