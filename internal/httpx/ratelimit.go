@@ -1,0 +1,156 @@
+package httpx
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RateLimit is one API's reading of its rate-limit answers. It is asked
+// only about a 429 or a 403 (never about a 5xx, whose wait is the backoff
+// whatever rate-limit headers it carries): limited reports whether the
+// answer is a rate limit, and wait how long the API asks to wait (0 when
+// it names no time; the client then backs off).
+type RateLimit interface {
+	Limited(status int, h http.Header, body []byte, now time.Time) (wait time.Duration, limited bool)
+}
+
+// RateLimitFunc adapts a function to RateLimit.
+type RateLimitFunc func(status int, h http.Header, body []byte, now time.Time) (time.Duration, bool)
+
+// Limited implements RateLimit.
+func (f RateLimitFunc) Limited(status int, h http.Header, body []byte, now time.Time) (time.Duration, bool) {
+	return f(status, h, body, now)
+}
+
+// RetryAfter reads a Retry-After header: seconds or an HTTP date. ok is
+// false when it is absent or unreadable.
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 {
+		return time.Duration(n * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// resetAt reads a reset header that is either epoch seconds or seconds from
+// now (values above a day of seconds are taken as epoch).
+func resetAt(v string, now time.Time) (time.Duration, bool) {
+	n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	if n > 86400 {
+		return max(time.Unix(int64(n), 0).Sub(now), 0), true
+	}
+	return time.Duration(n * float64(time.Second)), true
+}
+
+// Standard is HTTP's own rule: a 429 is a rate limit, Retry-After says how
+// long to wait. Every adapter below falls back to it.
+var Standard RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+	if status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	d, _ := RetryAfter(h, now)
+	return d, true
+})
+
+// Port reads Port's answers: a 429 waits Retry-After, else
+// x-ratelimit-reset (seconds until the window resets). Port sends
+// x-ratelimit-* on every answer, which is why they must never decide the
+// wait of a 5xx.
+var Port RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+	if status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	if d, ok := RetryAfter(h, now); ok {
+		return d, true
+	}
+	d, _ := resetAt(h.Get("X-Ratelimit-Reset"), now)
+	return d, true
+})
+
+// GitHubSecondaryWait is the wait after a GitHub secondary rate limit that
+// names no time: GitHub asks for at least a minute.
+const GitHubSecondaryWait = time.Minute
+
+// GitHub reads GitHub's primary limit (a 403 or 429 with
+// x-ratelimit-remaining: 0 waits until x-ratelimit-reset, epoch seconds)
+// and secondary limits (a 403 or 429 with Retry-After, or whose message
+// says "rate limit": Retry-After, else a minute).
+var GitHub RateLimit = RateLimitFunc(func(status int, h http.Header, body []byte, now time.Time) (time.Duration, bool) {
+	if status != http.StatusTooManyRequests && status != http.StatusForbidden {
+		return 0, false
+	}
+	if d, ok := RetryAfter(h, now); ok {
+		return d, true
+	}
+	if h.Get("X-Ratelimit-Remaining") == "0" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Ratelimit-Reset")), 10, 64); err == nil && n > 0 {
+			// A second past the reset: GitHub's clock and ours differ.
+			return max(time.Unix(n, 0).Sub(now)+time.Second, 0), true
+		}
+		return GitHubSecondaryWait, true
+	}
+	if status == http.StatusTooManyRequests || strings.Contains(strings.ToLower(string(body)), "rate limit") {
+		return GitHubSecondaryWait, true
+	}
+	return 0, false
+})
+
+// GitLab reads GitLab's answers: a 429 waits Retry-After, else until
+// RateLimit-Reset (epoch seconds).
+var GitLab RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+	if status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	if d, ok := RetryAfter(h, now); ok {
+		return d, true
+	}
+	d, _ := resetAt(h.Get("RateLimit-Reset"), now)
+	return d, true
+})
+
+// Jira reads Jira Cloud's answers: a 429 waits Retry-After, else until
+// X-RateLimit-Reset (an ISO 8601 time).
+var Jira RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+	if status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	if d, ok := RetryAfter(h, now); ok {
+		return d, true
+	}
+	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("X-RateLimit-Reset"))); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, true
+})
+
+// PagerDuty reads PagerDuty's answers: a 429 waits ratelimit-reset
+// (seconds until the window resets), else Retry-After.
+var PagerDuty RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+	if status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	if v := h.Get("Ratelimit-Reset"); v != "" {
+		if d, ok := resetAt(v, now); ok {
+			return d, true
+		}
+	}
+	d, _ := RetryAfter(h, now)
+	return d, true
+})
+
+// JiraNearLimit reports Jira's warning that the quota is nearly spent
+// (X-RateLimit-NearLimit: true), for a caller that paces itself.
+func JiraNearLimit(h http.Header) bool {
+	return strings.EqualFold(strings.TrimSpace(h.Get("X-RateLimit-NearLimit")), "true")
+}
