@@ -321,8 +321,9 @@ func (s *Server) handleBulkDelete(w http.ResponseWriter, req *request) {
 		}
 	}
 	if !dependents {
-		// All or nothing: an entity with a required relation pointing at a
-		// target blocks the whole call (port-api §3.3).
+		// All or nothing, as Port documents for bulk delete without
+		// delete_dependents: an entity with a required relation pointing at
+		// a target blocks the whole call.
 		for _, id := range targets {
 			if who := s.requiredDependent(bp, id); who != "" {
 				WriteError(w, http.StatusUnprocessableEntity, "has_dependents", fmt.Sprintf("entity %q is required by %s", id, who))
