@@ -16,7 +16,7 @@ import (
 	"github.com/tide-sync/tide/integrations"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/port"
-	"github.com/tide-sync/tide/sync/port/porttest"
+	"github.com/tide-sync/tide/sync/port/local"
 	"github.com/tide-sync/tide/sync/report"
 )
 
@@ -305,12 +305,12 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 		Version:         buildVersion(),
 		Logger:          log.With("component", "port"),
 	}
-	var local *porttest.Server
+	var target *local.Server
 	if localPath != "" {
-		if local, err = openLocal(localPath, def, o.blueprints); err != nil {
+		if target, err = openLocal(localPath, def, o.blueprints); err != nil {
 			return nil, err
 		}
-		pc.BaseURL, pc.HTTPClient = "http://local.tide", local.Client()
+		pc.BaseURL, pc.HTTPClient = "http://local.tide", target.Client()
 		pc.ClientID, pc.ClientSecret = "local", "local"
 	} else if o.clientID == "" || o.clientSecret == "" {
 		return nil, fmt.Errorf("%w: --port-client-id and --port-client-secret (TIDE_PORT_CLIENT_ID, TIDE_PORT_CLIENT_SECRET or PORT_CLIENT_ID, PORT_CLIENT_SECRET) are required; or use --port-url local:PATH", errUsage)
@@ -341,11 +341,11 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	if err != nil {
 		return nil, err
 	}
-	if local != nil && !o.dryRun {
-		if err := local.SaveFile(localPath); err != nil {
+	if target != nil && !o.dryRun {
+		if err := target.SaveFile(localPath); err != nil {
 			return res, fmt.Errorf("saving local target %s: %w", localPath, err)
 		}
-		log.Info("local catalog saved", "path", localPath, "entities", local.Len())
+		log.Info("local catalog saved", "path", localPath, "entities", target.Len())
 	}
 	return res, nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/tide-sync/tide/integrations"
-	"github.com/tide-sync/tide/sync/port/porttest"
+	"github.com/tide-sync/tide/sync/port/local"
 )
 
 // Where a sync writes: Port (by URL or region) or the embedded local target.
@@ -49,8 +49,8 @@ func (o *syncOptions) target() (baseURL, localPath string, err error) {
 
 // openLocal loads the file-backed local target and seeds its blueprints:
 // the integration's defaults, then --blueprints.
-func openLocal(path string, def integrations.Definition, blueprintsFile string) (*porttest.Server, error) {
-	s := porttest.New(porttest.Options{ClientID: "local", ClientSecret: "local"})
+func openLocal(path string, def integrations.Definition, blueprintsFile string) (*local.Server, error) {
+	s := local.New(local.Options{ClientID: "local", ClientSecret: "local"})
 	if err := s.LoadFile(path); err != nil {
 		return nil, fmt.Errorf("%w: --port-url local:%s: %v", errUsage, path, err)
 	}
@@ -69,22 +69,8 @@ func openLocal(path string, def integrations.Definition, blueprintsFile string) 
 		}
 		bps = append(bps, extra...)
 	}
-	if err := seedBlueprints(s, bps); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	if err := s.Seed(bps); err != nil {
+		return nil, fmt.Errorf("%w: seeding the local target: %v", errUsage, err)
 	}
 	return s, nil
-}
-
-// seedBlueprints adds the blueprints the local target lacks.
-func seedBlueprints(s *porttest.Server, bps []map[string]any) error {
-	for _, bp := range bps {
-		id, _ := bp["identifier"].(string)
-		if _, ok := s.Blueprint(id); ok {
-			continue
-		}
-		if err := s.AddBlueprint(bp); err != nil {
-			return fmt.Errorf("blueprint %q: %v", id, err)
-		}
-	}
-	return nil
 }

@@ -51,6 +51,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Definition returns the custom integration.
@@ -466,7 +467,7 @@ func (s *Source) fetchItems(ctx context.Context, r *resource, b binding, emit in
 		for i, it := range items {
 			m, ok := it.(map[string]any)
 			if !ok {
-				return fmt.Errorf("item %d is a JSON %s, not an object; point data_path at an array of objects", i, jsonKind(it))
+				return fmt.Errorf("item %d is a JSON %s, not an object; point data_path at an array of objects", i, jsonx.TypeName(it))
 			}
 			if b.parent != nil {
 				m["__parent"] = b.parent

@@ -39,7 +39,7 @@ func TestDataPath(t *testing.T) {
 		{name: "a missing key is an error, not no items", body: `{"data":[{"id":"a"}],"meta":{}}`, dataPath: ".dta", wantErr: `the response has no "dta" (it has: data, meta)`},
 		{name: "a missing nested key", body: `{"data":{"rows":[]}}`, dataPath: ".data.items", wantErr: `has no "items" (it has: rows)`},
 		{name: "object without array", body: `{"id":"x","status":"ok"}`, wantErr: "no array field (keys: id, status)"},
-		{name: "path to a string", body: `{"data":"nope"}`, dataPath: ".data", wantErr: `data_path ".data" gave a string`},
+		{name: "path to a string", body: `{"data":"nope"}`, dataPath: ".data", wantErr: `data_path ".data" gave a JSON string`},
 		{name: "items not objects", body: `{"data":[1,2]}`, dataPath: ".data", wantErr: "item 0 is a JSON number"},
 		{name: "not JSON", body: `<html>login</html>`, wantErr: "not JSON"},
 	}

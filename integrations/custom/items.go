@@ -10,6 +10,7 @@ import (
 	gosync "sync"
 
 	"github.com/itchyny/gojq"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // itemsPath finds the item array in a response: the selector's data_path
@@ -91,7 +92,7 @@ func (ip *itemsPath) extract(raw []byte, body any) ([]any, error) {
 				// .items[] yields objects one by one.
 				out = append(out, t)
 			default:
-				return nil, fmt.Errorf("data_path %q gave a %s, want an array of objects", ip.src, jsonKind(v))
+				return nil, fmt.Errorf("data_path %q gave a JSON %s, want an array of objects", ip.src, jsonx.TypeName(v))
 			}
 		}
 		return out, nil
@@ -123,7 +124,7 @@ func (ip *itemsPath) extract(raw []byte, body any) ([]any, error) {
 		arr, _ := t[key].([]any)
 		return arr, nil
 	default:
-		return nil, fmt.Errorf("the response is a JSON %s, not an array or object; set the selector's data_path", jsonKind(body))
+		return nil, fmt.Errorf("the response is a JSON %s, not an array or object; set the selector's data_path", jsonx.TypeName(body))
 	}
 }
 
@@ -160,23 +161,6 @@ func firstArrayKey(raw []byte) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	default:
-		return "number"
-	}
 }
 
 // linkHeader returns the target of the first Link entry (RFC 8288) whose rel

@@ -54,6 +54,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/jsonx"
 	"github.com/tide-sync/tide/internal/yamlx"
 )
 
@@ -216,12 +217,12 @@ func selectorFiles(sel map[string]any) ([]string, error) {
 		for i, x := range t {
 			g, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("selector.files[%d]: want a glob, got %s", i, typeName(x))
+				return nil, fmt.Errorf("selector.files[%d]: want a glob, got %s", i, jsonx.TypeName(x))
 			}
 			out = append(out, g)
 		}
 	default:
-		return nil, fmt.Errorf("selector.files: want a glob or a list of globs, got %s", typeName(v))
+		return nil, fmt.Errorf("selector.files: want a glob or a list of globs, got %s", jsonx.TypeName(v))
 	}
 	for i, g := range out {
 		// Cleaned as matched paths are, so ./services/* matches services/a.yaml.
@@ -312,34 +313,16 @@ func (f catalogFile) read() ([]integrations.Item, error) {
 			for j, e := range t {
 				m, ok := e.(map[string]any)
 				if !ok {
-					return nil, fmt.Errorf("%s: document %d, element %d: want an object, got %s", f.path, i+1, j+1, typeName(e))
+					return nil, fmt.Errorf("%s: document %d, element %d: want an object, got %s", f.path, i+1, j+1, jsonx.TypeName(e))
 				}
 				items = append(items, m)
 			}
 		case nil:
 		default:
-			return nil, fmt.Errorf("%s: document %d: want an object or a list of objects, got %s", f.path, i+1, typeName(d))
+			return nil, fmt.Errorf("%s: document %d: want an object or a list of objects, got %s", f.path, i+1, jsonx.TypeName(d))
 		}
 	}
 	return items, nil
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // decodeJSON reads the file's one JSON value.

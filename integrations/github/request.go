@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // request is a resource block's selector and the mapping's top-level keys,
@@ -235,7 +236,7 @@ func (r *request) parseRelations(sel fields) error {
 	}
 	m, ok := rel.(map[string]any)
 	if !ok {
-		return fmt.Errorf("selector.includedRelations: want an object like {teams: true, collaborators: {affiliation: all}}, got %s", typeName(rel))
+		return fmt.Errorf("selector.includedRelations: want an object like {teams: true, collaborators: {affiliation: all}}, got %s", jsonx.TypeName(rel))
 	}
 	f := fields{where: "selector.includedRelations", m: m}
 	var err error
@@ -254,7 +255,7 @@ func (r *request) parseRelations(sel fields) error {
 			return err
 		}
 	default:
-		return fmt.Errorf("selector.includedRelations.collaborators: want true or {affiliation: all|direct|outside}, got %s", typeName(c))
+		return fmt.Errorf("selector.includedRelations.collaborators: want true or {affiliation: all|direct|outside}, got %s", jsonx.TypeName(c))
 	}
 	return nil
 }
@@ -266,7 +267,7 @@ func parseFiles(sel fields) ([]fileSpec, error) {
 	}
 	list, ok := raw.([]any)
 	if !ok {
-		return nil, fmt.Errorf("selector.files: want a list of {path, organization, repos}, got %s", typeName(raw))
+		return nil, fmt.Errorf("selector.files: want a list of {path, organization, repos}, got %s", jsonx.TypeName(raw))
 	}
 	var out []fileSpec
 	for i, x := range list {
@@ -291,7 +292,7 @@ func parseFiles(sel fields) ([]fileSpec, error) {
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("%s: want {path: GLOB, ...}, got %s", where, typeName(x))
+			return nil, fmt.Errorf("%s: want {path: GLOB, ...}, got %s", where, jsonx.TypeName(x))
 		}
 		spec.path = strings.TrimPrefix(strings.TrimSpace(spec.path), "/")
 		if spec.path == "" {
@@ -314,7 +315,7 @@ func parseRepos(where string, raw any) ([]repoBranch, error) {
 	}
 	list, ok := raw.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s.repos: want a list of repository names or {name, branch}, got %s", where, typeName(raw))
+		return nil, fmt.Errorf("%s.repos: want a list of repository names or {name, branch}, got %s", where, jsonx.TypeName(raw))
 	}
 	var out []repoBranch
 	for j, x := range list {
@@ -336,7 +337,7 @@ func parseRepos(where string, raw any) ([]repoBranch, error) {
 			}
 			out = append(out, repoBranch{name: name, branch: branch})
 		default:
-			return nil, fmt.Errorf("%s.repos[%d]: want a name or {name, branch}, got %s", where, j, typeName(x))
+			return nil, fmt.Errorf("%s.repos[%d]: want a name or {name, branch}, got %s", where, j, jsonx.TypeName(x))
 		}
 	}
 	return out, nil
@@ -355,7 +356,7 @@ func (f fields) string(k string) (string, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("%s.%s: want a string, got %s", f.where, k, typeName(v))
+		return "", fmt.Errorf("%s.%s: want a string, got %s", f.where, k, jsonx.TypeName(v))
 	}
 	return strings.TrimSpace(s), nil
 }
@@ -367,7 +368,7 @@ func (f fields) bool(k string, def bool) (bool, error) {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		return false, fmt.Errorf("%s.%s: want true or false, got %s", f.where, k, typeName(v))
+		return false, fmt.Errorf("%s.%s: want true or false, got %s", f.where, k, jsonx.TypeName(v))
 	}
 	return b, nil
 }
@@ -386,7 +387,7 @@ func (f fields) int(k string, def int) (int, error) {
 	case float64:
 		n = t
 	default:
-		return 0, fmt.Errorf("%s.%s: want a whole number, got %s", f.where, k, typeName(v))
+		return 0, fmt.Errorf("%s.%s: want a whole number, got %s", f.where, k, jsonx.TypeName(v))
 	}
 	if n != math.Trunc(n) || n < 0 || n > 1e7 {
 		return 0, fmt.Errorf("%s.%s: want a whole number ≥ 0, got %v", f.where, k, v)
@@ -422,13 +423,13 @@ func (f fields) strings(k string) ([]string, error) {
 		for i, x := range t {
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("%s.%s[%d]: want a string, got %s", f.where, k, i, typeName(x))
+				return nil, fmt.Errorf("%s.%s[%d]: want a string, got %s", f.where, k, i, jsonx.TypeName(x))
 			}
 			out = append(out, s)
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%s.%s: want a list of strings, got %s", f.where, k, typeName(v))
+	return nil, fmt.Errorf("%s.%s: want a list of strings, got %s", f.where, k, jsonx.TypeName(v))
 }
 
 func (f fields) enum(k, def string, allowed ...string) (string, error) {
@@ -476,22 +477,4 @@ func (f fields) enums(k string, def []string, allowed ...string) ([]string, erro
 		}
 	}
 	return out, nil
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64, int, int64:
-		return "a number"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
 }

@@ -57,7 +57,7 @@ func DecodeItems(data []byte) ([]map[string]any, error) {
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("want a JSON array of objects, got %s", typeName(v))
+		return nil, fmt.Errorf("want a JSON array of objects, got %s", TypeName(v))
 	}
 	return Objects(arr)
 }
@@ -72,28 +72,10 @@ func Objects(arr []any) ([]map[string]any, error) {
 			items = append(items, t)
 		case nil:
 		default:
-			return nil, fmt.Errorf("element %d is %s, not an object", i, typeName(e))
+			return nil, fmt.Errorf("element %d is %s, not an object", i, TypeName(e))
 		}
 	}
 	return items, nil
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case float64:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 type decoder struct {

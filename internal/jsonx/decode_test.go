@@ -76,9 +76,9 @@ func TestDecodeItems(t *testing.T) {
 		t.Errorf("DecodeItems = %v, %v", items, err)
 	}
 	for in, want := range map[string]string{
-		`{"id":1}`:     "want a JSON array of objects, got an object",
-		`[{"id":1},3]`: "element 1 is a number, not an object",
-		`[[]]`:         "element 0 is an array, not an object",
+		`{"id":1}`:     "want a JSON array of objects, got object",
+		`[{"id":1},3]`: "element 1 is number, not an object",
+		`[[]]`:         "element 0 is array, not an object",
 	} {
 		if _, err := DecodeItems([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("DecodeItems(%s) = %v, want %q", in, err, want)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/itchyny/gojq"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Options tune compilation.
@@ -252,7 +253,7 @@ func (c *compiler) node(base, path string, v any) *node {
 		}
 		return n
 	}
-	c.fail(base+"."+path, fmt.Sprint(v), "expected a JQ expression (string), got "+typeName(v))
+	c.fail(base+"."+path, fmt.Sprint(v), "expected a JQ expression (string), got "+jsonx.TypeName(v))
 	return &node{path: path}
 }
 

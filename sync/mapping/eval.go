@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Process expands item with itemsToParse (when set), runs the selector and
@@ -44,7 +46,7 @@ func (b *Block) one(item map[string]any, emit func(Outcome)) error {
 	pass, isBool := v.(bool)
 	if !isBool {
 		// Ocean's EntityProcessorException text (ocean-semantics §3.2.1).
-		return fmt.Errorf("Expected boolean value for pattern %s, got value:%s of type: %s instead", pyRepr(q), pyStr(v), typeName(v))
+		return fmt.Errorf("Expected boolean value for pattern %s, got value:%s of type: %s instead", pyRepr(q), pyStr(v), jsonx.TypeName(v))
 	}
 	if !pass {
 		emit(Outcome{Filtered: true})
@@ -81,7 +83,7 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 	if !accept {
 		if truthy(id) {
 			mis = append(mis, Misconfig{Field: "identifier", Expr: b.identifier.expr,
-				Err: "identifier must be a string, a number or a search query object, got " + typeName(id)})
+				Err: "identifier must be a string, a number or a search query object, got " + jsonx.TypeName(id)})
 		}
 	}
 	switch s, isStr := bp.(string); {
@@ -90,7 +92,7 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 	case !isStr && truthy(bp):
 		accept = false
 		mis = append(mis, Misconfig{Field: "blueprint", Expr: b.blueprint.expr,
-			Err: "blueprint must be a string, got " + typeName(bp)})
+			Err: "blueprint must be a string, got " + jsonx.TypeName(bp)})
 	default:
 		// null or empty: rejected, reported only when null (checklist 12).
 		accept = false

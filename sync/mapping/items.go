@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 var (
@@ -61,7 +63,7 @@ func (it *itemsToParse) expand(parent map[string]any, fn func(map[string]any) er
 	v, ok, rerr := it.list.first(parent)
 	arr, isList := v.([]any)
 	if rerr != nil || !ok || !isList {
-		w := fmt.Sprintf("Failed to parse items for JQ expression %s, Expected list but got %s. Skipping...", it.list.src, typeName(v))
+		w := fmt.Sprintf("Failed to parse items for JQ expression %s, Expected list but got %s. Skipping...", it.list.src, jsonx.TypeName(v))
 		if rerr != nil {
 			w = fmt.Sprintf("Failed to parse items for JQ expression %s: %s. Skipping...", it.list.src, firstLine(rerr))
 		}
@@ -77,7 +79,7 @@ func (it *itemsToParse) expand(parent map[string]any, fn func(map[string]any) er
 		if derr != nil || !isMap {
 			// No deletable path (del(.) gives null) or the path does not
 			// apply to this parent: Ocean cannot build the items either.
-			why := "got " + typeName(b)
+			why := "got " + jsonx.TypeName(b)
 			if derr != nil {
 				why = firstLine(derr)
 			}

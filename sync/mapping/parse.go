@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tide-sync/tide/internal/jsonx"
 	"gopkg.in/yaml.v3"
 )
 
@@ -29,7 +30,7 @@ func Parse(data []byte) (*Config, error) {
 	}
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return nil, invalid([]string{"config: expected an object, got " + typeName(raw)})
+		return nil, invalid([]string{"config: expected an object, got " + jsonx.TypeName(raw)})
 	}
 	return FromMap(m)
 }
@@ -517,28 +518,9 @@ func describe(v any) string {
 	case string:
 		return fmt.Sprintf("string %q", t)
 	case bool, float64, int:
-		return fmt.Sprintf("%s %v", typeName(v), t)
+		return fmt.Sprintf("%s %v", jsonx.TypeName(v), t)
 	}
-	return typeName(v)
-}
-
-// typeName is the JSON type name of a decoded value.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64, int, json.Number, *big.Int:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
+	return jsonx.TypeName(v)
 }
 
 // sortedKeys returns m's keys in order.

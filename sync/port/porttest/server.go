@@ -1,10 +1,13 @@
-// Package porttest is an in-memory fake of Port's REST API, built from the
-// checklist of reference port-api.md §8. Tests serve it with httptest; the
-// CLI's local target (--port-url local:PATH) runs it in process through
-// Client() and persists it with SaveFile.
+// Package porttest is the Port fake for tests: an httptest-ready wrapper
+// over the local target (sync/port/local), which answers as Port does on
+// tide's model of Port's catalog rules. porttest adds only what tests need:
+// request counters, injected faults, latency, Port's rate-limit headers,
+// and the history of resync states. It is never linked into the tide
+// binary (a test in the root package says so).
 package porttest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,36 +15,34 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/tide-sync/tide/sync/port/local"
 )
 
 // Route names, for Count and Fault.
 const (
-	RouteToken             = "token"
-	RouteIntegrationGet    = "integration.get"
-	RouteIntegrationCreate = "integration.create"
-	RouteIntegrationPatch  = "integration.patch"
-	RouteResyncState       = "integration.resync-state"
-	RouteBlueprintGet      = "blueprint.get"
-	RouteBlueprintCreate   = "blueprint.create"
-	RouteBlueprintPatch    = "blueprint.patch"
-	RouteEntityUpsert      = "entity.upsert"
-	RouteBulkUpsert        = "entities.bulk-upsert"
-	RouteBulkDelete        = "entities.bulk-delete"
-	RouteEntityDelete      = "entity.delete"
-	RouteEntityGet         = "entity.get"
-	RouteSearch            = "entities.search"
-	RouteGlobalSearch      = "search"
-	RouteDatasource        = "datasource-entities"
-	RouteUnknown           = "unknown"
-)
-
-const (
-	maxBody    = 1 << 20 // Port's body limit
-	timeFormat = "2006-01-02T15:04:05.000Z"
+	RouteToken             = local.RouteToken
+	RouteIntegrationGet    = local.RouteIntegrationGet
+	RouteIntegrationCreate = local.RouteIntegrationCreate
+	RouteIntegrationPatch  = local.RouteIntegrationPatch
+	RouteResyncState       = local.RouteResyncState
+	RouteBlueprintGet      = local.RouteBlueprintGet
+	RouteBlueprintCreate   = local.RouteBlueprintCreate
+	RouteBlueprintPatch    = local.RouteBlueprintPatch
+	RouteEntityUpsert      = local.RouteEntityUpsert
+	RouteBulkUpsert        = local.RouteBulkUpsert
+	RouteBulkDelete        = local.RouteBulkDelete
+	RouteEntityDelete      = local.RouteEntityDelete
+	RouteEntityGet         = local.RouteEntityGet
+	RouteSearch            = local.RouteSearch
+	RouteGlobalSearch      = local.RouteGlobalSearch
+	RouteDatasource        = local.RouteDatasource
+	RouteUnknown           = local.RouteUnknown
 )
 
 // Options configure a Server.
@@ -63,88 +64,43 @@ type Fault struct {
 	Times          int // default 1
 	Delay          time.Duration
 	// EntityErrors makes a bulk upsert answer 207 with these identifiers
-	// failing with the given status; the rest succeed.
+	// failing with the given status; the rest are written.
 	EntityErrors map[string]int
 }
 
-// Server is the fake. Safe for concurrent use.
+// Server is the fake: the local target's Port, its seeding and inspection
+// methods, plus counters and faults. Safe for concurrent use.
 type Server struct {
+	*local.Server
 	opts Options
 
-	mu           gosync.RWMutex
-	tokens       map[string]token // token → info
-	clientTokens map[string]string
-	blueprints   map[string]map[string]any
-	stores       map[string]*store
-	integrations map[string]map[string]any
-	history      map[string][]string
-	tokenSeq     int
-
-	cmu    gosync.Mutex
-	counts map[string]int
-	faults []*Fault
-	window time.Time
-	used   int
-}
-
-type token struct {
-	clientID string
-	expires  time.Time
+	cmu     gosync.Mutex
+	counts  map[string]int
+	faults  []*Fault
+	window  time.Time
+	used    int
+	history map[string][]string // integration → resync statuses
 }
 
 // New builds an empty Server.
 func New(opts Options) *Server {
-	if opts.TokenTTL <= 0 {
-		opts.TokenTTL = 3 * time.Hour
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.RateLimit <= 0 {
 		opts.RateLimit = 35000
 	}
-	s := &Server{opts: opts, counts: map[string]int{}}
-	s.reset()
-	return s
+	return &Server{
+		Server:  local.New(local.Options{ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, TokenTTL: opts.TokenTTL, Now: opts.Now}),
+		opts:    opts,
+		counts:  map[string]int{},
+		history: map[string][]string{},
+	}
 }
 
-func (s *Server) reset() {
-	s.tokens = map[string]token{}
-	s.clientTokens = map[string]string{}
-	s.blueprints = map[string]map[string]any{}
-	s.stores = map[string]*store{}
-	s.integrations = map[string]map[string]any{}
-	s.history = map[string][]string{}
-}
-
-// Client returns an *http.Client whose transport calls the server in
+// Client returns an *http.Client whose transport calls the fake in
 // process: no sockets.
-func (s *Server) Client() *http.Client { return &http.Client{Transport: transport{s}} }
-
-type transport struct{ s *Server }
-
-func (t transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	sr := r
-	if r.Body == nil {
-		// A client request may have no body; a server request always has one.
-		sr = r.Clone(r.Context())
-		sr.Body = http.NoBody
-	}
-	t.s.ServeHTTP(rec, sr)
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
+func (s *Server) Client() *http.Client { return local.NewClient(s) }
 
 // Count returns how many requests a route got.
 func (s *Server) Count(route string) int {
@@ -179,6 +135,13 @@ func (s *Server) Inject(f Fault) {
 	s.cmu.Lock()
 	s.faults = append(s.faults, &f)
 	s.cmu.Unlock()
+}
+
+// ResyncStates returns the statuses PATCHed for an integration, in order.
+func (s *Server) ResyncStates(id string) []string {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return append([]string(nil), s.history[id]...)
 }
 
 // takeFault counts the request and returns the fault it meets, if any.
@@ -229,27 +192,18 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// request is one parsed request.
-type request struct {
-	r        *http.Request
-	segs     []string // unescaped path segments after /v1
-	body     []byte
-	clientID string
-	fault    *Fault
-}
-
-// ServeHTTP routes one request.
+// ServeHTTP counts the request, serves its fault or latency, then lets the
+// local target answer.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	s.rateHeaders(w.Header())
-	segs, ok := splitPath(r.URL.EscapedPath())
-	route, handler := s.route(r.Method, segs, ok)
+	route := local.RouteOf(r)
 	fault := s.takeFault(route)
 	// The body is read first: a server notices a client hanging up only
 	// once the body is consumed, and slow answers must stop with the client.
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, local.MaxBody+1))
 	if err != nil {
-		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+		local.WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
 	if !sleepCtx(r.Context(), s.opts.Latency) {
@@ -266,323 +220,108 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if fault.RateLimitReset != "" {
 				w.Header().Set("x-ratelimit-reset", fault.RateLimitReset)
 			}
-			writeErr(w, fault.Status, "injected_fault", fmt.Sprintf("injected %d", fault.Status))
+			local.WriteError(w, fault.Status, "injected_fault", fmt.Sprintf("injected %d", fault.Status))
 			return
 		}
 	}
-	if handler == nil {
-		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if fault != nil && len(fault.EntityErrors) > 0 && route == RouteBulkUpsert {
+		s.bulkWithEntityErrors(w, r, body, fault.EntityErrors)
 		return
 	}
-	if len(body) > maxBody {
-		writeErr(w, http.StatusRequestEntityTooLarge, "payload_too_large", "request body is over 1 MiB")
-		return
-	}
-	req := &request{r: r, segs: segs, body: body, fault: fault}
-	if route != RouteToken {
-		id, ok := s.authorize(r.Header.Get("Authorization"))
-		if !ok {
-			writeErr(w, http.StatusUnauthorized, "unauthorized", "missing or invalid access token")
-			return
+	if route == RouteResyncState {
+		rec := &statusRecorder{ResponseWriter: w}
+		s.Server.ServeHTTP(rec, r)
+		if rec.status == http.StatusOK {
+			var st struct{ Status string }
+			json.Unmarshal(body, &st)
+			// /v1/integration/{id}/resync-state
+			segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
+			id, _ := url.PathUnescape(segs[2])
+			s.cmu.Lock()
+			s.history[id] = append(s.history[id], st.Status)
+			s.cmu.Unlock()
 		}
-		req.clientID = id
-	}
-	handler(w, req)
-}
-
-func splitPath(p string) ([]string, bool) {
-	p = strings.TrimPrefix(p, "/")
-	if !strings.HasPrefix(p, "v1/") {
-		return nil, false
-	}
-	raw := strings.Split(strings.TrimSuffix(strings.TrimPrefix(p, "v1/"), "/"), "/")
-	out := make([]string, len(raw))
-	for i, s := range raw {
-		u, err := url.PathUnescape(s) // a literal + stays a plus
-		if err != nil {
-			return nil, false
-		}
-		out[i] = u
-	}
-	return out, true
-}
-
-type handlerFunc func(http.ResponseWriter, *request)
-
-func (s *Server) route(method string, p []string, ok bool) (string, handlerFunc) {
-	if !ok {
-		return RouteUnknown, nil
-	}
-	n := len(p)
-	switch {
-	case method == http.MethodPost && n == 2 && p[0] == "auth" && p[1] == "access_token":
-		return RouteToken, s.handleToken
-	case p[0] == "integration" && n == 1 && method == http.MethodPost:
-		return RouteIntegrationCreate, s.handleIntegrationCreate
-	case p[0] == "integration" && n == 2 && method == http.MethodGet:
-		return RouteIntegrationGet, s.handleIntegrationGet
-	case p[0] == "integration" && n == 2 && method == http.MethodPatch:
-		return RouteIntegrationPatch, s.handleIntegrationPatch
-	case p[0] == "integration" && n == 3 && p[2] == "resync-state" && method == http.MethodPatch:
-		return RouteResyncState, s.handleResyncState
-	case p[0] == "entities" && n == 2 && p[1] == "search" && method == http.MethodPost:
-		return RouteGlobalSearch, s.handleGlobalSearch
-	case p[0] != "blueprints":
-		return RouteUnknown, nil
-	case n == 1 && method == http.MethodPost:
-		return RouteBlueprintCreate, s.handleBlueprintCreate
-	case n == 3 && p[1] == "entities" && p[2] == "datasource-entities" && method == http.MethodPost:
-		return RouteDatasource, s.handleDatasource
-	case n == 2 && method == http.MethodGet:
-		return RouteBlueprintGet, s.handleBlueprintGet
-	case n == 2 && method == http.MethodPatch:
-		return RouteBlueprintPatch, s.handleBlueprintPatch
-	case n == 3 && p[2] == "entities" && method == http.MethodPost:
-		return RouteEntityUpsert, s.handleUpsert
-	case n == 4 && p[2] == "entities" && p[3] == "bulk" && method == http.MethodPost:
-		return RouteBulkUpsert, s.handleBulkUpsert
-	case n == 4 && p[2] == "entities" && p[3] == "search" && method == http.MethodPost:
-		return RouteSearch, s.handleSearch
-	case n == 5 && p[2] == "bulk" && p[3] == "entities" && p[4] == "delete" && method == http.MethodPost:
-		return RouteBulkDelete, s.handleBulkDelete
-	case n == 4 && p[2] == "entities" && method == http.MethodGet:
-		return RouteEntityGet, s.handleEntityGet
-	case n == 4 && p[2] == "entities" && method == http.MethodDelete:
-		return RouteEntityDelete, s.handleEntityDelete
-	}
-	return RouteUnknown, nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeErr(w, http.StatusInternalServerError, "internal", err.Error())
 		return
 	}
-	w.WriteHeader(status)
-	w.Write(b)
+	s.Server.ServeHTTP(w, r)
 }
 
-func writeErr(w http.ResponseWriter, status int, code, msg string) {
-	b, _ := json.Marshal(map[string]any{"ok": false, "error": code, "message": msg})
-	w.WriteHeader(status)
-	w.Write(b)
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
 }
 
-func (s *Server) handleToken(w http.ResponseWriter, req *request) {
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// bulkWithEntityErrors answers a bulk upsert whose listed identifiers fail
+// with the given statuses: the others go to the local target, and the two
+// answers are joined by request index, as Port's 207 reports them.
+func (s *Server) bulkWithEntityErrors(w http.ResponseWriter, r *http.Request, body []byte, bad map[string]int) {
 	var in struct {
-		ClientID     string `json:"clientId"`
-		ClientSecret string `json:"clientSecret"`
+		Entities []map[string]any `json:"entities"`
 	}
-	if err := json.Unmarshal(req.body, &in); err != nil || in.ClientID == "" || in.ClientSecret == "" {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", "clientId and clientSecret are required")
+	if err := json.Unmarshal(body, &in); err != nil || len(in.Entities) < 1 || len(in.Entities) > 20 {
+		s.Server.ServeHTTP(w, r) // the local target refuses it as Port would
 		return
 	}
-	want := s.opts.ClientID != "" || s.opts.ClientSecret != ""
-	if want && (in.ClientID != s.opts.ClientID || in.ClientSecret != s.opts.ClientSecret) {
-		writeErr(w, http.StatusUnauthorized, "unauthorized", "invalid credentials")
-		return
-	}
-	now := s.opts.Now()
-	s.mu.Lock()
-	tok, ok := s.clientTokens[in.ClientID]
-	// Port hands out the same token until it expires.
-	if !ok || !s.tokens[tok].expires.After(now) {
-		s.tokenSeq++
-		tok = fmt.Sprintf("tok-%d-%d", s.tokenSeq, now.UnixNano())
-		s.tokens[tok] = token{clientID: in.ClientID, expires: now.Add(s.opts.TokenTTL)}
-		s.clientTokens[in.ClientID] = tok
-	}
-	left := s.tokens[tok].expires.Sub(now)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "accessToken": tok, "expiresIn": int(left.Seconds()), "tokenType": "Bearer"})
-}
-
-func (s *Server) authorize(h string) (string, bool) {
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		return "", false
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, ok := s.tokens[tok]
-	if !ok || !t.expires.After(s.opts.Now()) {
-		return "", false
-	}
-	return t.clientID, true
-}
-
-func (s *Server) now() string { return s.opts.Now().UTC().Format(timeFormat) }
-
-// decodeBody decodes a JSON object body, answering 422 when it is not one.
-func decodeBody(w http.ResponseWriter, req *request) (map[string]any, bool) {
-	m, err := decodeObject(req.body)
-	if err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
-		return nil, false
-	}
-	return m, true
-}
-
-// hasBlueprint answers 404 when bp does not exist; the caller holds s.mu.
-func (s *Server) hasBlueprint(w http.ResponseWriter, bp string) bool {
-	if _, ok := s.blueprints[bp]; !ok {
-		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", bp))
-		return false
-	}
-	return true
-}
-
-func decodeObject(b []byte) (map[string]any, error) {
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, fmt.Errorf("body must be a JSON object")
-	}
-	return m, nil
-}
-
-// ---- integrations ----
-
-func (s *Server) handleIntegrationGet(w http.ResponseWriter, req *request) {
-	s.mu.RLock()
-	in, ok := s.integrations[req.segs[1]]
-	var out map[string]any
-	if ok {
-		out = deepCopy(in).(map[string]any)
-	}
-	s.mu.RUnlock()
-	if !ok {
-		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("integration %q not found", req.segs[1]))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "integration": out})
-}
-
-func (s *Server) handleIntegrationCreate(w http.ResponseWriter, req *request) {
-	in, ok := decodeBody(w, req)
-	if !ok {
-		return
-	}
-	id, _ := in["installationId"].(string)
-	if id == "" {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", "installationId is required")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, dup := s.integrations[id]; dup {
-		writeErr(w, http.StatusConflict, "conflict", fmt.Sprintf("integration %q exists", id))
-		return
-	}
-	in["identifier"] = id
-	in["createdAt"], in["updatedAt"] = s.now(), s.now()
-	in["createdBy"], in["updatedBy"] = req.clientID, req.clientID
-	in["resyncState"] = nil
-	s.integrations[id] = in
-	writeJSON(w, http.StatusCreated, map[string]any{"ok": true, "integration": deepCopy(in)})
-}
-
-func (s *Server) handleIntegrationPatch(w http.ResponseWriter, req *request) {
-	patch, ok := decodeBody(w, req)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, ok := s.integrations[req.segs[1]]
-	if !ok {
-		writeErr(w, http.StatusNotFound, "not_found", "integration not found")
-		return
-	}
-	for k, v := range patch {
-		in[k] = v
-	}
-	in["updatedAt"], in["updatedBy"] = s.now(), req.clientID
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "integration": deepCopy(in)})
-}
-
-func (s *Server) handleResyncState(w http.ResponseWriter, req *request) {
-	st, ok := decodeBody(w, req)
-	if !ok {
-		return
-	}
-	status, _ := st["status"].(string)
-	switch status {
-	case "running", "completed", "failed", "aborted":
-	default:
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", fmt.Sprintf("status %q: want running, completed, failed or aborted", status))
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := req.segs[1]
-	in, ok := s.integrations[id]
-	if !ok {
-		writeErr(w, http.StatusNotFound, "not_found", "integration not found")
-		return
-	}
-	st["updatedAt"] = s.now()
-	in["resyncState"] = st
-	s.history[id] = append(s.history[id], status)
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "integration": deepCopy(in)})
-}
-
-// ---- inspection and seeding ----
-
-// PutIntegration stores an integration object (seeding).
-func (s *Server) PutIntegration(in map[string]any) {
-	in = deepCopy(in).(map[string]any)
-	id, _ := in["installationId"].(string)
-	if id == "" {
-		id, _ = in["identifier"].(string)
-	}
-	in["installationId"], in["identifier"] = id, id
-	s.mu.Lock()
-	s.integrations[id] = in
-	s.mu.Unlock()
-}
-
-// Integration returns a copy of an integration object.
-func (s *Server) Integration(id string) (map[string]any, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	in, ok := s.integrations[id]
-	if !ok {
-		return nil, false
-	}
-	return deepCopy(in).(map[string]any), true
-}
-
-// ResyncStates returns the statuses PATCHed for an integration, in order.
-func (s *Server) ResyncStates(id string) []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return append([]string(nil), s.history[id]...)
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[k] = deepCopy(x)
+	errs := []any{}
+	var rest []map[string]any
+	var index []int // rest position → request position
+	for i, e := range in.Entities {
+		if st, ok := bad[fmt.Sprint(e["identifier"])]; ok {
+			errs = append(errs, map[string]any{"index": i, "identifier": e["identifier"], "statusCode": st, "error": "injected_fault", "message": "injected entity error"})
+			continue
 		}
-		return m
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			out[i] = deepCopy(x)
-		}
-		return out
-	case []string:
-		out := make([]any, len(t))
-		for i, x := range t {
-			out[i] = x
-		}
-		return out
+		rest = append(rest, e)
+		index = append(index, i)
 	}
-	return v
+	oks := []any{}
+	if len(rest) > 0 {
+		b, _ := json.Marshal(map[string]any{"entities": rest})
+		sub := r.Clone(r.Context())
+		sub.Body = io.NopCloser(bytes.NewReader(b))
+		sub.ContentLength = int64(len(b))
+		rec := httptest.NewRecorder()
+		s.Server.ServeHTTP(rec, sub)
+		var out struct {
+			Entities []map[string]any `json:"entities"`
+			Errors   []map[string]any `json:"errors"`
+		}
+		if rec.Code != http.StatusOK && rec.Code != http.StatusMultiStatus || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
+		for _, list := range []struct {
+			src []map[string]any
+			dst *[]any
+		}{{out.Entities, &oks}, {out.Errors, &errs}} {
+			for _, x := range list.src {
+				if i, ok := x["index"].(float64); ok && int(i) < len(index) {
+					x["index"] = index[int(i)]
+				}
+				*list.dst = append(*list.dst, x)
+			}
+		}
+	}
+	for _, list := range [][]any{oks, errs} {
+		sort.SliceStable(list, func(i, j int) bool { return indexOf(list[i]) < indexOf(list[j]) })
+	}
+	b, _ := json.Marshal(map[string]any{"ok": true, "entities": oks, "errors": errs})
+	w.WriteHeader(http.StatusMultiStatus)
+	w.Write(b)
+}
+
+func indexOf(x any) int {
+	switch i := x.(map[string]any)["index"].(type) {
+	case int:
+		return i
+	case float64:
+		return int(i)
+	}
+	return 0
 }

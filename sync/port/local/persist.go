@@ -1,4 +1,4 @@
-package porttest
+package local
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/tide-sync/tide/sync/port/catalog"
 )
 
 // snapshot is the persisted state, in a deterministic order.
@@ -33,7 +35,7 @@ func (s *Server) Save(w io.Writer) error {
 	s.mu.Lock()
 	snap := snapshot{Version: 1, Blueprints: []map[string]any{}, Integrations: []map[string]any{}, Entities: []storedEntity{}}
 	for _, id := range sortedKeys(s.blueprints) {
-		snap.Blueprints = append(snap.Blueprints, s.blueprints[id])
+		snap.Blueprints = append(snap.Blueprints, s.blueprints[id].raw)
 	}
 	for _, id := range sortedKeys(s.integrations) {
 		snap.Integrations = append(snap.Integrations, s.integrations[id])
@@ -59,28 +61,24 @@ func (s *Server) Save(w io.Writer) error {
 	return err
 }
 
-func sortedKeys(m map[string]map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Load replaces the state with one written by Save.
 func (s *Server) Load(r io.Reader) error {
 	var snap snapshot
 	if err := json.NewDecoder(r).Decode(&snap); err != nil {
 		return fmt.Errorf("reading the local catalog: %w", err)
 	}
+	bps := bpSet{}
+	for i, raw := range snap.Blueprints {
+		def, err := catalog.ParseBlueprint(raw)
+		if err != nil {
+			return fmt.Errorf("reading the local catalog: blueprint %d (%v): %w", i, raw["identifier"], err)
+		}
+		bps[def.Identifier] = &blueprint{raw: raw, def: def}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reset()
-	for _, bp := range snap.Blueprints {
-		id, _ := bp["identifier"].(string)
-		s.blueprints[id] = bp
-	}
+	s.blueprints = bps
 	for _, in := range snap.Integrations {
 		id, _ := in["identifier"].(string)
 		s.integrations[id] = in

@@ -1,4 +1,4 @@
-package porttest
+package local
 
 import (
 	"encoding/base64"
@@ -247,7 +247,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 		From    string         `json:"from"`
 	}
 	if err := json.Unmarshal(req.body, &in); err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+		WriteError(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
 		return
 	}
 	limit := 200
@@ -255,7 +255,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 		limit = *in.Limit
 	}
 	if limit < 1 || limit > 1000 {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", fmt.Sprintf("limit must be 1 to 1000, got %d", limit))
+		WriteError(w, http.StatusUnprocessableEntity, "invalid_request", fmt.Sprintf("limit must be 1 to 1000, got %d", limit))
 		return
 	}
 	bp := req.segs[1]
@@ -269,7 +269,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 	if in.From != "" {
 		c, err := decodeCursor(in.From)
 		if err != nil {
-			writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+			WriteError(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
 			return
 		}
 		start = sort.SearchStrings(ids, c[0])
@@ -285,7 +285,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 		if in.Query != nil {
 			ok, err := match(e, in.Query)
 			if err != nil {
-				writeErr(w, http.StatusUnprocessableEntity, "invalid_query", err.Error())
+				WriteError(w, http.StatusUnprocessableEntity, "invalid_query", err.Error())
 				return
 			}
 			if !ok {
@@ -327,7 +327,7 @@ func (s *Server) handleGlobalSearch(w http.ResponseWriter, req *request) {
 		for _, id := range st.ids() {
 			ok, err := match(st.byID[id], q)
 			if err != nil {
-				writeErr(w, http.StatusUnprocessableEntity, "invalid_query", err.Error())
+				WriteError(w, http.StatusUnprocessableEntity, "invalid_query", err.Error())
 				return
 			}
 			if ok {
@@ -347,7 +347,7 @@ func (s *Server) handleDatasource(w http.ResponseWriter, req *request) {
 		Before string `json:"before"`
 	}
 	if err := json.Unmarshal(req.body, &in); err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
+		WriteError(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
 		return
 	}
 	if in.Limit <= 0 {
@@ -357,7 +357,7 @@ func (s *Server) handleDatasource(w http.ResponseWriter, req *request) {
 	if in.Before != "" {
 		t, err := time.Parse(time.RFC3339Nano, in.Before)
 		if err != nil {
-			writeErr(w, http.StatusUnprocessableEntity, "invalid_request", "before: "+err.Error())
+			WriteError(w, http.StatusUnprocessableEntity, "invalid_request", "before: "+err.Error())
 			return
 		}
 		before = t
@@ -373,7 +373,7 @@ func (s *Server) handleDatasource(w http.ResponseWriter, req *request) {
 	if c, ok := in.From.(string); ok && c != "" {
 		parts, err := decodeCursor(c)
 		if err != nil || len(parts) != 2 {
-			writeErr(w, http.StatusUnprocessableEntity, "invalid_request", "invalid cursor")
+			WriteError(w, http.StatusUnprocessableEntity, "invalid_request", "invalid cursor")
 			return
 		}
 		startBP, startID = parts[0], parts[1]
