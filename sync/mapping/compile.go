@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +63,7 @@ func Compile(cfg *Config, opts Options) (*Mapping, error) {
 		return nil, fmt.Errorf("%w: no config", ErrInvalid)
 	}
 	c := newCompiler(opts)
+	c.lines = cfg.Lines.m
 	m := &Mapping{Config: cfg, Blocks: make([]*Block, 0, len(cfg.Resources))}
 	for i := range cfg.Resources {
 		m.Blocks = append(m.Blocks, c.block(i, &cfg.Resources[i]))
@@ -92,6 +94,7 @@ type compiler struct {
 	problems []Problem
 	index    int
 	kind     string
+	lines    map[string]int
 }
 
 func newCompiler(o Options) *compiler {
@@ -118,7 +121,22 @@ func newCompiler(o Options) *compiler {
 }
 
 func (c *compiler) fail(field, expr, msg string) {
-	c.problems = append(c.problems, Problem{Index: c.index, Kind: c.kind, Field: field, Expr: expr, Message: msg})
+	line := lineOf(c.lines, fmt.Sprintf("resources[%d].%s", c.index, field))
+	c.problems = append(c.problems, Problem{Index: c.index, Kind: c.kind, Field: field, Expr: expr, Message: msg + quoteHint(expr, msg), Line: line})
+}
+
+// bareWord is an expression that jq reads as a call of a function of that
+// name: usually a constant whose quotes YAML ate (blueprint: squad).
+var bareWord = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// quoteHint suggests the quoted constant when an unquoted word failed to
+// compile as a function call.
+func quoteHint(expr, msg string) string {
+	w := strings.TrimSpace(expr)
+	if !bareWord.MatchString(w) || !strings.Contains(msg, "function not defined") {
+		return ""
+	}
+	return fmt.Sprintf(" (a string constant needs quotes inside the YAML string: '\"%s\"')", w)
 }
 
 // compile compiles one expression after Ocean's quote normalisation; it
