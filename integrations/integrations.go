@@ -30,6 +30,10 @@ type Request struct {
 	Selector map[string]any
 	// Config holds the mapping's unknown top-level keys (e.g. repositoryType).
 	Config map[string]any
+	// Notice, when set, tells the run's reports something the handler
+	// found that is not an error but changes what is synced (a glob that
+	// matched no file). It is safe for concurrent use.
+	Notice func(msg string)
 }
 
 // Source streams the raw items of one configured integration.

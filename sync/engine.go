@@ -40,6 +40,9 @@ type engine struct {
 
 	planMu gosync.Mutex
 	plan   *Plan
+
+	noticeMu gosync.Mutex
+	notices  noticeSet
 }
 
 // blockRun is one resource block's run state.
@@ -175,11 +178,11 @@ func (e *engine) run(ctx context.Context) *Result {
 	failed := false
 	for _, br := range e.blocks {
 		br.finish()
-		if br.res.Error != "" {
-			failed = true
-			res.Errors = append(res.Errors, fmt.Sprintf("resources[%d] (kind %q): %s", br.res.Index, br.res.Kind, br.res.Error))
-		}
+		failed = failed || br.res.Error != ""
 	}
+	// One line per distinct error: a file every block reads fails each
+	// block the same way.
+	res.Errors = append(res.Errors, groupErrors(res.Blocks)...)
 	if e.snapErr != nil && ctx.Err() == nil {
 		failed = true
 		res.Errors = append(res.Errors, e.snapErr.Error())
@@ -197,6 +200,8 @@ func (e *engine) run(ctx context.Context) *Result {
 	for _, br := range e.blocks {
 		res.Total.add(br.res.Counts)
 	}
+	res.Total.Fetched = e.fetchedTotal()
+	e.finishNotices(res)
 	res.Total.Deleted = res.Deletion.Deleted
 	res.Total.BlockedDeletes = res.Deletion.Blocked
 	res.Total.Failed += res.Deletion.Failed
@@ -231,6 +236,7 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		Kind:     br.block.Resource.Kind,
 		Selector: br.block.Resource.Selector.Extra,
 		Config:   e.mapping.Config.Extra,
+		Notice:   e.blockNotice(br),
 	}
 	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
 		br.update(func(r *BlockResult) { r.Fetched += len(items) })
@@ -359,6 +365,9 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {
 func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity) {
 	e.protectTargets(ctx, ent)
 	id, plain := ent.ID()
+	if len(ent.Omitted) > 0 && e.omittedWrite(ctx, br, ent, id, plain) {
+		return
+	}
 	exact := plain && !ent.UsesSearch() && br.index != nil && ent.Blueprint == br.bp
 	if !exact {
 		// Computed blueprints and search queries are always written, as

@@ -25,20 +25,20 @@ func compileMapping(src []byte, name string, env map[string]string) (*mapping.Ma
 // storedMapping returns the mapping of the Port integration, or the
 // integration's default mapping when the integration does not exist yet
 // (Ocean creates it with its default mapping).
-func storedMapping(cfg Config, integ *port.Integration) ([]byte, string, error) {
+func storedMapping(cfg Config, integ *port.Integration) ([]byte, *MappingSource, error) {
 	if integ == nil {
 		b, err := cfg.Definition.DefaultMapping()
 		if err != nil {
-			return nil, "", configErr("integration %q does not exist in Port and %v; pass --mapping FILE", cfg.Identifier, err)
+			return nil, nil, configErr("integration %q does not exist in Port and %v; pass --mapping FILE", cfg.Identifier, err)
 		}
-		return b, fmt.Sprintf("default mapping of integration type %q", cfg.Definition.Type), nil
+		return b, &MappingSource{Source: "default", Name: fmt.Sprintf("default mapping of integration type %q (integration %q is not in Port yet)", cfg.Definition.Type, cfg.Identifier)}, nil
 	}
 	raw := integ.Config
 	var probe map[string]any
 	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &probe) != nil || len(probe) == 0 {
-		return nil, "", configErr("integration %q in Port has no mapping (config is empty); pass --mapping FILE", cfg.Identifier)
+		return nil, nil, configErr("integration %q in Port has no mapping (config is empty); pass --mapping FILE", cfg.Identifier)
 	}
-	return raw, fmt.Sprintf("mapping stored on Port integration %q", cfg.Identifier), nil
+	return raw, &MappingSource{Source: "integration", Name: fmt.Sprintf("mapping stored on Port integration %q", cfg.Identifier), UpdatedAt: integ.UpdatedAt}, nil
 }
 
 func checkKinds(cfg Config, m *mapping.Mapping) error {

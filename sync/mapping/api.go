@@ -94,6 +94,10 @@ type Entity struct {
 	Properties map[string]any
 	Relations  map[string]any
 	Has        Field
+	// Omitted lists the mapped fields left out of this entity because
+	// their expression raised an error (e.g. "title", "properties.url"):
+	// with a merge upsert Port keeps their value.
+	Omitted []string
 }
 
 // Misconfig is one mapping leaf that produced null for an item, or failed.

@@ -156,7 +156,7 @@ func (c *compiler) compile(field, src string) *program {
 		c.fail(field, src, err.Error())
 		return nil
 	}
-	p := &program{src: src, code: code, path: simplePath(q)}
+	p := &program{src: src, code: code, path: simplePath(q), optional: optional(q)}
 	if isLiteral(q) {
 		v, ok, err := p.first(nil)
 		if err == nil && ok {
@@ -282,6 +282,16 @@ type program struct {
 	path  []string // set when the expression is a plain `.a.b.c`
 	konst bool     // the expression is a scalar literal, evaluated once
 	value any
+	// optional is set for `X // null`: its author expects null, which is
+	// then not reported as a misconfigured field.
+	optional bool
+}
+
+// optional says q is `X // null`, the way a mapping marks a field whose
+// value may be missing.
+func optional(q *gojq.Query) bool {
+	return q != nil && q.Op == gojq.OpAlt && q.Right != nil && bare(q.Right) &&
+		len(q.Right.Term.SuffixList) == 0 && q.Right.Term.Type == gojq.TermTypeNull
 }
 
 // first returns the expression's first output; ok is false when it has
