@@ -52,6 +52,14 @@ type RequestValidator interface {
 	ValidateRequest(req Request) error
 }
 
+// SelectorKeyer is implemented by a Source that knows every selector key
+// a kind reads (besides query): the engine then rejects a near miss of one
+// with "did you mean" (exit 2) and warns about any other unknown key, which
+// Ocean would ignore without a word.
+type SelectorKeyer interface {
+	SelectorKeys(kind string) []string
+}
+
 // ErrUnknownKind is returned (wrapped) by Resync for a kind the integration
 // does not offer.
 var ErrUnknownKind = errors.New("unknown kind")

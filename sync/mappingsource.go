@@ -3,7 +3,9 @@ package sync
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/sync/mapping"
@@ -60,6 +62,9 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 		if !cfg.Definition.HasKind(k) {
 			return configErr("resources[%d].kind: integration %q has no kind %q (it offers: %v)", b.Index, cfg.Definition.Type, k, cfg.Definition.Kinds)
 		}
+		if err := checkSelectorKeys(cfg.Source, m.Config, b); err != nil {
+			return err
+		}
 		if v, ok := cfg.Source.(integrations.RequestValidator); ok {
 			req := integrations.Request{Kind: k, Selector: b.Resource.Selector.Extra, Config: m.Config.Extra}
 			if err := v.ValidateRequest(req); err != nil {
@@ -84,4 +89,33 @@ func joinSorted(m map[string]bool) string {
 		out += k
 	}
 	return out
+}
+
+// checkSelectorKeys holds a block's selector keys against those its kind
+// reads, when the integration says which: a near miss is a config error
+// with "did you mean"; another unknown key becomes a warning of the mapping.
+func checkSelectorKeys(src integrations.Source, c *mapping.Config, b *mapping.Block) error {
+	sk, ok := src.(integrations.SelectorKeyer)
+	if !ok {
+		return nil
+	}
+	known := append(sk.SelectorKeys(b.Resource.Kind), "query", "exportEnvVariables")
+	keys := make([]string, 0, len(b.Resource.Selector.Extra))
+	for k := range b.Resource.Selector.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if slices.Contains(known, k) {
+			continue
+		}
+		path := fmt.Sprintf("resources[%d].selector.%s", b.Index, k)
+		if s := mapping.Suggest(k, known); s != "" {
+			return &mapping.ParseError{Problems: []mapping.ParseProblem{{Path: path, Line: c.Lines.Line(path),
+				Message: fmt.Sprintf("unknown key %q; did you mean %q? (kind %q)", k, s, b.Resource.Kind)}}}
+		}
+		c.Warnings = append(c.Warnings, mapping.Warning{Path: path, Line: c.Lines.Line(path),
+			Message: fmt.Sprintf("unknown key %q is ignored (kind %q reads: %s)", k, b.Resource.Kind, strings.Join(known, ", "))})
+	}
+	return nil
 }

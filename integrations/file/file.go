@@ -211,6 +211,9 @@ func (s *Source) repository() string {
 	return ""
 }
 
+// SelectorKeys lists the selector keys the file kind reads.
+func (s *Source) SelectorKeys(kind string) []string { return []string{"files"} }
+
 // selectorFiles reads the block's optional `files` selector field.
 func selectorFiles(sel map[string]any) ([]string, error) {
 	v, ok := sel["files"]

@@ -25,6 +25,32 @@ func JSON(w io.Writer, res *tsync.Result) error {
 	return enc.Encode(res)
 }
 
+// SummaryJSON writes the --summary-file: the Result's JSON when the run
+// synced, else the outcome of a run that stopped before syncing (status
+// "error" for bad input, exit 2), so the file always describes this run.
+func SummaryJSON(w io.Writer, o Outcome) error {
+	if o.Result != nil {
+		res := o.Result
+		if o.Error != "" {
+			// Synced, then failed (saving the local target): the file
+			// must not say completed.
+			cp := *res
+			cp.Status = tsync.Status(o.Status())
+			cp.Errors = append(append([]string(nil), res.Errors...), o.Error)
+			res = &cp
+		}
+		return JSON(w, res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Status   string `json:"status"`
+		ExitCode int    `json:"exitCode"`
+		Error    string `json:"error"`
+		Line     int    `json:"mappingLine,omitempty"`
+	}{o.Status(), o.ExitCode, o.Error, o.MappingLine})
+}
+
 // Text writes the human summary.
 func Text(w io.Writer, res *tsync.Result) {
 	mode := ""
