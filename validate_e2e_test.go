@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // mappingWith is a one-block service mapping for the e2e catalog, with
@@ -127,5 +130,144 @@ func TestMistakesFailDryRunLikeRealRun(t *testing.T) {
 				t.Errorf("a mistaken mapping wrote to Port: %v", h.fake.Counts())
 			}
 		})
+	}
+}
+
+// TestNoticesGolden runs a sync that gives every kind of notice tide has
+// (which mapping was used, an ignored mapping key, a selector that kept 0
+// of N items, a glob that matched nothing) plus a field whose expression
+// raised an error, and holds its text summary, markdown and JUnit reports
+// to testdata/golden (rewritten with -update).
+func TestNoticesGolden(t *testing.T) {
+	t.Parallel()
+	mapping := filepath.Join(t.TempDir(), "mapping.yml")
+	if err := os.WriteFile(mapping, []byte(`createMissingRelatedEntities: true
+resources:
+  - kind: file
+    selector:
+      query: '.kind == "team"'
+    port:
+      entity:
+        mappings:
+          identifier: .identifier
+          title: .title
+          blueprint: '"team"'
+          comment: teams come from teams.yaml
+          properties:
+            email: .email
+            slack: .slack // null
+  - kind: file
+    selector:
+      query: '.kind == "svc"'
+    port:
+      entity:
+        mappings:
+          identifier: .identifier
+          blueprint: '"service"'
+  - kind: file
+    selector:
+      query: '.kind == "service"'
+    port:
+      entity:
+        mappings:
+          identifier: .identifier
+          title: .title + 1
+          blueprint: '"service"'
+          properties:
+            language: .language
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	dir := t.TempDir()
+	md, junit := filepath.Join(dir, "summary.md"), filepath.Join(dir, "junit.xml")
+	code, out, errs, sum := h.sync("--mapping", mapping, "--file-glob", filepath.Join(h.dir, "nothing-here", "*.yaml"),
+		"--markdown-report", md, "--junit-report", junit, "--ci", "none")
+	mustCode(t, code, exitOK, out, errs)
+	kinds := map[string]bool{}
+	for _, n := range sum.Notices {
+		kinds[string(n.Kind)] = true
+	}
+	for _, k := range []string{"mapping", "unknown-key", "selector-kept-none", "source-empty"} {
+		if !kinds[k] {
+			t.Errorf("no %s notice in the JSON summary: %+v", k, sum.Notices)
+		}
+	}
+	if sum.Total.Fetched != 10 {
+		t.Errorf("total fetched = %d, want 10 (10 items, read by three blocks)", sum.Total.Fetched)
+	}
+	for _, e := range h.fake.Entities("service") {
+		if _, has := e["title"]; has && e["title"] == nil {
+			t.Errorf("service %v: title written as null over the data", e["identifier"])
+		}
+	}
+	norm := func(s string) string {
+		s = strings.ReplaceAll(s, h.dir, "$CATALOG")
+		s = strings.ReplaceAll(s, mapping, "$MAPPING")
+		for _, re := range []*regexp.Regexp{
+			regexp.MustCompile(`\d+(\.\d+)?(µs|ms|s)\b`),
+			regexp.MustCompile(`time="[0-9.]+"`),
+			regexp.MustCompile(`timestamp="[^"]+"`),
+			regexp.MustCompile(`\d{4}-\d\d-\d\dT[0-9:.]+Z`),
+		} {
+			s = re.ReplaceAllString(s, "X")
+		}
+		return s
+	}
+	for name, got := range map[string]string{"notices.txt": out, "notices.md": readFile(t, md), "notices.junit.xml": readFile(t, junit)} {
+		p := filepath.Join("testdata", "golden", name)
+		got = norm(got)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if diff := cmp.Diff(string(want), got); diff != "" {
+			t.Errorf("%s differs (-want +got):\n%s", p, diff)
+		}
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestRuntimeErrorKeepsPortValue: `title: .title + 1` used to set every
+// title to null with exit 0. The field is now left out of the write, Port
+// keeps the title, and the summary says so; the dry run plans the same.
+func TestRuntimeErrorKeepsPortValue(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	good := mappingWith(t, replace("          title: .title\n", "          title: .title // null\n"))
+	code, out, errs, _ := h.sync("--mapping", good)
+	mustCode(t, code, exitOK, out, errs)
+	broken := mappingWith(t, replace("          title: .title\n", "          title: .title + 1\n"))
+	for _, extra := range [][]string{{"--dry-run"}, nil} {
+		code, out, errs, sum := h.sync(append([]string{"--mapping", broken}, extra...)...)
+		mustCode(t, code, exitOK, out, errs)
+		if !strings.Contains(out, "title = .title + 1 gave no value for 8 item(s) (error: cannot add") || !strings.Contains(out, "left out of the write") {
+			t.Errorf("summary does not report the failed field:\n%s", out)
+		}
+		if len(sum.Blocks[0].Misconfigured) != 1 || sum.Blocks[0].Misconfigured[0].Err == "" {
+			t.Errorf("JSON misconfigured = %+v, want the title's error", sum.Blocks[0].Misconfigured)
+		}
+	}
+	for _, e := range h.fake.Entities("service") {
+		if e["title"] == nil || e["title"] == "" {
+			t.Errorf("service %v lost its title: %v", e["identifier"], e)
+		}
 	}
 }

@@ -82,12 +82,23 @@ func (e *engine) blockNotices(res *Result) {
 		}
 		if r.FilteredOut > 0 && r.Mapped == 0 && r.FailedToMap == 0 {
 			msg := fmt.Sprintf("resources[%d] (kind %q): the selector kept 0 of %d items", r.Index, r.Kind, r.FilteredOut)
-			if r.Blueprint != "" {
-				msg += fmt.Sprintf("; every entity of %q this integration owns is stale unless another block writes it", r.Blueprint)
+			if r.Blueprint != "" && !e.otherWriter(br) {
+				msg += fmt.Sprintf("; every entity of %q this integration owns is now stale", r.Blueprint)
 			}
 			e.notices.add(Notice{Kind: NoticeSelectorNone, Block: r.Index, Message: msg, Count: r.FilteredOut})
 		}
 	}
+}
+
+// otherWriter says whether another selected block mapped entities of br's
+// blueprint this run.
+func (e *engine) otherWriter(br *blockRun) bool {
+	for _, o := range e.blocks {
+		if o != br && o.selected && o.bp == br.bp && o.res.Mapped > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // finishNotices folds the gathered notices into the result, the run's own
@@ -113,12 +124,15 @@ func (e *engine) finishNotices(res *Result) {
 	res.Notices = e.notices.list
 }
 
-// blockNotice is the integrations.Request Notice of one block.
+// blockNotice is the integrations.Request Notice of one block. br is kept
+// for a future notice that names its block.
 func (e *engine) blockNotice(br *blockRun) func(string) {
 	return func(msg string) {
 		e.noticeMu.Lock()
 		defer e.noticeMu.Unlock()
-		e.notices.add(Notice{Kind: NoticeSourceEmpty, Block: br.res.Index, Message: fmt.Sprintf("resources[%d] (kind %q): %s", br.res.Index, br.res.Kind, msg)})
+		// Said once for the run: every block reading the same source finds
+		// the same nothing.
+		e.notices.add(Notice{Kind: NoticeSourceEmpty, Block: -1, Message: msg})
 	}
 }
 
