@@ -271,3 +271,66 @@ func TestRuntimeErrorKeepsPortValue(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedEntitiesFailDryRunLikeRealRun: an entity Port would refuse (a
+// value outside the enum, a wrong JSON type, a relation to a blueprint
+// that does not exist) used to be planned by the dry run (exit 0) and
+// refused by Port in the real run (exit 1, the 422 naming neither the file
+// nor the field). Both runs now check every entity against its blueprint
+// before writing: the same exit code, the same message naming the source
+// file, the field, its expression and Port's rule; the refused entities
+// are not sent.
+func TestRefusedEntitiesFailDryRunLikeRealRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(string) string
+		code int
+		want string
+	}{
+		{"value outside the enum", replace("            language: .language\n", "            lifecycle: .lifecycle + \"-ish\"\n"), exitFailed,
+			`service "checkout-api" ($CATALOG/services.yaml) would be refused by Port, not written: properties.lifecycle = .lifecycle + "-ish": `},
+		{"wrong JSON type", replace("            language: .language\n", "            tags: .language\n"), exitFailed,
+			`service "auth" ($CATALOG/services.yaml) would be refused by Port, not written: properties.tags = .language: `},
+		{"property the blueprint lacks", replace("            language: .language\n", "            owner: .owner\n"), exitUsage,
+			`resources[0].port.entity.mappings.properties.owner: blueprint "service" has no property "owner"`},
+		{"relation the blueprint lacks", replace("            language: .language\n", "            language: .language\n          relations:\n            team: .owner\n"), exitUsage,
+			`resources[0].port.entity.mappings.relations.team: blueprint "service" has no relation "team"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			// The blueprints exist before either run, as in a real catalog.
+			code, out, errs, _ := h.sync("--mapping", mappingWith(t, replace("          title: .title\n", "          title: .title // null\n")), "--kinds", "file")
+			mustCode(t, code, exitOK, out, errs)
+			before := h.writes()
+			mapping := mappingWith(t, tt.edit)
+			var msgs []string
+			for _, extra := range [][]string{{"--dry-run"}, nil} {
+				code, out, errs, _ := h.sync(append([]string{"--mapping", mapping}, extra...)...)
+				all := strings.ReplaceAll(out+errs, h.dir, "$CATALOG")
+				mustCode(t, code, tt.code, all, "")
+				i := strings.Index(all, tt.want)
+				if i < 0 {
+					t.Fatalf("output does not say %q:\n%s", tt.want, all)
+				}
+				line := all[i:]
+				line = line[:strings.IndexByte(line, '\n')]
+				msgs = append(msgs, line)
+			}
+			if msgs[0] != msgs[1] {
+				t.Errorf("dry run and real run say different things:\n  dry:  %s\n  real: %s", msgs[0], msgs[1])
+			}
+			if tt.code == exitUsage && h.writes() != before {
+				t.Errorf("a mapping mistake wrote to Port: %d writes", h.writes()-before)
+			}
+			for _, e := range h.fake.Entities("service") {
+				p, _ := e["properties"].(map[string]any)
+				if lc, _ := p["lifecycle"].(string); strings.HasSuffix(lc, "-ish") {
+					t.Errorf("a refused value reached Port: %v", e)
+				}
+			}
+		})
+	}
+}

@@ -240,8 +240,9 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 	}
 	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
 		br.update(func(r *BlockResult) { r.Fetched += len(items) })
-		for _, item := range items {
-			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o) }); err != nil {
+		for i, item := range items {
+			pos := position(n, i, item)
+			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
 				return fmt.Errorf("page %d: %w", n, err)
 			}
 		}
@@ -329,7 +330,7 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 }
 
 // handle accounts for one mapped item and queues its entity when it changed.
-func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {
+func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, pos string) {
 	br.mu.Lock()
 	for _, m := range o.Misconfigured {
 		st := br.mis[m.Field]
@@ -357,15 +358,18 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {
 	}
 	br.mu.Unlock()
 	if o.Entity != nil {
-		e.diff(ctx, br, o.Entity)
+		e.diff(ctx, br, o.Entity, pos)
 	}
 }
 
 // diff compares one entity with the snapshot and queues a write when needed.
-func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity) {
+func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	e.protectTargets(ctx, ent)
 	id, plain := ent.ID()
-	if len(ent.Omitted) > 0 && e.omittedWrite(ctx, br, ent, id, plain) {
+	if len(ent.Omitted) > 0 {
+		if !e.rejected(ctx, br, ent, id, true, pos) {
+			e.omittedWrite(ctx, br, ent, id, plain)
+		}
 		return
 	}
 	exact := plain && !ent.UsesSearch() && br.index != nil && ent.Blueprint == br.bp
@@ -375,13 +379,18 @@ func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity) {
 		if plain {
 			e.markSeen(ent.Blueprint, id)
 		}
-		e.write(ctx, br, ent, id, false, true, nil)
+		if !e.rejected(ctx, br, ent, id, true, pos) {
+			e.write(ctx, br, ent, id, false, true, nil)
+		}
 		return
 	}
 	vals := br.set.sourceValues(ent)
 	found, equal, old := br.index.match(id, br.setIdx, e.hash.sum(vals))
 	if equal {
 		br.update(func(r *BlockResult) { r.Unchanged++ })
+		return
+	}
+	if e.rejected(ctx, br, ent, id, found, pos) {
 		return
 	}
 	var ch []FieldChange

@@ -78,6 +78,39 @@ func Compile(cfg *Config, opts Options) (*Mapping, error) {
 // string (e.g. '"service"'); ok is false for a computed blueprint.
 func (b *Block) Blueprint() (bp string, ok bool) { return b.bp, b.bpConst }
 
+// Expr returns the expression written for a top-level mapped field
+// ("title", "properties.url", "relations.owner"; a deeper path is cut to
+// its field), or "" when the field is not mapped or not a single
+// expression.
+func (b *Block) Expr(path string) string {
+	var n *node
+	switch name, key, _ := strings.Cut(path, "."); name {
+	case "identifier":
+		n = b.identifier
+	case "title":
+		n = b.title
+	case "icon":
+		n = b.icon
+	case "team":
+		n = b.team
+	case "properties", "relations":
+		fs := b.properties
+		if name == "relations" {
+			fs = b.relations
+		}
+		key, _, _ = strings.Cut(key, "[")
+		for _, f := range fs {
+			if f.key == key {
+				n = f.n
+			}
+		}
+	}
+	if n == nil || n.kind != leafNode {
+		return ""
+	}
+	return n.expr
+}
+
 // Fields returns the fields this block maps.
 func (b *Block) Fields() FieldSet {
 	fs := b.fields
