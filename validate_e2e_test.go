@@ -334,3 +334,49 @@ func TestRefusedEntitiesFailDryRunLikeRealRun(t *testing.T) {
 		})
 	}
 }
+
+// TestBlueprintsFileUpdatesLocalTarget: --blueprints takes Port's export
+// shape, and a blueprint changed in the file changes it on the local
+// target (it used to be ignored once the catalog existed).
+func TestBlueprintsFileUpdatesLocalTarget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bps := filepath.Join(dir, "bps.json")
+	write := func(props string) {
+		t.Helper()
+		if err := os.WriteFile(bps, []byte(`{"ok": true, "blueprints": [{"identifier":"microservice","title":"Microservice","schema":{"properties":{`+props+`}}}]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mapping := filepath.Join(dir, "m.yaml")
+	if err := os.WriteFile(mapping, []byte(`resources:
+  - kind: file
+    selector: {query: '.kind == "service"'}
+    port:
+      entity:
+        mappings:
+          identifier: .identifier
+          blueprint: '"microservice"'
+          properties: {lang: .language, tier: .tier}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	catalogPath := filepath.Join(dir, "catalog.json")
+	args := []string{"sync", "--integration", "file", "--file-glob", "testdata/quickstart/services/*",
+		"--port-url", "local:" + catalogPath, "--blueprints", bps, "--mapping", mapping}
+
+	write(`"lang":{"type":"string"}`)
+	if err := os.WriteFile(mapping, []byte(strings.Replace(readFile(t, mapping), ", tier: .tier", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runArgs(t, nil, args...)
+	mustCode(t, code, exitOK, out, errs)
+	// The blueprint gains a property, the mapping maps it: the stored
+	// definition must follow the file.
+	write(`"lang":{"type":"string"},"tier":{"type":"string"}`)
+	if err := os.WriteFile(mapping, []byte(strings.Replace(readFile(t, mapping), "lang: .language", "lang: .language, tier: .tier", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runArgs(t, nil, args...)
+	mustCode(t, code, exitOK, out, errs)
+}
