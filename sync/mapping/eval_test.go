@@ -109,8 +109,9 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// TestNestedMappings: objects and arrays are evaluated leaf by leaf, and a
-// failing leaf is null without touching its siblings, as in Ocean.
+// TestNestedMappings: objects and arrays are evaluated
+// leaf by leaf, and a null leaf does not touch its siblings; a leaf that
+// raised an error leaves its whole top-level field out of the entity.
 func TestNestedMappings(t *testing.T) {
 	t.Parallel()
 	b := block(t, "true", map[string]any{
@@ -134,9 +135,12 @@ func TestNestedMappings(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := outs[0]
-	wantProps := map[string]any{"obj": map[string]any{"foo": "baz", "bad": nil, "list": []any{"baz", nil}}}
+	wantProps := map[string]any{}
 	if diff := cmp.Diff(wantProps, o.Entity.Properties); diff != "" {
 		t.Errorf("properties (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"properties.obj"}, o.Entity.Omitted); diff != "" {
+		t.Errorf("omitted (-want +got):\n%s", diff)
 	}
 	wantRels := map[string]any{"owner": map[string]any{
 		"combinator": "and",
@@ -355,6 +359,42 @@ func TestNullValuesKept(t *testing.T) {
 	}
 	if n := len(outs[0].Misconfigured); n != 5 {
 		t.Errorf("misconfigured = %d entries, want 5", n)
+	}
+}
+
+// TestRuntimeErrorOmitsField: a field whose expression raised an error is
+// left out of the write (Port keeps its value with a merge upsert) and
+// reported; a field that is null because the data has none is written as
+// null; an optional field (`X // null`) is written as null without a report.
+func TestRuntimeErrorOmitsField(t *testing.T) {
+	t.Parallel()
+	b := block(t, "true", map[string]any{
+		"identifier": ".id", "blueprint": `"b"`, "title": ".name + 1", "team": ".team",
+		"properties": map[string]any{"bad": ".name | tonumber", "missing": ".nope", "optional": ".onCall // null", "good": ".name"},
+		"relations":  map[string]any{"r": ".team.x"},
+	})
+	outs, err := process(t, b, item(t, `{"id":"x","name":"svc","team":"t"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := outs[0]
+	got, err := json.Marshal(o.Entity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"identifier":"x","blueprint":"b","team":"t","properties":{"good":"svc","missing":null,"optional":null},"relations":{}}`
+	if string(got) != want {
+		t.Errorf("entity JSON = %s\nwant          %s", got, want)
+	}
+	if diff := cmp.Diff([]string{"title", "properties.bad", "relations.r"}, o.Entity.Omitted); diff != "" {
+		t.Errorf("omitted (-want +got):\n%s", diff)
+	}
+	var fields []string
+	for _, m := range o.Misconfigured {
+		fields = append(fields, m.Field)
+	}
+	if diff := cmp.Diff([]string{"properties.bad", "properties.missing", "relations.r", "title"}, fields); diff != "" {
+		t.Errorf("misconfigured fields (-want +got):\n%s", diff)
 	}
 }
 
