@@ -66,10 +66,10 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 		ent.Title = b.title.eval(item, &mis)
 	}
 	if b.icon != nil {
-		ent.Icon = b.icon.eval(item, &mis)
+		ent.Icon = scalarText(b.icon.eval(item, &mis))
 	}
 	if b.team != nil {
-		ent.Team = b.team.eval(item, &mis)
+		ent.Team = scalarText(b.team.eval(item, &mis))
 	}
 	if b.properties != nil {
 		ent.Properties = evalFields(b.properties, item, &mis)
@@ -125,6 +125,27 @@ func identifier(v any) (any, bool) {
 		return t, len(t) > 0
 	}
 	return nil, false
+}
+
+// scalarText turns a number or a boolean into text and leaves anything
+// else alone.
+//
+// Matches Ocean, whose Entity model types icon as a string and team as a
+// string, list or object: pydantic (v1) turns a number into str(number)
+// and a boolean into "True"/"False" before the entity is sent, and Port
+// refuses a number there. An integral number is written without a
+// fraction ("5"), as Ocean writes a JSON integer.
+func scalarText(v any) any {
+	switch t := v.(type) {
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case bool:
+		if t {
+			return "True"
+		}
+		return "False"
+	}
+	return v
 }
 
 // truthy is Python's truth value of a decoded JSON value, which Ocean
