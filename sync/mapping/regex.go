@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // jq's regex builtins (test, match, capture, scan, split/2, splits, sub,
@@ -131,7 +132,7 @@ func (e *regexEngine) regex(pattern string, flags any) (*jqRegex, error) {
 	case string:
 		fs = f
 	default:
-		return nil, fmt.Errorf("%s (%s) is not a string", typeName(flags), jsonText(flags))
+		return nil, fmt.Errorf("%s (%s) is not a string", jsonx.TypeName(flags), jsonText(flags))
 	}
 	key := regexKey{pattern, fs}
 	e.mu.RLock()
@@ -495,11 +496,11 @@ func (e *regexEngine) args(name string, v any, args []any) (string, *jqRegex, er
 	s, ok := v.(string)
 	if !ok {
 		// jq's message.
-		return "", nil, fmt.Errorf("%s (%s) cannot be matched, as it is not a string", typeName(v), jsonText(v))
+		return "", nil, fmt.Errorf("%s (%s) cannot be matched, as it is not a string", jsonx.TypeName(v), jsonText(v))
 	}
 	pattern, ok := args[0].(string)
 	if !ok {
-		return "", nil, fmt.Errorf("%s (%s) is not a string", typeName(args[0]), jsonText(args[0]))
+		return "", nil, fmt.Errorf("%s (%s) is not a string", jsonx.TypeName(args[0]), jsonText(args[0]))
 	}
 	re, err := e.regex(pattern, args[1])
 	if err != nil {
