@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/itchyny/gojq"
 	"github.com/tide-sync/tide/internal/jsonx"
@@ -21,6 +22,11 @@ type Options struct {
 	// whole process environment
 	// (docs/ocean-compatibility.md#jq-environment-sandbox).
 	Env map[string]string
+
+	// RegexTimeout bounds one call of a regex builtin (test, match, sub,
+	// ...); past it the call fails and so does the field. Zero means
+	// DefaultRegexTimeout.
+	RegexTimeout time.Duration
 }
 
 // Mapping is a compiled config.
@@ -139,6 +145,7 @@ func newCompiler(o Options) *compiler {
 		}
 	}
 	identity := func(v any, _ []any) any { return v }
+	rx := newRegexEngine(o.RegexTimeout)
 	return &compiler{
 		opts: []gojq.CompilerOption{
 			// gojq builds both `env` and `$ENV` from this loader only, so
@@ -149,6 +156,10 @@ func newCompiler(o Options) *compiler {
 			gojq.WithFunction("debug", 0, 0, identity),
 			gojq.WithFunction("stderr", 0, 0, identity),
 			gojq.WithFunction("input_filename", 0, 0, func(any, []any) any { return nil }),
+			// jq's regexes (Oniguruma) in place of gojq's (RE2); the
+			// prelude routes every regex builtin through these.
+			gojq.WithFunction("_tide_match", 3, 3, rx.matchFunc),
+			gojq.WithFunction("_tide_split", 2, 2, rx.splitFunc),
 		},
 		cache: map[string]*program{},
 	}
@@ -185,7 +196,16 @@ func (c *compiler) compile(field, src string) *program {
 		c.fail(field, src, err.Error())
 		return nil
 	}
-	code, err := gojq.Compile(q, c.opts...)
+	run := q
+	if usesRegex(text) {
+		// The regex builtins are redefined around the expression; the
+		// newline keeps a trailing comment from swallowing the parenthesis.
+		if run, err = gojq.Parse(regexPrelude + "(" + text + "\n)"); err != nil {
+			c.fail(field, src, err.Error())
+			return nil
+		}
+	}
+	code, err := gojq.Compile(run, c.opts...)
 	if err != nil {
 		c.fail(field, src, err.Error())
 		return nil

@@ -65,10 +65,11 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 	// A field whose expression raised an error is left out of the write, so
 	// a merge upsert keeps Port's value. Ocean writes null over it.
 	for _, f := range []struct {
-		n   *node
-		dst *any
-		bit Field
-	}{{b.title, &ent.Title, HasTitle}, {b.icon, &ent.Icon, HasIcon}, {b.team, &ent.Team, HasTeam}} {
+		n    *node
+		dst  *any
+		bit  Field
+		text bool // icon and team: a number or boolean becomes text
+	}{{b.title, &ent.Title, HasTitle, false}, {b.icon, &ent.Icon, HasIcon, true}, {b.team, &ent.Team, HasTeam, true}} {
 		if f.n == nil {
 			continue
 		}
@@ -77,6 +78,9 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 			ent.Has &^= f.bit
 			ent.Omitted = append(ent.Omitted, f.n.path)
 			continue
+		}
+		if f.text {
+			v = scalarText(v)
 		}
 		*f.dst = v
 	}
@@ -134,6 +138,27 @@ func identifier(v any) (any, bool) {
 		return t, len(t) > 0
 	}
 	return nil, false
+}
+
+// scalarText turns a number or a boolean into text and leaves anything
+// else alone.
+//
+// Matches Ocean, whose Entity model types icon as a string and team as a
+// string, list or object: pydantic (v1) turns a number into str(number)
+// and a boolean into "True"/"False" before the entity is sent, and Port
+// refuses a number there. An integral number is written without a
+// fraction ("5"), as Ocean writes a JSON integer.
+func scalarText(v any) any {
+	switch t := v.(type) {
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case bool:
+		if t {
+			return "True"
+		}
+		return "False"
+	}
+	return v
 }
 
 // truthy is Python's truth value of a decoded JSON value, which Ocean

@@ -429,3 +429,30 @@ func errorsAs(err error, target **CompileError) bool {
 	}
 	return ok && len(ce.Problems) > 0 && strings.HasPrefix(ce.Error(), "invalid mapping")
 }
+
+// A numeric or boolean icon or team is sent as text, as Ocean's Entity
+// model coerces it; lists and strings are untouched.
+func TestIconTeamAsText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		icon, team string
+		wantIcon   any
+		wantTeam   any
+	}{
+		{`.n`, `.n`, "42", "42"},
+		{`1.5`, `true`, "1.5", "True"},
+		{`"Github"`, `["a", 1]`, "Github", []any{"a", 1.0}},
+		{`.missing`, `"platform"`, nil, "platform"},
+	}
+	for _, tt := range tests {
+		b := block(t, "true", map[string]any{"identifier": ".id", "blueprint": `"b"`, "icon": tt.icon, "team": tt.team})
+		got, err := process(t, b, item(t, `{"id":"x","n":42}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := got[0].Entity
+		if diff := cmp.Diff([]any{tt.wantIcon, tt.wantTeam}, []any{e.Icon, e.Team}); diff != "" {
+			t.Errorf("icon %s, team %s (-want +got)\n%s", tt.icon, tt.team, diff)
+		}
+	}
+}
