@@ -14,6 +14,7 @@ import (
 	"github.com/peterbourgon/ff/v3"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/budget"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/port"
 	"github.com/tide-sync/tide/sync/port/local"
@@ -43,6 +44,9 @@ type syncOptions struct {
 	logLevel      string
 	logFormat     string
 	jqEnvAllow    []string
+	jqItemTimeout time.Duration
+	jqMaxMemory   sizeFlag
+	maxResponse   sizeFlag
 	timeout       time.Duration
 	config        string
 	params        integrations.Values
@@ -72,6 +76,11 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.Var(listFlag{&o.jqEnvAllow}, "jq-env-allow", "environment variables the mapping's env/$ENV may read (comma-separated)")
+	fs.DurationVar(&o.jqItemTimeout, "jq-item-timeout", budget.DefaultItemTimeout, "time budget of one item's mapping (selector, itemsToParse and every field); past it the block fails")
+	o.jqMaxMemory = sizeFlag(budget.DefaultMaxMemory)
+	fs.Var(&o.jqMaxMemory, "jq-max-memory", "how far one item's mapping may grow the heap, and the largest value a field may give (e.g. 64MiB); past it the block fails")
+	o.maxResponse = sizeFlag(integrations.DefaultMaxResponse)
+	fs.Var(&o.maxResponse, "max-response-size", "largest vendor response body read (e.g. 256MiB); a larger one fails its block")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (e.g. 30m); 0 means no limit")
 	fs.StringVar(&o.config, "config", "", "config file of 'flag value' lines, read after flags and env")
 
@@ -97,6 +106,9 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 		{name: "log-level"},
 		{name: "log-format"},
 		{name: "jq-env-allow", list: true},
+		{name: "jq-item-timeout"},
+		{name: "jq-max-memory"},
+		{name: "max-response-size"},
 		{name: "timeout"},
 		{name: "config"},
 	}
@@ -262,6 +274,9 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	if o.timeout < 0 {
 		return nil, fmt.Errorf("%w: --timeout must not be negative", errUsage)
 	}
+	if o.jqItemTimeout <= 0 {
+		return nil, fmt.Errorf("%w: --jq-item-timeout must be positive, got %s", errUsage, o.jqItemTimeout)
+	}
 	baseURL, localPath, err := o.target()
 	if err != nil {
 		return nil, err
@@ -289,7 +304,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 			params[p.Name] = []string{p.Default}
 		}
 	}
-	src, err := def.New(integrations.Settings{Values: params, Getenv: getenv, Logger: log.With("integration", def.Type)})
+	src, err := def.New(integrations.Settings{Values: params, Getenv: getenv, Logger: log.With("integration", def.Type), MaxResponse: int64(o.maxResponse)})
 	if err != nil {
 		return nil, fmt.Errorf("integration %q: %w", def.Type, err)
 	}
@@ -333,6 +348,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 		Concurrency:      o.concurrency,
 		WriteConcurrency: o.writeConc,
 		JQEnv:            jqEnv,
+		JQBudget:         budget.Limits{ItemTimeout: o.jqItemTimeout, MaxMemory: uint64(o.jqMaxMemory)},
 		Logger:           log,
 		Phase:            phase,
 	})

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/sync/mapping"
 )
 
@@ -243,7 +244,10 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		br.update(func(r *BlockResult) { r.Fetched += len(items) })
 		for i, item := range items {
 			pos := position(n, i, item)
-			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
+			if err := br.block.Process(ctx, item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
+				if errors.Is(err, budget.ErrExceeded) {
+					return fmt.Errorf("%s: %w", pos, err)
+				}
 				return fmt.Errorf("page %d: %w", n, err)
 			}
 		}

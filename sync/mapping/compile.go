@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/itchyny/gojq"
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/jsonx"
 )
 
@@ -27,6 +29,10 @@ type Options struct {
 	// ...); past it the call fails and so does the field. Zero means
 	// DefaultRegexTimeout.
 	RegexTimeout time.Duration
+
+	// Budget bounds the evaluation of one item (time and heap growth);
+	// zero fields take budget's defaults.
+	Budget budget.Limits
 }
 
 // Mapping is a compiled config.
@@ -41,6 +47,7 @@ type Block struct {
 	Index    int
 	Resource *Resource
 
+	budget     budget.Limits
 	selector   *program
 	items      *itemsToParse // nil without itemsToParse
 	identifier *node
@@ -71,6 +78,7 @@ func Compile(cfg *Config, opts Options) (*Mapping, error) {
 	}
 	c := newCompiler(opts)
 	c.lines = cfg.Lines.m
+	c.budget = opts.Budget
 	m := &Mapping{Config: cfg, Blocks: make([]*Block, 0, len(cfg.Resources))}
 	for i := range cfg.Resources {
 		m.Blocks = append(m.Blocks, c.block(i, &cfg.Resources[i]))
@@ -135,6 +143,7 @@ type compiler struct {
 	index    int
 	kind     string
 	lines    map[string]int
+	budget   budget.Limits
 }
 
 func newCompiler(o Options) *compiler {
@@ -212,7 +221,7 @@ func (c *compiler) compile(field, src string) *program {
 	}
 	p := &program{src: src, code: code, path: simplePath(q), optional: optional(q)}
 	if isLiteral(q) {
-		v, ok, err := p.first(nil)
+		v, ok, err := p.first(nil, nil)
 		if err == nil && ok {
 			p.konst, p.value = true, normalize(v)
 		}
@@ -223,7 +232,7 @@ func (c *compiler) compile(field, src string) *program {
 
 func (c *compiler) block(i int, r *Resource) *Block {
 	c.index, c.kind = i, r.Kind
-	b := &Block{Index: i, Resource: r}
+	b := &Block{Index: i, Resource: r, budget: c.budget}
 	b.selector = c.compile("selector.query", r.Selector.Query)
 	if r.Port.ItemsToParse != "" {
 		b.items = &itemsToParse{
@@ -349,8 +358,11 @@ func optional(q *gojq.Query) bool {
 }
 
 // first returns the expression's first output; ok is false when it has
-// none. Like Ocean's _search it never looks past the first output.
-func (p *program) first(in any) (v any, ok bool, err error) {
+// none. Like Ocean's _search it never looks past the first output. m
+// meters the evaluation (nil only for a literal at compile time): a budget
+// run out or the run's context done is an error wrapping
+// budget.ErrExceeded or the context's error.
+func (p *program) first(m *budget.Meter, in any) (v any, ok bool, err error) {
 	if p.konst {
 		return p.value, true, nil
 	}
@@ -360,7 +372,11 @@ func (p *program) first(in any) (v any, ok bool, err error) {
 		}
 		// Not an object on the way: let gojq produce its exact error.
 	}
-	v, ok = p.code.Run(in).Next()
+	var ctx context.Context = context.Background()
+	if m != nil {
+		ctx = m
+	}
+	v, ok = p.code.RunWithContext(ctx, in).Next()
 	if !ok {
 		return nil, false, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/jsonx"
 )
 
@@ -61,8 +62,11 @@ type itemsToParse struct {
 // read from the original parent, the list path is removed from a copy, and
 // each element e becomes {...parent, <name>: e}. The parent is never
 // modified.
-func (it *itemsToParse) expand(parent map[string]any, fn func(map[string]any) error) (warning string, err error) {
-	v, ok, rerr := it.list.first(parent)
+func (it *itemsToParse) expand(m *budget.Meter, parent map[string]any, fn func(map[string]any) error) (warning string, err error) {
+	v, ok, rerr := it.list.first(m, parent)
+	if rerr != nil && abort(rerr) {
+		return "", aborted("itemsToParse", it.list.src, rerr)
+	}
 	arr, isList := v.([]any)
 	if rerr != nil || !ok || !isList {
 		w := fmt.Sprintf("Failed to parse items for JQ expression %s, Expected list but got %s. Skipping...", it.list.src, jsonx.TypeName(v))
@@ -76,7 +80,10 @@ func (it *itemsToParse) expand(parent map[string]any, fn func(map[string]any) er
 	}
 	base := parent
 	if it.del != nil {
-		b, _, derr := it.del.first(parent)
+		b, _, derr := it.del.first(m, parent)
+		if derr != nil && abort(derr) {
+			return "", aborted("itemsToParse", it.del.src, derr)
+		}
 		m, isMap := b.(map[string]any)
 		if derr != nil || !isMap {
 			// No deletable path (del(.) gives null) or the path does not
