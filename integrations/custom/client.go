@@ -19,10 +19,9 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-)
 
-// maxBody caps one response body: a runaway endpoint must not exhaust memory.
-const maxBody = 256 << 20
+	"github.com/tide-sync/tide/internal/budget"
+)
 
 // maxRetryAfter is the longest Retry-After tide waits out; longer is an
 // error, since a CI job would rather fail than sleep for an hour.
@@ -46,6 +45,10 @@ type client struct {
 
 	secMu   gosync.RWMutex
 	secrets []string
+
+	// maxBody caps one response body (--max-response-size): a runaway
+	// endpoint must not exhaust memory.
+	maxBody int64
 }
 
 func newClient(s *settings, hc *http.Client, log *slog.Logger) *client {
@@ -392,12 +395,12 @@ func (c *client) send(ctx context.Context, req *http.Request) (*response, error)
 		return nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > maxBody {
-		return nil, fmt.Errorf("response body larger than %d MiB", maxBody>>20)
+	if int64(len(b)) > c.maxBody {
+		return nil, fmt.Errorf("response body larger than %s (--max-response-size)", budget.Size(uint64(c.maxBody)))
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: b, url: req.URL}, nil
 }

@@ -93,7 +93,9 @@ func New(s integrations.Settings) (*Source, error) {
 	if st.base.Scheme == "http" && st.auth.typ != "none" && !loopback(st.base.Hostname()) {
 		log.Warn("credentials are sent over plain http", "host", st.base.Host)
 	}
-	return &Source{c: newClient(st, s.HTTPClient, log), log: log}, nil
+	c := newClient(st, s.HTTPClient, log)
+	c.maxBody = s.ResponseLimit()
+	return &Source{c: c, log: log}, nil
 }
 
 func loopback(host string) bool {

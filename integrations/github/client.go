@@ -16,11 +16,13 @@ import (
 	gosync "sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/budget"
 )
 
 const (
-	maxResponseBytes = 64 << 20
-	minPerPage       = 25 // Ocean's floor when it halves per_page on 5xx
+	minPerPage = 25 // Ocean's floor when it halves per_page on 5xx
 	// tries5xxBeforeHalving is how often a 5xx page is asked for at its size
 	// before the size is halved.
 	tries5xxBeforeHalving = 2
@@ -71,6 +73,7 @@ func defaultRetry() retryPolicy {
 // run: its semaphore bounds the requests in flight across every resource
 // block, and its rate book tracks each credential's quota.
 type client struct {
+	maxBody       int64 // bytes; zero means integrations.DefaultMaxResponse
 	rest, graphql string
 	http          *http.Client
 	log           *slog.Logger
@@ -275,9 +278,16 @@ func (c *client) send(ctx context.Context, cl call, auth string) (*http.Response
 		return nil, nil, scrubURL(err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	limit := c.maxBody
+	if limit <= 0 {
+		limit = integrations.DefaultMaxResponse
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	if int64(len(raw)) > limit {
+		return nil, nil, fmt.Errorf("the answer is larger than %s (--max-response-size)", budget.Size(uint64(limit)))
 	}
 	return resp, raw, nil
 }

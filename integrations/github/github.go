@@ -70,7 +70,7 @@ func Definition() integrations.Definition {
 			if err != nil {
 				return nil, err
 			}
-			cfg.HTTPClient, cfg.Logger = s.HTTPClient, s.Logger
+			cfg.HTTPClient, cfg.Logger, cfg.MaxResponse = s.HTTPClient, s.Logger, s.ResponseLimit()
 			return NewSource(cfg)
 		},
 	}
@@ -86,6 +86,9 @@ type Config struct {
 	Concurrency   int
 	HTTPClient    *http.Client
 	Logger        *slog.Logger
+	// MaxResponse bounds one answer's body in bytes; zero means
+	// integrations.DefaultMaxResponse.
+	MaxResponse int64
 }
 
 // configFrom reads the parameters. In GitHub Actions, a run on the
@@ -166,6 +169,7 @@ func NewSource(cfg Config) (*Source, error) {
 		fanout: 2 * cfg.Concurrency,
 		repos:  map[string]*reposFuture{},
 	}
+	s.c.maxBody = cfg.MaxResponse
 	switch {
 	case cfg.AppID != "" || strings.TrimSpace(cfg.AppPrivateKey) != "":
 		if cfg.AppID == "" {
