@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real binary, built into t.TempDir(), so that peak
+// memory is the process's own (getrusage's ru_maxrss) and a signal is a
+// real one. They assert memory and outcome, never speed.
+
+// bombMapping maps the file integration's teams with a title that would
+// build a 10^8-element array.
+const bombMapping = `resources:
+  - kind: file
+    selector:
+      query: '.kind == "team"'
+    port:
+      entity:
+        mappings:
+          identifier: .identifier
+          title: '[range(1e8)] | length | tostring'
+          blueprint: '"team"'
+`
+
+// buildTide builds the tide binary once per test into t.TempDir().
+func buildTide(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "tide")
+	cmd := exec.Command(goBin, "build", "-trimpath", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// hostileDir is a working directory with the quickstart catalog files and
+// the given mapping as m.yml.
+func hostileDir(t *testing.T, mapping string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "quickstart"), os.DirFS("testdata/quickstart")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "m.yml"), []byte(mapping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type tideRun struct {
+	code    int
+	rssKB   int64
+	stderr  string
+	summary map[string]any
+}
+
+func runTide(t *testing.T, bin, dir string, args ...string) tideRun {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NO_COLOR=1"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("running tide: %v", err)
+	}
+	return finished(t, cmd, dir, stderr.String())
+}
+
+func finished(t *testing.T, cmd *exec.Cmd, dir, stderr string) tideRun {
+	t.Helper()
+	r := tideRun{code: cmd.ProcessState.ExitCode(), stderr: stderr}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rssKB = ru.Maxrss // kilobytes on Linux
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err == nil {
+		if err := json.Unmarshal(b, &r.summary); err != nil {
+			t.Fatalf("summary.json: %v", err)
+		}
+	}
+	return r
+}
+
+// blockError is the first block's error in the summary.
+func (r tideRun) blockError() string {
+	blocks, _ := r.summary["blocks"].([]any)
+	if len(blocks) == 0 {
+		return ""
+	}
+	b, _ := blocks[0].(map[string]any)
+	s, _ := b["error"].(string)
+	return s
+}
+
+func TestHostileMappingBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := buildTide(t)
+	tests := []struct {
+		name     string
+		args     []string
+		wantErr  []string // in the block's error
+		maxRSSMB int64
+	}{
+		{
+			// The run's --timeout interrupts the evaluation, or the
+			// per-item memory budget stops it first: either way exit 1 and
+			// memory bounded.
+			name:     "timeout 3s",
+			args:     []string{"--timeout", "3s"},
+			wantErr:  []string{"title", "[range(1e8)] | length | tostring"},
+			maxRSSMB: 100,
+		},
+		{
+			name:     "per-item budget",
+			wantErr:  []string{"quickstart/teams.yaml", "title '[range(1e8)] | length | tostring'", "per-item budget", "--jq-max-memory"},
+			maxRSSMB: 100,
+		},
+	}
+	t.Run("SIGTERM", func(t *testing.T) { sigtermDuringEvaluation(t, bin) })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := hostileDir(t, bombMapping)
+			args := append([]string{"sync", "--integration", "file", "--file-glob", "quickstart/**",
+				"--port-url", "local:catalog.json", "--mapping", "m.yml", "--summary-file", "summary.json", "--ci", "none"}, tt.args...)
+			r := runTide(t, bin, dir, args...)
+			if r.code != exitFailed {
+				t.Fatalf("exit code %d, want %d\n%s", r.code, exitFailed, r.stderr)
+			}
+			if r.rssKB == 0 || r.rssKB > tt.maxRSSMB<<10 {
+				t.Errorf("peak RSS %d KB, want under %d MB", r.rssKB, tt.maxRSSMB)
+			}
+			t.Logf("peak RSS %d KB", r.rssKB)
+			got := r.blockError()
+			for _, w := range tt.wantErr {
+				if !strings.Contains(got, w) {
+					t.Errorf("block error %q lacks %q", got, w)
+				}
+			}
+			if r.summary["status"] != "failed" {
+				t.Errorf("status %v, want failed", r.summary["status"])
+			}
+		})
+	}
+}
+
+// A SIGTERM while an expression loops stops the evaluation at once: exit
+// 130, status aborted, and nothing deleted although the run's mapping would
+// leave every entity of the first run stale.
+func sigtermDuringEvaluation(t *testing.T, bin string) {
+	dir := hostileDir(t, strings.Replace(bombMapping, "[range(1e8)] | length | tostring", "last(range(1e15)) | tostring", 1))
+	base := []string{"sync", "--integration", "file", "--file-glob", "quickstart/**", "--port-url", "local:catalog.json", "--ci", "none"}
+	if r := runTide(t, bin, dir, base...); r.code != 0 {
+		t.Fatalf("seeding run: exit %d\n%s", r.code, r.stderr)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, "catalog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(bin, append(base, "--mapping", "m.yml", "--summary-file", "summary.json", "--jq-item-timeout", "1h", "--log-format", "json")...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NO_COLOR=1"}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// The block logs "fetching" before its handler runs; the file source
+	// reads three small files, and the first team item then loops.
+	for !strings.Contains(stderr.String(), `"fetching"`) {
+		select {
+		case err := <-done:
+			t.Fatalf("tide ended before the signal: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second): // a hang, not a speed check
+		_ = cmd.Process.Kill()
+		t.Fatalf("tide did not stop after SIGTERM\n%s", stderr.String())
+	}
+	r := finished(t, cmd, dir, stderr.String())
+	if r.code != exitInterrupted {
+		t.Fatalf("exit code %d, want %d\n%s", r.code, exitInterrupted, r.stderr)
+	}
+	if r.summary["status"] != "aborted" {
+		t.Errorf("status %v, want aborted", r.summary["status"])
+	}
+	del, _ := r.summary["deletion"].(map[string]any)
+	if del["deleted"] != 0.0 {
+		t.Errorf("deletion %v, want nothing deleted", del)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, "catalog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := entityCount(t, after), entityCount(t, before); got != want || want == 0 {
+		t.Errorf("catalog holds %d entities after the interrupted run, %d before", got, want)
+	}
+}
+
+func entityCount(t *testing.T, catalog []byte) int {
+	t.Helper()
+	var c struct {
+		Entities []json.RawMessage `json:"entities"`
+	}
+	if err := json.Unmarshal(catalog, &c); err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
+	return len(c.Entities)
+}
+
+// syncBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type syncBuffer struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
