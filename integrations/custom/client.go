@@ -218,6 +218,9 @@ func (c *client) do(ctx context.Context, cl call) (*response, error) {
 		resp, err := c.send(ctx, req)
 		var wait time.Duration
 		switch {
+		case errors.Is(err, errTooLarge):
+			// The same answer would come back: no retry.
+			return nil, fmt.Errorf("%s %s: %w", cl.method, c.display(cl.url), err)
 		case err != nil:
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -273,6 +276,9 @@ func (c *client) statusErr(cl call, resp *response) *StatusError {
 	}
 	return &StatusError{Method: cl.method, URL: c.display(cl.url), Status: resp.status, Body: c.redact(snippet)}
 }
+
+// errTooLarge is an answer larger than --max-response-size.
+var errTooLarge = errors.New("response too large")
 
 // netErr shortens a transport error; *url.Error repeats the full URL.
 func netErr(err error) string {
@@ -400,7 +406,7 @@ func (c *client) send(ctx context.Context, req *http.Request) (*response, error)
 		return nil, err
 	}
 	if int64(len(b)) > c.maxBody {
-		return nil, fmt.Errorf("response body larger than %s (--max-response-size)", budget.Size(uint64(c.maxBody)))
+		return nil, fmt.Errorf("%w: response body larger than %s (--max-response-size)", errTooLarge, budget.Size(uint64(c.maxBody)))
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: b, url: req.URL}, nil
 }

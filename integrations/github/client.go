@@ -176,6 +176,10 @@ func (c *client) do(ctx context.Context, cl call) (*response, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("github: %s %s: %w", cl.method, path, context.Cause(ctx))
 			}
+			if errors.Is(err, errTooLarge) {
+				// The same answer would come back: no retry.
+				return nil, fmt.Errorf("github: %s %s: %w", cl.method, path, err)
+			}
 			lastErr = fmt.Errorf("github: %s %s: %w", cl.method, path, err)
 			tries5xx++
 			wait = c.backoff(tries5xx)
@@ -287,10 +291,13 @@ func (c *client) send(ctx context.Context, cl call, auth string) (*http.Response
 		return nil, nil, fmt.Errorf("reading the answer: %w", err)
 	}
 	if int64(len(raw)) > limit {
-		return nil, nil, fmt.Errorf("the answer is larger than %s (--max-response-size)", budget.Size(uint64(limit)))
+		return nil, nil, fmt.Errorf("%w: the answer is larger than %s (--max-response-size)", errTooLarge, budget.Size(uint64(limit)))
 	}
 	return resp, raw, nil
 }
+
+// errTooLarge is an answer larger than --max-response-size.
+var errTooLarge = errors.New("response too large")
 
 // scrubURL drops the URL from transport errors; the text of an error should
 // not depend on what a URL holds.
