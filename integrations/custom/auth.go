@@ -322,12 +322,12 @@ func compileTemplate(where, key string, v any) (templated, error) {
 
 // render evaluates the template against the token response. A whole-value
 // template ({{.expires}}) keeps the JSON type for bodies.
-func (t templated) render(resp any) (any, error) {
+func (t templated) render(ctx context.Context, resp any) (any, error) {
 	if t.raw != nil {
 		return t.raw, nil
 	}
 	if len(t.parts) == 1 && t.parts[0].code != nil {
-		v, err := jqFirst(t.parts[0].code, resp)
+		v, err := jqFirst(ctx, t.parts[0].code, resp)
 		if err != nil || v == nil {
 			return nil, t.missing(resp, err)
 		}
@@ -339,7 +339,7 @@ func (t templated) render(resp any) (any, error) {
 			b.WriteString(p.text)
 			continue
 		}
-		v, err := jqFirst(p.code, resp)
+		v, err := jqFirst(ctx, p.code, resp)
 		if err != nil || v == nil {
 			return nil, t.missing(resp, err)
 		}
@@ -370,21 +370,21 @@ func (t templated) missing(resp any, err error) error {
 
 // values returns the string outputs of t's expressions: the token
 // response's secrets as they may appear alone.
-func (t templated) values(resp any) []string {
+func (t templated) values(ctx context.Context, resp any) []string {
 	var out []string
 	for _, p := range t.parts {
 		if p.code == nil {
 			continue
 		}
-		if v, err := jqFirst(p.code, resp); err == nil && v != nil {
+		if v, err := jqFirst(ctx, p.code, resp); err == nil && v != nil {
 			out = append(out, scalarString(v))
 		}
 	}
 	return out
 }
 
-func (t templated) renderString(resp any) (string, error) {
-	v, err := t.render(resp)
+func (t templated) renderString(ctx context.Context, resp any) (string, error) {
+	v, err := t.render(ctx, resp)
 	if err != nil {
 		return "", err
 	}
@@ -473,7 +473,7 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 	vals := authValues{gen: t.gen + 1}
 	var secrets []string
 	for _, tv := range a.tHeaders {
-		s, err := tv.renderString(body)
+		s, err := tv.renderString(ctx, body)
 		if err != nil {
 			return fmt.Errorf("%w: %w", errAuthRequest, err)
 		}
@@ -481,7 +481,7 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 		secrets = append(secrets, s)
 	}
 	for _, tv := range a.tQuery {
-		s, err := tv.renderString(body)
+		s, err := tv.renderString(ctx, body)
 		if err != nil {
 			return fmt.Errorf("%w: %w", errAuthRequest, err)
 		}
@@ -491,7 +491,7 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 	if len(a.tBody) > 0 {
 		vals.body = map[string]any{}
 		for _, tv := range a.tBody {
-			v, err := tv.render(body)
+			v, err := tv.render(ctx, body)
 			if err != nil {
 				return fmt.Errorf("%w: %w", errAuthRequest, err)
 			}
@@ -517,7 +517,7 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 	t.vals, t.have = vals, true
 	for _, group := range [][]templated{a.tHeaders, a.tQuery, a.tBody} {
 		for _, tv := range group {
-			secrets = append(secrets, tv.values(body)...)
+			secrets = append(secrets, tv.values(ctx, body)...)
 		}
 	}
 	c.addSecrets(secrets)

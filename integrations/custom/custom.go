@@ -389,7 +389,7 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 					rec = map[string]any{"value": it}
 				}
 				if p.filter != nil {
-					v, err := jqFirst(p.filter, rec)
+					v, err := jqFirst(ctx, p.filter, rec)
 					if err != nil {
 						return fmt.Errorf("%s.filter: %v", p.where, err)
 					}
@@ -410,7 +410,7 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 		lg, lctx := errgroup.WithContext(ctx)
 		lg.SetLimit(s.c.s.maxInFlight)
 		for _, rec := range records {
-			v, err := jqFirst(p.field, rec)
+			v, err := jqFirst(ctx, p.field, rec)
 			if err != nil {
 				_ = lg.Wait()
 				return fmt.Errorf("%s.field %q: %v", p.where, p.fieldSrc, err)

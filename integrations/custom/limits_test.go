@@ -2,9 +2,12 @@ package custom
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
+	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/tide-sync/tide/integrations"
 )
@@ -48,5 +51,38 @@ func TestResponseSizeLimit(t *testing.T) {
 				t.Errorf("%d items, want %d", n, tt.wantN)
 			}
 		})
+	}
+}
+
+// The integration's own JQ (data_path, pagination paths, path parameter
+// fields) runs under the same budgets and the run's context as the
+// mapping's.
+func TestJQBudget(t *testing.T) {
+	t.Parallel()
+	api := newAPI(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"data":[{"id":"a"}]}`)) })
+	h := newSource(t, api.URL)
+	_, err := h.resync("/things", map[string]any{"data_path": "[range(1e9) | {id: .}]"})
+	if err == nil || !strings.Contains(err.Error(), `data_path "[range(1e9) | {id: .}]"`) || !strings.Contains(err.Error(), "per-item budget") {
+		t.Fatalf("Resync = %v, want the data_path named and the per-item budget", err)
+	}
+
+	// Cancelled once the answer is in, while the expression loops: without
+	// the run's context it would run into its 10s budget instead.
+	served := make(chan struct{})
+	var once gosync.Once
+	api2 := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"data":[{"id":"a"}]}`))
+		once.Do(func() { close(served) })
+	})
+	h2 := newSource(t, api2.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-served
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+	}()
+	err = h2.src.Resync(ctx, integrations.Request{Kind: "/things", Selector: map[string]any{"data_path": "last(range(1e15)) | [{id: .}]"}}, func([]integrations.Item) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Resync after cancel = %v, want context.Canceled", err)
 	}
 }
