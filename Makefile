@@ -16,11 +16,23 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## fuzz: each fuzz test for FUZZTIME (default 30s): the mapping parser (seeded with real typos), the entity encoder
+## fuzz: each fuzz target for FUZZTIME (default 30s); `make test` runs only their seeds (testdata/fuzz)
 FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./sync/mapping:FuzzParse \
+	./sync/mapping:FuzzAppendValue \
+	./sync/mapping:FuzzProcess \
+	./sync/mapping:FuzzNumberText \
+	./internal/jsonx:FuzzDecode \
+	./integrations/custom:FuzzLinkHeader \
+	./integrations/custom:FuzzCursor \
+	./integrations/github:FuzzNextLink
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./sync/mapping
-	$(GO) test -run '^$$' -fuzz '^FuzzAppendValue$$' -fuzztime $(FUZZTIME) ./sync/mapping
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 ## bench: the micro-benchmarks, then the load benchmark at 10k and 100k items
 bench: microbench loadbench
