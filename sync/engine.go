@@ -6,11 +6,13 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -163,12 +165,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	// other kinds); only the run's own context stops them.
 	var g errgroup.Group
 	g.SetLimit(e.cfg.concurrency())
-	for _, br := range e.blocks {
-		if !br.selected {
-			continue
-		}
+	for _, grp := range e.sources() {
 		g.Go(func() error {
-			e.runBlock(ctx, br)
+			e.runBlocks(ctx, grp)
 			return nil
 		})
 	}
@@ -228,42 +227,111 @@ func (e *engine) run(ctx context.Context) *Result {
 	return res
 }
 
-// runBlock streams one block's items through mapping and diff.
-func (e *engine) runBlock(ctx context.Context, br *blockRun) {
+// sources groups the selected blocks by what they ask the integration
+// for (kind and selector): the blocks of one group read one fetch, so a
+// large page is held once, not once per block (docs/architecture.md#hostile-input).
+func (e *engine) sources() [][]*blockRun {
+	var groups [][]*blockRun
+	at := map[string]int{}
+	for _, br := range e.blocks {
+		if !br.selected {
+			continue
+		}
+		sel, _ := json.Marshal(br.block.Resource.Selector.Extra)
+		key := br.block.Resource.Kind + "\x00" + string(sel)
+		i, ok := at[key]
+		if !ok {
+			i = len(groups)
+			at[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], br)
+	}
+	return groups
+}
+
+// runBlocks streams the items of one fetch through the mapping and diff of
+// every block in grp. A block that fails stops mapping while its siblings
+// go on; the fetch stops once every block has failed.
+func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 	t0 := time.Now()
-	defer func() { br.update(func(r *BlockResult) { r.DurationMS = time.Since(t0).Milliseconds() }) }()
-	log := e.log.With("kind", br.res.Kind, "index", br.res.Index)
-	log.Info("fetching")
+	type state struct {
+		br  *blockRun
+		log *slog.Logger
+		mu  gosync.Mutex
+		err error
+	}
+	sts := make([]*state, len(grp))
+	for i, br := range grp {
+		sts[i] = &state{br: br, log: e.log.With("kind", br.res.Kind, "index", br.res.Index)}
+		sts[i].log.Info("fetching")
+	}
+	var live atomic.Int64
+	live.Store(int64(len(sts)))
+	first := grp[0]
 	req := integrations.Request{
-		Kind:     br.block.Resource.Kind,
-		Selector: br.block.Resource.Selector.Extra,
+		Kind:     first.block.Resource.Kind,
+		Selector: first.block.Resource.Selector.Extra,
 		Config:   e.mapping.Config.Extra,
-		Notice:   e.blockNotice(br),
+		Notice:   e.blockNotice(first),
 	}
 	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
-		br.update(func(r *BlockResult) { r.Fetched += len(items) })
-		for i, item := range items {
-			pos := position(n, i, item)
-			if err := br.block.Process(ctx, item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
-				if errors.Is(err, budget.ErrExceeded) {
-					return fmt.Errorf("%s: %w", pos, err)
+		for _, st := range sts {
+			st.mu.Lock()
+			failed := st.err != nil
+			st.mu.Unlock()
+			if failed {
+				continue
+			}
+			br := st.br
+			br.update(func(r *BlockResult) { r.Fetched += len(items) })
+			if err := e.mapPage(ctx, br, n, items); err != nil {
+				st.mu.Lock()
+				if st.err == nil {
+					st.err = err
+					if live.Add(-1) == 0 {
+						st.mu.Unlock()
+						return err
+					}
 				}
-				return fmt.Errorf("page %d: %w", n, err)
+				st.mu.Unlock()
 			}
 		}
 		return ctx.Err()
 	})
-	switch {
-	case err == nil:
-		log.Info("fetched", "items", br.res.Fetched)
-	case errors.Is(err, errSnapshot):
-		br.update(func(r *BlockResult) { r.Error = "not synced: reading the current catalog failed" })
-	case ctx.Err() != nil:
-		br.update(func(r *BlockResult) { r.Error = "interrupted" })
-	default:
-		log.Error("resource block failed", "err", err)
-		br.update(func(r *BlockResult) { r.Error = err.Error() })
+	for _, st := range sts {
+		br := st.br
+		berr := st.err
+		if berr == nil {
+			berr = err
+		}
+		switch {
+		case berr == nil:
+			st.log.Info("fetched", "items", br.res.Fetched)
+		case errors.Is(berr, errSnapshot):
+			br.update(func(r *BlockResult) { r.Error = "not synced: reading the current catalog failed" })
+		case ctx.Err() != nil:
+			br.update(func(r *BlockResult) { r.Error = "interrupted" })
+		default:
+			st.log.Error("resource block failed", "err", berr)
+			br.update(func(r *BlockResult) { r.Error = berr.Error() })
+		}
+		br.update(func(r *BlockResult) { r.DurationMS = time.Since(t0).Milliseconds() })
 	}
+}
+
+// mapPage maps one page's items through one block.
+func (e *engine) mapPage(ctx context.Context, br *blockRun, n int, items []integrations.Item) error {
+	for i, item := range items {
+		pos := position(n, i, item)
+		if err := br.block.Process(ctx, item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
+			if errors.Is(err, budget.ErrExceeded) {
+				return fmt.Errorf("%s: %w", pos, err)
+			}
+			return fmt.Errorf("page %d: %w", n, err)
+		}
+	}
+	return nil
 }
 
 var errSnapshot = errors.New("snapshot failed")
