@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"syscall"
@@ -253,4 +254,84 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// bigBlock is one resource block of the file kind for TestBigAnswers.
+func bigBlock(query, itemsToParse, title string) string {
+	s := "  - kind: file\n    selector:\n      query: '" + query + "'\n    port:\n"
+	if itemsToParse != "" {
+		s += "      itemsToParse: " + itemsToParse + "\n"
+	}
+	return s + "      entity:\n        mappings:\n          identifier: .identifier\n          title: '" + title + "'\n          blueprint: '\"team\"'\n"
+}
+
+// Vendor answers of hostile size go through with memory bounded by the
+// answer, not multiplied by the number of blocks reading it: a page of a
+// million tiny items, an itemsToParse list of a million elements, and a
+// 10MB string mapped through JQ. Peak RSS is the process's own
+// (getrusage); the three-block runs must stay within 1.5 times the
+// one-block run of the same answer (three independent fetches would hold
+// three copies).
+func TestBigAnswers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and decodes a million items")
+	}
+	t.Parallel()
+	bin := buildTide(t)
+	dir := t.TempDir()
+	var tiny bytes.Buffer
+	tiny.WriteString("[")
+	for i := range 1_000_000 {
+		if i > 0 {
+			tiny.WriteString(",")
+		}
+		tiny.WriteString(`{"i":` + strconv.Itoa(i) + `}`)
+	}
+	tiny.WriteString("]")
+	children := `[{"identifier":"parent","children":` + strings.TrimSuffix(tiny.String(), "") + `}]`
+	long := `[{"identifier":"long","text":"` + strings.Repeat("Lorem ipsum ", 10<<20/12) + `"}]`
+	for name, body := range map[string]string{"tiny.json": tiny.String(), "children.json": children, "long.json": long} {
+		if err := os.MkdirAll(filepath.Join(dir, strings.TrimSuffix(name, ".json")), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, strings.TrimSuffix(name, ".json"), name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tinyBlock := bigBlock(".i < 0", "", ".identifier")
+	childBlock := bigBlock(".item.i < 0", ".children", ".identifier")
+	longBlock := bigBlock("true", "", `.text | ascii_downcase | length | tostring`)
+	runs := []struct {
+		name, glob, mapping string
+	}{
+		{"tiny x1", "tiny/*", tinyBlock},
+		{"tiny x3", "tiny/*", tinyBlock + tinyBlock + tinyBlock},
+		{"children x1", "children/*", childBlock},
+		{"children x3", "children/*", childBlock + childBlock + childBlock},
+		{"long x1", "long/*", longBlock},
+		{"long x3", "long/*", longBlock + longBlock + longBlock},
+	}
+	rss := map[string]int64{}
+	for _, r := range runs {
+		m := filepath.Join(dir, strings.ReplaceAll(r.name, " ", "")+".yml")
+		if err := os.WriteFile(m, []byte("resources:\n"+r.mapping), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := runTide(t, bin, dir, "sync", "--integration", "file", "--file-glob", r.glob, "--port-url", "local:"+r.name+".json",
+			"--mapping", m, "--dry-run", "--ci", "none", "--jq-max-memory", "64MiB")
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", r.name, got.code, got.stderr)
+		}
+		rss[r.name] = got.rssKB
+		t.Logf("%s: peak RSS %d KB", r.name, got.rssKB)
+	}
+	for _, kind := range []string{"tiny", "children", "long"} {
+		one, three := rss[kind+" x1"], rss[kind+" x3"]
+		if three*2 > one*3 {
+			t.Errorf("%s: three blocks peaked at %d KB, one block at %d KB: memory grows with the blocks", kind, three, one)
+		}
+	}
+	if rss["long x3"] > 150<<10 {
+		t.Errorf("a 10MB string mapped by three blocks peaked at %d KB, want under 150 MB", rss["long x3"])
+	}
 }
