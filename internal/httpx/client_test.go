@@ -135,6 +135,10 @@ func TestDoRetryPolicy(t *testing.T) {
 			wantWaits: []time.Duration{10 * s}, wantCalls: 2,
 		},
 		{
+			name: "429 with Retry-After 0 retries at once", steps: []step{{status: 429, header: map[string]string{"Retry-After": "0"}}, ok},
+			wantWaits: []time.Duration{0}, wantCalls: 2,
+		},
+		{
 			name: "429 without headers backs off", steps: []step{{status: 429}, ok},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
 		},
