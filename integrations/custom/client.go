@@ -342,4 +342,3 @@ func (c *client) build(ctx context.Context, cl call, gen *int) (*http.Request, e
 	req.Header = hdr
 	return req, nil
 }
-
