@@ -88,7 +88,12 @@ type tmplPart struct {
 func parseAuth(v integrations.Values) (authConfig, error) {
 	a := authConfig{typ: strings.ToLower(strings.TrimSpace(v.Get("custom-auth-type")))}
 	if a.typ == "" {
+		// A token given without an auth type means a bearer token: sending
+		// nothing would look like a permissions problem at the API.
 		a.typ = "none"
+		if v.Get("custom-api-token") != "" {
+			a.typ = "bearer_token"
+		}
 	}
 	switch a.typ {
 	case "none":
