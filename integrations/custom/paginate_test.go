@@ -2,8 +2,8 @@ package custom
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -349,7 +349,9 @@ func TestUnpaginatedAnswerWithMorePages(t *testing.T) {
 		})
 	}
 	// The last page of a paginated listing saying has_more: false is fine.
-	api := newAPI(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"data":[{"id":1}],"has_more":false}`) })
+	api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"data":[{"id":1}],"has_more":false}`)
+	})
 	if _, err := newSource(t, api.URL).resync("/items", nil); err != nil {
 		t.Fatal(err)
 	}
