@@ -30,7 +30,7 @@ func TestStalledPortEndsWithinTheHTTPBound(t *testing.T) {
 	if _, ok := h.fake.Entity("service", "gateway"); !ok {
 		t.Fatal("gateway deleted")
 	}
-	if !strings.Contains(strings.Join(sum.Errors, "\n")+errs, "--http-timeout") {
+	if !strings.Contains(strings.Join(sum.Errors, "\n")+out+errs, "--http-timeout") {
 		t.Fatalf("errors do not name --http-timeout: %v\n%s", sum.Errors, errs)
 	}
 }
