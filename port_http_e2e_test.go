@@ -22,7 +22,7 @@ func TestStalledPortEndsWithinTheHTTPBound(t *testing.T) {
 	h.editFile("services.yaml", func(s string) string { return strings.Replace(s, "title: Auth", "title: Auth 2", 1) })
 	h.fake.ResetCounts()
 	h.fake.Inject(porttest.Fault{Route: porttest.RouteBulkUpsert, Delay: time.Hour, Times: 1000})
-	code, out, errs, sum := h.sync("--http-timeout", "50ms")
+	code, out, errs, sum := h.sync("--http-timeout", "300ms")
 	mustCode(t, code, exitFailed, out, errs)
 	if n := h.fake.Count(porttest.RouteBulkDelete); n != 0 {
 		t.Fatalf("%d deletes after failed writes\n%s\n%s", n, out, errs)

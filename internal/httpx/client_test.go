@@ -248,7 +248,7 @@ func TestDoRetryPolicy(t *testing.T) {
 		},
 		{
 			name:      "a stalled answer times out and backs off",
-			opts:      func(o *Options) { o.Timeout = 50 * ms; o.MaxElapsed = time.Minute },
+			opts:      func(o *Options) { o.Timeout = 2 * s; o.MaxElapsed = time.Minute },
 			steps:     []step{{status: 200, stall: 10 * s}, ok},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
 		},
