@@ -254,10 +254,10 @@ func TestDoRetryPolicy(t *testing.T) {
 		},
 		{
 			name:      "a stalled API gives up naming the timeout flag",
-			opts:      func(o *Options) { o.Timeout = 20 * ms; o.MaxAttempts = 2; o.MaxElapsed = time.Minute },
+			opts:      func(o *Options) { o.Timeout = 300 * ms; o.MaxAttempts = 2; o.MaxElapsed = time.Minute },
 			steps:     []step{{status: 200, stall: 10 * s}},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
-			wantErr: "no complete answer within 20ms (--http-timeout)",
+			wantErr: "no complete answer within 300ms (--http-timeout)",
 		},
 		{
 			name:    "a body over the limit is an error, not retried",
