@@ -342,7 +342,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 				if rateWaits > c.o.MaxRateWaits {
 					return nil, fmt.Errorf("%w (still rate limited after %d waits)", se, rateWaits-1)
 				}
-				if d <= 0 {
+				if d < 0 {
 					d = c.backoff(rateWaits)
 				}
 				d = min(d, c.o.MaxWait)

@@ -135,6 +135,10 @@ func TestDoRetryPolicy(t *testing.T) {
 			wantWaits: []time.Duration{10 * s}, wantCalls: 2,
 		},
 		{
+			name: "429 with Retry-After 0 retries at once", steps: []step{{status: 429, header: map[string]string{"Retry-After": "0"}}, ok},
+			wantWaits: []time.Duration{0}, wantCalls: 2,
+		},
+		{
 			name: "429 without headers backs off", steps: []step{{status: 429}, ok},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
 		},
@@ -244,16 +248,16 @@ func TestDoRetryPolicy(t *testing.T) {
 		},
 		{
 			name:      "a stalled answer times out and backs off",
-			opts:      func(o *Options) { o.Timeout = 50 * ms; o.MaxElapsed = time.Minute },
+			opts:      func(o *Options) { o.Timeout = 2 * s; o.MaxElapsed = time.Minute },
 			steps:     []step{{status: 200, stall: 10 * s}, ok},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
 		},
 		{
 			name:      "a stalled API gives up naming the timeout flag",
-			opts:      func(o *Options) { o.Timeout = 20 * ms; o.MaxAttempts = 2; o.MaxElapsed = time.Minute },
+			opts:      func(o *Options) { o.Timeout = 300 * ms; o.MaxAttempts = 2; o.MaxElapsed = time.Minute },
 			steps:     []step{{status: 200, stall: 10 * s}},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
-			wantErr: "no complete answer within 20ms (--http-timeout)",
+			wantErr: "no complete answer within 300ms (--http-timeout)",
 		},
 		{
 			name:    "a body over the limit is an error, not retried",

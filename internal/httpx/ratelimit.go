@@ -10,8 +10,8 @@ import (
 // RateLimit is one API's reading of its rate-limit answers. It is asked
 // only about a 429 or a 403 (never about a 5xx, whose wait is the backoff
 // whatever rate-limit headers it carries): limited reports whether the
-// answer is a rate limit, and wait how long the API asks to wait (0 when
-// it names no time; the client then backs off).
+// answer is a rate limit, and wait how long the API asks to wait
+// (negative when it names no time; the client then backs off).
 type RateLimit interface {
 	Limited(status int, h http.Header, body []byte, now time.Time) (wait time.Duration, limited bool)
 }
@@ -59,8 +59,10 @@ var Standard RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte,
 	if status != http.StatusTooManyRequests {
 		return 0, false
 	}
-	d, _ := RetryAfter(h, now)
-	return d, true
+	if d, ok := RetryAfter(h, now); ok {
+		return d, true
+	}
+	return -1, true
 })
 
 // Port reads Port's answers: a 429 waits Retry-After, else
@@ -74,8 +76,10 @@ var Port RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now
 	if d, ok := RetryAfter(h, now); ok {
 		return d, true
 	}
-	d, _ := resetAt(h.Get("X-Ratelimit-Reset"), now)
-	return d, true
+	if d, ok := resetAt(h.Get("X-Ratelimit-Reset"), now); ok {
+		return d, true
+	}
+	return -1, true
 })
 
 // GitHubSecondaryWait is the wait after a GitHub secondary rate limit that
@@ -115,8 +119,10 @@ var GitLab RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, n
 	if d, ok := RetryAfter(h, now); ok {
 		return d, true
 	}
-	d, _ := resetAt(h.Get("RateLimit-Reset"), now)
-	return d, true
+	if d, ok := resetAt(h.Get("RateLimit-Reset"), now); ok {
+		return d, true
+	}
+	return -1, true
 })
 
 // Jira reads Jira Cloud's answers: a 429 waits Retry-After, else until
@@ -131,7 +137,7 @@ var Jira RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now
 	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("X-RateLimit-Reset"))); err == nil {
 		return max(t.Sub(now), 0), true
 	}
-	return 0, true
+	return -1, true
 })
 
 // PagerDuty reads PagerDuty's answers: a 429 waits ratelimit-reset
@@ -145,8 +151,10 @@ var PagerDuty RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte
 			return d, true
 		}
 	}
-	d, _ := RetryAfter(h, now)
-	return d, true
+	if d, ok := RetryAfter(h, now); ok {
+		return d, true
+	}
+	return -1, true
 })
 
 // JiraNearLimit reports Jira's warning that the quota is nearly spent
