@@ -127,8 +127,8 @@ func NewSource(cfg Config) (*Source, error) {
 	}
 	token := strings.TrimSpace(cfg.Token)
 	email := strings.TrimSpace(cfg.Email)
-	bearer := strings.HasPrefix(host, gatewayPrefix)
-	if bearer && len(strings.Trim(strings.TrimPrefix(host, gatewayPrefix), "/")) == 0 {
+	bearer := strings.HasPrefix(host+"/", gatewayPrefix)
+	if bearer && strings.Trim(strings.TrimPrefix(host+"/", gatewayPrefix), "/") == "" {
 		return nil, fmt.Errorf("%w: %s %q: the api.atlassian.com gateway URL ends with the site's cloud id: %sCLOUD_ID", integrations.ErrConfig, hostWhere, cfg.Host, gatewayPrefix)
 	}
 	if token == "" {
