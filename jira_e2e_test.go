@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tide-sync/tide/integrations/jira"
 	"github.com/tide-sync/tide/integrations/jira/jiratest"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/port/porttest"
@@ -207,10 +208,11 @@ func TestJiraRejectedCredentialsExit2(t *testing.T) {
 }
 
 // Ocean's default Jira mapping and the mappings of Port's Jira docs load
-// and run unchanged against the fake. Not supported as-is by real Port:
-// both write issue components as objects, which tide's jiraIssue blueprint
-// (string items) refuses; an installation moving from Ocean keeps Ocean's
-// blueprint, which tide does not change.
+// and run unchanged against the fake, as for an installation moving from
+// Ocean: its jiraIssue blueprint already exists (Ocean's declares
+// components as an array of any items; tide's default says strings, which
+// both mappings break by writing the component objects), and tide leaves
+// an existing blueprint as it is.
 func TestJiraOceanAndDocsMappings(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -223,6 +225,19 @@ func TestJiraOceanAndDocsMappings(t *testing.T) {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
 			t.Parallel()
 			h := newJiraHarness(t)
+			bps, err := jira.Definition().Blueprints()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, bp := range bps { // targets first, as shipped
+				if bp["identifier"] == "jiraIssue" {
+					props := bp["schema"].(map[string]any)["properties"].(map[string]any)
+					delete(props["components"].(map[string]any), "items")
+				}
+				if err := h.port.AddBlueprint(bp); err != nil {
+					t.Fatal(err)
+				}
+			}
 			code, out, errs, sum := h.sync("--mapping", tc.file)
 			mustCode(t, code, exitOK, out, errs)
 			if sum.Total.Created != tc.created || sum.Total.FailedToMap != 0 {
@@ -231,6 +246,14 @@ func TestJiraOceanAndDocsMappings(t *testing.T) {
 			issue, ok := h.port.Entity("jiraIssue", "PAY-812")
 			if !ok || issue["relations"].(map[string]any)["parentIssue"] != "PAY-700" {
 				t.Errorf("issue = %v", issue)
+			}
+			// With tide's default blueprint, Port refuses each issue that has
+			// components: the objects are not strings.
+			h2 := newJiraHarness(t)
+			code, out, errs, sum = h2.sync("--mapping", tc.file)
+			mustCode(t, code, exitFailed, out, errs)
+			if !strings.Contains(out, "properties.components[0]: want string, got object") || sum.Total.Failed != 3 {
+				t.Errorf("tide's blueprint took component objects: total %+v\n%s", sum.Total, out)
 			}
 		})
 	}
