@@ -247,12 +247,12 @@ func TestJiraOceanAndDocsMappings(t *testing.T) {
 			if !ok || issue["relations"].(map[string]any)["parentIssue"] != "PAY-700" {
 				t.Errorf("issue = %v", issue)
 			}
-			// With tide's default blueprint, Port refuses each issue that has
-			// components: the objects are not strings.
+			// With tide's default blueprint, each issue that has components is
+			// refused before it is written: the objects are not strings.
 			h2 := newJiraHarness(t)
 			code, out, errs, sum = h2.sync("--mapping", tc.file)
 			mustCode(t, code, exitFailed, out, errs)
-			if !strings.Contains(out, "properties.components[0]: want string, got object") || sum.Total.Failed != 3 {
+			if !strings.Contains(out, "would be refused by Port, not written: properties.components[0] = .fields.components: want string, got object") || sum.Total.Failed != 3 {
 				t.Errorf("tide's blueprint took component objects: total %+v\n%s", sum.Total, out)
 			}
 		})
