@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -16,10 +18,11 @@ import (
 )
 
 // source serves fixed items per kind; a kind in fail returns an error after
-// emitting its items.
+// emitting its items. pageSize > 0 emits pages of that many items.
 type source struct {
-	items map[string][]integrations.Item
-	fail  map[string]error
+	items    map[string][]integrations.Item
+	fail     map[string]error
+	pageSize int
 }
 
 func (s *source) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {
@@ -27,8 +30,12 @@ func (s *source) Resync(ctx context.Context, req integrations.Request, emit inte
 	if !ok && s.fail[req.Kind] == nil {
 		return fmt.Errorf("kind %q: %w", req.Kind, integrations.ErrUnknownKind)
 	}
-	if len(items) > 0 {
-		if err := emit(items); err != nil {
+	size := s.pageSize
+	if size <= 0 {
+		size = max(len(items), 1)
+	}
+	for start := 0; start < len(items); start += size {
+		if err := emit(items[start:min(start+size, len(items))]); err != nil {
 			return err
 		}
 	}
@@ -48,7 +55,19 @@ type world struct {
 	fake *porttest.Server
 	src  *source
 	def  integrations.Definition
+	// ctx is the run's context (Background when nil); wrap, when set,
+	// sits between the client and the fake, to model what the fake
+	// cannot (an answer lost after Port acted).
+	ctx  context.Context
+	wrap func(r *http.Request, next http.RoundTripper) (*http.Response, error)
 }
+
+type wrapped struct {
+	next http.RoundTripper
+	f    func(r *http.Request, next http.RoundTripper) (*http.Response, error)
+}
+
+func (w wrapped) RoundTrip(r *http.Request) (*http.Response, error) { return w.f(r, w.next) }
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
@@ -64,10 +83,15 @@ func newWorld(t testing.TB) *world {
 
 func (w *world) run(mapping string, mod func(*Config)) *Result {
 	w.t.Helper()
+	hc := w.fake.Client()
+	if w.wrap != nil {
+		hc = &http.Client{Transport: wrapped{next: hc.Transport, f: w.wrap}}
+	}
+	noWait := func(<-chan struct{}, time.Duration) error { return nil }
 	cfg := Config{
 		Definition:    w.def,
 		Source:        w.src,
-		Client:        port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "t", HTTPClient: w.fake.Client()}),
+		Client:        port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "t", HTTPClient: hc, Sleep: noWait}),
 		Identifier:    "it",
 		Mapping:       []byte(mapping),
 		MappingName:   "test mapping",
@@ -76,7 +100,11 @@ func (w *world) run(mapping string, mod func(*Config)) *Result {
 	if mod != nil {
 		mod(&cfg)
 	}
-	res, err := Run(context.Background(), cfg)
+	ctx := w.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	res, err := Run(ctx, cfg)
 	if err != nil {
 		w.t.Fatalf("Run: %v", err)
 	}
