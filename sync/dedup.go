@@ -136,7 +136,8 @@ func (e *engine) planDrop(bp, id string, block int) {
 // planSearch resolves a search identifier on a dry run, as Port will on
 // the real run, so the plan marks the entity it writes as seen and deletes
 // what the real run deletes. One that matches no single entity would fail
-// its write: the plan blocks deletes for it, as the real run would.
+// its write: the plan counts it failed and deletes nothing, as the real
+// run will.
 func (e *engine) planSearch(ctx context.Context, br *blockRun, ent *mapping.Entity) {
 	q, _ := ent.Identifier.(map[string]any)
 	var ids []string
@@ -146,18 +147,23 @@ func (e *engine) planSearch(ctx context.Context, br *blockRun, ent *mapping.Enti
 		}
 		return nil
 	})
-	pe := PlanEntity{Blueprint: ent.Blueprint, Identifier: "(search query)", Block: br.res.Index}
+	var why string
 	switch {
 	case err == nil && len(ids) == 1:
-		pe.Identifier = ids[0]
 		e.markSeen(ent.Blueprint, ids[0])
+		e.planMu.Lock()
+		e.plan.Updates = append(e.plan.Updates, PlanEntity{Blueprint: ent.Blueprint, Identifier: ids[0], Block: br.res.Index})
+		e.planMu.Unlock()
+		br.update(func(r *BlockResult) { r.Updated++ })
+		return
 	case err != nil:
-		e.ledger.unresolvedPlan(fmt.Sprintf("%s search identifier in resources[%d]: %v", ent.Blueprint, br.res.Index, err))
+		why = fmt.Sprintf("%s (search query): would fail: %v", ent.Blueprint, err)
 	default:
-		e.ledger.unresolvedPlan(fmt.Sprintf("%s search identifier in resources[%d] matched %d entities, want exactly 1", ent.Blueprint, br.res.Index, len(ids)))
+		why = fmt.Sprintf("%s (search query): would fail: the search identifier matched %d entities, want exactly 1", ent.Blueprint, len(ids))
 	}
-	e.planMu.Lock()
-	e.plan.Updates = append(e.plan.Updates, pe)
-	e.planMu.Unlock()
-	br.update(func(r *BlockResult) { r.Updated++ })
+	e.ledger.unresolvedPlan(why)
+	br.update(func(r *BlockResult) {
+		r.Failed++
+		addSample(&r.WriteErrors, why)
+	})
 }

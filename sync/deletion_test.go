@@ -94,6 +94,11 @@ func TestScenarioSearchWriteFailureDeletesNothing(t *testing.T) {
 			if res.Status != StatusFailed || res.Deletion.Deleted != 0 || res.Total.Failed == 0 {
 				t.Fatalf("status %s deletion %+v total %+v", res.Status, res.Deletion, res.Total)
 			}
+			for _, r := range reasons(res) {
+				if r != ReasonUnresolved {
+					t.Fatalf("reasons %v, want %s", reasons(res), ReasonUnresolved)
+				}
+			}
 		})
 	}
 }
@@ -143,6 +148,10 @@ resources:
 	if res.Status == StatusCompleted || res.Deletion.Deleted != 0 {
 		t.Fatalf("status %s deletion %+v", res.Status, res.Deletion)
 	}
+	wantReasons(t, res, map[string]Reason{"team/t1": ReasonBlueprint})
+	if !strings.Contains(res.Deletion.Reason, `blueprint "svc"`) {
+		t.Errorf("reason %q does not name the blueprint", res.Deletion.Reason)
+	}
 }
 
 // 3. --kinds keeps the relation targets of entities it does not sync.
@@ -166,6 +175,7 @@ func TestScenarioKindsKeepsRelationTargets(t *testing.T) {
 	if full.Deletion.Kept != 1 || shard.Deletion.Kept != 1 || shard.Status != StatusCompleted {
 		t.Fatalf("full %+v\nshard %s %+v", full.Deletion, shard.Status, shard.Deletion)
 	}
+	wantReasons(t, shard, map[string]Reason{"team/t1": ReasonRelationTarget})
 }
 
 // 4. The dry run's plan is what the real run does, for search identifiers
@@ -217,6 +227,7 @@ resources:
 	if res.Status != StatusBlocked || res.Deletion.Blocked != 3 {
 		t.Fatalf("status %s deletion %+v", res.Status, res.Deletion)
 	}
+	wantReasons(t, res, map[string]Reason{"repo/r1": ReasonBPThreshold, "repo/r2": ReasonBPThreshold, "repo/r3": ReasonBPThreshold})
 }
 
 // 6. Items whose identifier maps to null keep their block's blueprint
@@ -235,6 +246,10 @@ func TestScenarioUnmappableItemsBlockTheirBlueprint(t *testing.T) {
 	}
 	if res.Status != StatusBlocked || res.Deletion.Blocked != 1 {
 		t.Fatalf("status %s deletion %+v", res.Status, res.Deletion)
+	}
+	wantReasons(t, res, map[string]Reason{"team/t005": ReasonUnmappable})
+	if !strings.Contains(res.Deletion.Reason, `resources[0] (kind "team") had 1 items with no identifier or blueprint`) {
+		t.Errorf("reason %q", res.Deletion.Reason)
 	}
 }
 
@@ -269,8 +284,11 @@ func TestScenarioDuplicateIdentifiers(t *testing.T) {
 			map[string]any{"id": "x", "name": "third"})
 		res := w.run(fmt.Sprintf(teamMapping, 0.9), func(c *Config) { c.MapWorkers = 4 })
 		x, _ := w.fake.Entity("team", "x")
-		if x["title"] != "first" || res.Total.Mapped != 2 {
+		if x["title"] != "first" || res.Total.Mapped != 2 || res.Total.Duplicates != 2 {
 			t.Fatalf("run %d: x = %v, total %+v", i, x, res.Total)
+		}
+		if diff := cmp.Diff([]string{`team "x"`, `team "x"`}, res.Blocks[0].DuplicateIDs); diff != "" {
+			t.Fatalf("duplicate sample (-want +got):\n%s", diff)
 		}
 	}
 }
@@ -313,6 +331,9 @@ func TestScenarioSignalDuringPruning(t *testing.T) {
 	if n := w.fake.Count(porttest.RouteBulkDelete); n != 1 {
 		t.Fatalf("%d delete requests after the signal's first", n)
 	}
+	if got := countReason(res.Deletion.Entities, ReasonInterrupted); got != 199 || !strings.Contains(res.Deletion.Reason, "interrupted after deleting 100") {
+		t.Fatalf("%d kept as interrupted; reason %q", got, res.Deletion.Reason)
+	}
 }
 
 const depBlueprint = `{"identifier":"dep","title":"Dep","schema":{"properties":{}},
@@ -344,9 +365,10 @@ resources:
 	if diff := cmp.Diff([]string{"t001", "t003", "t004", "t005", "t006"}, w.ids("team")); diff != "" {
 		t.Fatalf("teams (-want +got):\n%s", diff)
 	}
-	if res.Deletion.Deleted != 1 || res.Deletion.Failed != 0 {
+	if res.Deletion.Deleted != 1 || res.Deletion.Failed != 0 || res.Status != StatusBlocked {
 		t.Fatalf("status %s deletion %+v", res.Status, res.Deletion)
 	}
+	wantReasons(t, res, map[string]Reason{"team/t001": ReasonRefused})
 }
 
 // 11. A bulk delete retried after its first answer was lost reports the
@@ -394,6 +416,7 @@ func TestScenarioDeleteOnlyWhatTheListingConfirms(t *testing.T) {
 	if res.Deletion.Deleted != 0 || res.Status != StatusCompleted {
 		t.Fatalf("status %s deletion %+v", res.Status, res.Deletion)
 	}
+	wantReasons(t, res, map[string]Reason{"team/imposter": ReasonNotConfirmed})
 }
 
 // 13. A run whose writes failed deletes nothing and fails.
@@ -426,7 +449,24 @@ func TestScenarioFailedWritesDeleteNothing(t *testing.T) {
 			if res.Status != StatusFailed || res.Deletion.Deleted != 0 || res.Deletion.State != DeletionSkipped || res.Deletion.Reason == "" {
 				t.Fatalf("status %s deletion %+v", res.Status, res.Deletion)
 			}
+			wantReasons(t, res, map[string]Reason{"team/t005": ReasonWriteFailed})
 		})
+	}
+}
+
+// reasons maps "blueprint/identifier" to why the run kept it.
+func reasons(res *Result) map[string]Reason {
+	out := map[string]Reason{}
+	for _, k := range res.Deletion.Entities {
+		out[k.Blueprint+"/"+k.Identifier] = k.Reason
+	}
+	return out
+}
+
+func wantReasons(t *testing.T, res *Result, want map[string]Reason) {
+	t.Helper()
+	if diff := cmp.Diff(want, reasons(res)); diff != "" {
+		t.Errorf("kept entities and reasons (-want +got):\n%s", diff)
 	}
 }
 
