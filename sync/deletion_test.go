@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
@@ -339,27 +340,30 @@ func TestScenarioSignalDuringPruning(t *testing.T) {
 const depBlueprint = `{"identifier":"dep","title":"Dep","schema":{"properties":{}},
  "relations":{"team":{"title":"Team","target":"team","required":true,"many":false}}}`
 
-// 10. One entity Port refuses to delete (it has dependents) does not hold
-// back the others of its request.
+// 10. One entity Port refuses to delete (another writer's entity requires
+// it) does not hold back the others of its request.
 func TestScenarioRefusedDeleteIsIsolated(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.def.Resources = fstestBlueprints(`[` + strings.TrimSpace(testBlueprints)[1:len(strings.TrimSpace(testBlueprints))-1] + `,` + depBlueprint + `]`)
-	w.def.Kinds = append(w.def.Kinds, "dep")
+	var dep map[string]any
+	if err := json.Unmarshal([]byte(depBlueprint), &dep); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.fake.AddBlueprint(dep); err != nil {
+		t.Fatal(err)
+	}
 	m := `
-createMissingRelatedEntities: false
 deleteDependentEntities: false
 resources:
   - kind: team
     selector: {query: "true"}
     port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
-  - kind: dep
-    selector: {query: "true"}
-    port: {entity: {mappings: {identifier: .id, blueprint: '"dep"', relations: {team: .team}}}}
 `
 	w.src.items["team"] = teams(seq("t", 6)...)
-	w.src.items["dep"] = items(map[string]any{"id": "d1", "team": "t001"})
 	w.run(m, nil)
+	if err := w.fake.PutEntity("dep", map[string]any{"identifier": "d1", "relations": map[string]any{"team": "t001"}}, "port-ui"); err != nil {
+		t.Fatal(err)
+	}
 	w.src.items["team"] = teams("t003", "t004", "t005", "t006")
 	res := w.run(m, nil)
 	if diff := cmp.Diff([]string{"t001", "t003", "t004", "t005", "t006"}, w.ids("team")); diff != "" {

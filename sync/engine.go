@@ -488,10 +488,10 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 }
 
 // protectTargets records the relation targets of a kept entity, which stale
-// deletion must keep when createMissingRelatedEntities is on (Ocean's safe
-// delete: docs/ocean-compatibility.md#relation-targets).
+// deletion keeps (Ocean's safe delete, which tide applies whatever
+// createMissingRelatedEntities says: docs/ocean-compatibility.md#relation-targets).
 func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) {
-	if !e.mapping.Config.CreateMissingRelatedEntities || len(ent.Relations) == 0 {
+	if len(ent.Relations) == 0 {
 		return
 	}
 	def, err := e.bpDefs.fetch(ctx, ent.Blueprint)

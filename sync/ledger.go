@@ -20,7 +20,7 @@ type ledger struct {
 	unresSample string
 	unreadable  map[string]string // blueprint → why its definition could not be read
 	unmappable  map[int]int       // block index → items with no identifier or blueprint
-	rels        map[ref][]ref     // Port's relations of owned entities (createMissingRelatedEntities only)
+	rels        map[ref][]ref     // Port's relations of owned entities
 }
 
 // ref names one entity.
@@ -149,8 +149,11 @@ type decision struct {
 
 // decide gathers the stale entities of the pruned scope and asks why() of
 // each. Relation targets of every entity that stays (seen this run, out
-// of scope, or stale but kept) are protected, to a fixed point, when
-// createMissingRelatedEntities is on (Ocean's safe delete).
+// of scope, or stale but kept) are protected, to a fixed point. Ocean's
+// safe delete does so only with createMissingRelatedEntities on; tide does
+// it always, since deleting a target either cascades to the entity that
+// stays (delete_dependents=true) or leaves its relation dangling
+// (docs/ocean-compatibility.md).
 func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 	cfg := e.mapping.Config
 	l := e.ledger
@@ -161,7 +164,6 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 	for _, bp := range scope {
 		inScope[bp] = true
 	}
-	protect := cfg.CreateMissingRelatedEntities
 
 	var cands []*candidate
 	staleBP := map[string]int{}
@@ -178,7 +180,7 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		d.Owned += ownedBP[bp]
 		staleBP[bp] = len(unseen)
 		for _, u := range unseen {
-			cands = append(cands, &candidate{ref: ref{bp, u.id}, marked: protect && u.protected, listed: u.listed})
+			cands = append(cands, &candidate{ref: ref{bp, u.id}, marked: u.protected, listed: u.listed})
 		}
 	}
 	d.Stale = len(cands)
@@ -192,7 +194,7 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		blockFailed:  blockFailed,
 		writeFailed:  l.writeFailed > 0,
 		unresolved:   l.unresolved > 0,
-		unreadable:   protect && len(l.unreadable) > 0,
+		unreadable:   len(l.unreadable) > 0,
 		threshold:    cfg.EntityDeletionThreshold,
 		overRate:     d.Rate > cfg.EntityDeletionThreshold,
 		overBP:       map[string]bool{},
@@ -231,19 +233,17 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		}
 		return changed
 	}
-	if protect {
-		// Owned entities outside the scope stay whatever this run saw.
-		for r := range rels {
-			if !inScope[r.bp] && !e.seen(r) {
-				keep(r)
-			}
+	// Owned entities outside the scope stay whatever this run saw.
+	for r := range rels {
+		if !inScope[r.bp] && !e.seen(r) {
+			keep(r)
 		}
 	}
 	for changed := true; changed; {
 		changed = false
 		for _, c := range cands {
 			c.reason = g.why(c)
-			if protect && c.reason != "" && !c.kept {
+			if c.reason != "" && !c.kept {
 				c.kept = true
 				if keep(c.ref) {
 					changed = true

@@ -290,7 +290,6 @@ func ownedQuery(typ, id string) map[string]any {
 // and an entity it does not return is never deleted (docs/port-api.md).
 func (e *engine) snapshot(ctx context.Context) error {
 	keepOld := e.cfg.DryRun
-	protect := e.mapping.Config.CreateMissingRelatedEntities
 	for _, bp := range e.indexOrder {
 		if e.absent[bp] {
 			continue
@@ -301,12 +300,9 @@ func (e *engine) snapshot(ctx context.Context) error {
 		for _, cs := range x.sets {
 			include = cs.include(seen, include)
 		}
-		var def *bpDef
-		if protect {
-			def = e.relationsOf(ctx, bp)
-			if def != nil {
-				include = append(include, "relations")
-			}
+		def := e.relationsOf(ctx, bp)
+		if def != nil {
+			include = append(include, "relations")
 		}
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: include}
 		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
@@ -335,9 +331,6 @@ func (e *engine) snapshot(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("listing owned entities: %w", err)
-	}
-	if !protect {
-		return nil
 	}
 	// The relations of owned entities no selected block writes protect
 	// their targets too (with --kinds, a shard must keep what another
