@@ -349,9 +349,6 @@ func TestScenarioRefusedDeleteIsIsolated(t *testing.T) {
 	if err := json.Unmarshal([]byte(depBlueprint), &dep); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.fake.AddBlueprint(dep); err != nil {
-		t.Fatal(err)
-	}
 	m := `
 deleteDependentEntities: false
 resources:
@@ -361,6 +358,9 @@ resources:
 `
 	w.src.items["team"] = teams(seq("t", 6)...)
 	w.run(m, nil)
+	if err := w.fake.AddBlueprint(dep); err != nil { // its target, team, exists now
+		t.Fatal(err)
+	}
 	if err := w.fake.PutEntity("dep", map[string]any{"identifier": "d1", "relations": map[string]any{"team": "t001"}}, "port-ui"); err != nil {
 		t.Fatal(err)
 	}
