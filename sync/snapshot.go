@@ -19,7 +19,7 @@ import (
 // Identifiers are kept in one byte arena and found through a map keyed by
 // their 64-bit hash, checked against the arena copy (a rare colliding
 // identifier goes to a small overflow map). Nothing in it holds a pointer
-// per entity: a million owned entities cost about 66 bytes each
+// per entity: a million owned entities cost about 67 bytes each
 // (BenchmarkIndexMemory), and the garbage collector never scans them.
 type index struct {
 	blueprint string
