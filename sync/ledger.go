@@ -11,7 +11,7 @@ import (
 // ledger records what this run saw, kept, wrote and failed. It is the one
 // owner of deletion: decide reads it, with the snapshot's seen, protected
 // and confirmed marks, and answers for every stale entity whether it may
-// be deleted and, if not, why (docs/architecture.md, "Deletion").
+// be deleted and, if not, why (docs/architecture.md#deletion-one-ledger-decides).
 type ledger struct {
 	mu          gosync.Mutex
 	writeFailed int
@@ -153,7 +153,7 @@ type decision struct {
 // safe delete does so only with createMissingRelatedEntities on; tide does
 // it always, since deleting a target either cascades to the entity that
 // stays (delete_dependents=true) or leaves its relation dangling
-// (docs/ocean-compatibility.md).
+// (docs/ocean-compatibility.md#relation-targets).
 func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 	cfg := e.mapping.Config
 	l := e.ledger

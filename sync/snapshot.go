@@ -287,7 +287,8 @@ func ownedQuery(typ, id string) map[string]any {
 // The paged search's `$datasource contains` rules decide what the index
 // holds, but Port documents that rule for the global search only; the
 // datasource-entities listing (what Ocean uses) confirms each owned entity,
-// and an entity it does not return is never deleted (docs/port-api.md).
+// and an entity it does not return is never deleted
+// (docs/port-api.md#owned-entities-paged-search).
 func (e *engine) snapshot(ctx context.Context) error {
 	keepOld := e.cfg.DryRun
 	for _, bp := range e.indexOrder {
