@@ -47,6 +47,17 @@ func (l *ledger) failWrite(search bool, what string) {
 	}
 }
 
+// noteBlockFailures makes sure failures a block counted outside the
+// writer (validation before writing) hold deletes back as well.
+func (l *ledger) noteBlockFailures(n int, sample string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writeFailed = max(l.writeFailed, n)
+	if l.writeSample == "" {
+		l.writeSample = sample
+	}
+}
+
 // unresolvedPlan records, on a dry run, a search identifier that does not
 // match exactly one entity: the real run's write would fail.
 func (l *ledger) unresolvedPlan(what string) {
@@ -188,6 +199,20 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		d.Rate = float64(d.Stale) / float64(d.Owned)
 	}
 
+	// Entities refused before they were sent (validation, a field that
+	// would be erased) are failed writes too.
+	failed, sample := 0, ""
+	for _, br := range e.blocks {
+		br.mu.Lock()
+		failed += br.res.Failed
+		if sample == "" && len(br.res.WriteErrors) > 0 {
+			sample = br.res.WriteErrors[0]
+		}
+		br.mu.Unlock()
+	}
+	if failed > 0 {
+		l.noteBlockFailures(failed, sample)
+	}
 	l.mu.Lock()
 	g := &guards{
 		interrupted:  ctx.Err() != nil,
