@@ -434,6 +434,7 @@ func TestScenarioFailedWritesDeleteNothing(t *testing.T) {
 		{"207 with a 422", &porttest.Fault{Route: porttest.RouteBulkUpsert, EntityErrors: map[string]int{"t006": 422}}, map[string]any{"id": "t006", "name": "T006"}},
 		{"500 until retries run out", &porttest.Fault{Route: porttest.RouteBulkUpsert, Status: 500, RetryAfter: "0", Times: 1000}, map[string]any{"id": "t006", "name": "T006"}},
 		{"entity over 1 MiB", nil, map[string]any{"id": "t006", "name": strings.Repeat("x", 1<<20)}},
+		{"refused by validation before writing", nil, map[string]any{"id": "t006", "name": 5.0}}, // a title must be a string
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
