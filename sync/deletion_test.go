@@ -75,7 +75,7 @@ func TestScenarioSearchWriteFailureDeletesNothing(t *testing.T) {
 	}{
 		{"207 for one entity", 6, porttest.Fault{Route: porttest.RouteBulkUpsert, EntityErrors: map[string]int{searchKey("t006"): 500}}},
 		// 25 entities are two requests; the first (20) fails every attempt.
-		{"500 until retries run out", 25, porttest.Fault{Route: porttest.RouteBulkUpsert, Status: 500, RetryAfter: "0", Times: 10}},
+		{"500 until retries run out", 25, porttest.Fault{Route: porttest.RouteBulkUpsert, Status: 500, RetryAfter: "0", Times: testAttempts}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

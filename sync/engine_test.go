@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/httpx"
 	"github.com/tide-sync/tide/sync/port"
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
@@ -62,6 +63,18 @@ type world struct {
 	wrap func(r *http.Request, next http.RoundTripper) (*http.Response, error)
 }
 
+// testAttempts is the attempts a Port request gets in these tests; a
+// fault injected that many times outlasts the retries.
+const testAttempts = 6
+
+// noWait is a clock whose backoffs end at once.
+type noWait struct{}
+
+func (noWait) Now() time.Time { return time.Now() }
+func (noWait) Sleep(ctx context.Context, _ time.Duration) error {
+	return context.Cause(ctx)
+}
+
 type wrapped struct {
 	next http.RoundTripper
 	f    func(r *http.Request, next http.RoundTripper) (*http.Response, error)
@@ -87,11 +100,10 @@ func (w *world) run(mapping string, mod func(*Config)) *Result {
 	if w.wrap != nil {
 		hc = &http.Client{Transport: wrapped{next: hc.Transport, f: w.wrap}}
 	}
-	noWait := func(<-chan struct{}, time.Duration) error { return nil }
 	cfg := Config{
 		Definition:    w.def,
 		Source:        w.src,
-		Client:        port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "t", HTTPClient: hc, Sleep: noWait}),
+		Client:        port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "t", HTTPClient: hc, Retry: httpx.Options{MaxAttempts: testAttempts, Clock: noWait{}}}),
 		Identifier:    "it",
 		Mapping:       []byte(mapping),
 		MappingName:   "test mapping",
