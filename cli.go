@@ -19,7 +19,7 @@ import (
 	"github.com/tide-sync/tide/sync/port"
 )
 
-// Exit codes (DESIGN.md §10); scripts rely on them.
+// Exit codes (docs/ocean-compatibility.md#exit-codes); scripts rely on them.
 const (
 	exitOK          = 0
 	exitFailed      = 1
@@ -116,8 +116,8 @@ func envName(flagName string) string {
 }
 
 // applyEnv sets every flag not given on the command line from its TIDE_
-// variable, else from its aliases (flags, then env, then config file:
-// DESIGN.md §1).
+// variable, else from its aliases (flags, then env, then config file;
+// docs/ocean-compatibility.md#configuration-names).
 func applyEnv(fs *flag.FlagSet, specs []flagSpec, getenv func(string) string) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

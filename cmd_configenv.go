@@ -25,7 +25,8 @@ const configEnvVar = "TIDE_ACTION_CONFIG"
 // into tide's own process only. Each key must be a parameter of the
 // integration, so a typo is an error, not a silently ignored setting; and
 // nothing of the runner's environment is copied (ocean-sail passes the
-// whole environment into its container: ocean-semantics.md §6.2).
+// whole environment into its container:
+// docs/ocean-compatibility.md#the-github-action).
 func runConfigEnv(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tide config-env", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

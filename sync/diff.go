@@ -14,8 +14,8 @@ import (
 )
 
 // compareSet is the set of fields one resource block writes to a blueprint.
-// The diff compares only these (DESIGN.md §5: two blocks may write different
-// fields of one entity).
+// The diff compares only these, since two blocks may write different fields
+// of one entity (docs/ocean-compatibility.md#diff-what-counts-as-unchanged).
 type compareSet struct {
 	has   mapping.Field
 	props []string

@@ -1,6 +1,7 @@
 // Package sync is tide's engine: one run maps every resource block's items,
 // diffs them against the entities this integration owns in Port, writes the
-// changes and prunes stale entities behind the guards of DESIGN.md §7.
+// changes and prunes stale entities behind the deletion guards. The flow
+// is described in docs/architecture.md.
 package sync
 
 import (
@@ -432,7 +433,7 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 
 // protectTargets records the relation targets of a kept entity, which stale
 // deletion must keep when createMissingRelatedEntities is on (Ocean's safe
-// delete, ocean-semantics §4.6).
+// delete: docs/ocean-compatibility.md#relation-targets).
 func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) {
 	if !e.mapping.Config.CreateMissingRelatedEntities || len(ent.Relations) == 0 {
 		return

@@ -10,9 +10,10 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// prune deletes the stale entities this integration owns, behind every
-// guard of DESIGN.md §7. A non-empty blockReason blocks all deletes (a
-// failed block) but still counts what would have gone.
+// prune deletes the stale entities this integration owns, behind the
+// deletion guards (docs/ocean-compatibility.md#deletion-guards). A non-empty
+// blockReason blocks all deletes (a failed block) but still counts what
+// would have gone.
 func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 	cfg := e.mapping.Config
 	d := Deletion{Threshold: cfg.EntityDeletionThreshold}
@@ -46,8 +47,9 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 	}
 
 	// Ocean's threshold: delete only when stale/owned ≤ threshold, measured
-	// against the owned count read before any write (ocean-semantics §4.7,
-	// without its shrinking denominator).
+	// against the owned count read before any write, where Ocean's
+	// denominator shrinks as the run re-writes entities
+	// (docs/ocean-compatibility.md#deletion-threshold).
 	switch {
 	case blockReason != "":
 		d.State, d.Reason = DeletionSkipped, blockReason
@@ -126,7 +128,8 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 // pruneScope returns the owned blueprints this run may prune. Without
 // --kinds that is every owned blueprint (removing a resource block prunes
 // its entities, as Ocean does). With --kinds it is only the constant
-// blueprints that no unselected block writes (DESIGN.md §13).
+// blueprints that no unselected block writes: an entity of a blueprint an
+// unselected block writes may still be in the source.
 func (e *engine) pruneScope() (scope, notPruned []string) {
 	all := map[string]bool{}
 	for bp := range e.indexes {

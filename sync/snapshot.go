@@ -11,8 +11,9 @@ import (
 
 // index is the compact snapshot of one blueprint's owned entities:
 // identifier → one hash per compare set, plus seen/protected marks
-// (DESIGN.md §5). It never holds the entities themselves, except on a dry
-// run, where the old values feed the field-level plan.
+// (docs/architecture.md#concurrency-and-memory). It never holds the
+// entities themselves, except on a dry run, where the old values feed the
+// field-level plan.
 //
 // Identifiers are kept in one byte arena and found through a map keyed by
 // their 64-bit hash, checked against the arena copy (a rare colliding

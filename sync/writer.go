@@ -24,8 +24,8 @@ type pending struct {
 }
 
 // writer batches entities per blueprint into bulk upserts, a bounded number
-// in flight (DESIGN.md §8). Producers block when the limit is reached, which
-// bounds memory by the pages in flight.
+// in flight (docs/architecture.md#concurrency-and-memory). Producers block
+// when the limit is reached, which bounds memory by the pages in flight.
 type writer struct {
 	e    *engine
 	opts port.UpsertOptions
@@ -130,7 +130,7 @@ func (w *writer) upsert(ctx context.Context, bp string, batch []pending, mayRetr
 		}
 		// With createMissingRelatedEntities off, an entity whose relation
 		// target is written later in the run is retried once at the end,
-		// targets first (Ocean's failed-upsert retry, ocean-semantics §4.5).
+		// targets first (docs/ocean-compatibility.md#failed-upsert-retry).
 		if mayRetry && !w.opts.CreateMissingRelatedEntities && errors.Is(r.Err, port.ErrNotFound) && ctx.Err() == nil {
 			w.retryMu.Lock()
 			w.retry = append(w.retry, p)

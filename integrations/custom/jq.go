@@ -12,7 +12,8 @@ import (
 )
 
 // compileJQ compiles one JQ expression with env/$ENV empty: a mapping
-// edited in Port's UI must not read the runner's environment (DESIGN §3).
+// edited in Port's UI must not read the runner's environment
+// (docs/ocean-compatibility.md#jq-environment-sandbox).
 func compileJQ(expr string) (*gojq.Code, error) {
 	q, err := gojq.Parse(expr)
 	if err != nil {

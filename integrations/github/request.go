@@ -70,8 +70,8 @@ type fileSpec struct {
 
 type repoBranch struct{ name, branch string }
 
-// Selector field defaults follow Ocean's GitHub integration (reference
-// §1.3) unless noted.
+// Selector field defaults follow Ocean's GitHub integration
+// (integrations/github in port-labs/ocean) unless noted.
 const (
 	defaultPRSinceDays = 60  // Ocean: closed PRs of the last 60 days
 	defaultPRMax       = 100 // Ocean: at most 100 closed PRs per repository

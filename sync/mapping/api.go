@@ -2,7 +2,7 @@
 // expressions once, and turns raw vendor items into Port entities.
 package mapping
 
-// ---- Parsed configuration (reference ocean-semantics.md §2) ----
+// ---- Parsed configuration (docs/ocean-compatibility.md#mapping-language) ----
 
 // Config is a parsed port-app-config.
 type Config struct {

@@ -17,7 +17,8 @@ type Options struct {
 	// Env is what `env` and `$ENV` show to expressions; nil shows {}.
 	//
 	// Deliberately differs from Ocean, whose default lets a mapping read the
-	// whole process environment (DESIGN decision 3).
+	// whole process environment
+	// (docs/ocean-compatibility.md#jq-environment-sandbox).
 	Env map[string]string
 }
 

@@ -6,8 +6,8 @@ import "sync"
 // and blueprint, then only the optional fields the mapping sets, null values
 // included.
 //
-// Matches Ocean dumping the mapped entity with exclude_unset
-// (ocean-semantics §2.3): an unmapped field is absent, a mapped null is sent.
+// Matches Ocean dumping the mapped entity with exclude_unset: an unmapped
+// field is absent, a mapped null is sent.
 func (e Entity) MarshalJSON() ([]byte, error) {
 	buf := encodeBufs.Get().(*[]byte)
 	b, err := e.AppendJSON((*buf)[:0])
@@ -45,9 +45,9 @@ func (e *Entity) ID() (string, bool) {
 // (a list element included) is a search query. Such entities cannot be
 // compared with the catalog by identifier and are always written.
 //
-// Matches Ocean's search-identifier/search-relation checks (ocean-semantics
-// §2.4), and also counts a search-query team, which Ocean means to but does
-// not (§9.4).
+// Matches Ocean's search-identifier/search-relation checks, and also counts
+// a search-query team, which Ocean means to but does not
+// (docs/ocean-compatibility.md#search-queries).
 func (e *Entity) UsesSearch() bool {
 	if isQuery(e.Identifier) || isQuery(e.Team) {
 		return true

@@ -35,7 +35,7 @@ func (p Problem) String() string {
 // CompileError lists every expression of a config that does not compile.
 //
 // Deliberately differs from Ocean, which compiles lazily and writes null for
-// a broken expression over good data (ocean-semantics §3.2, DESIGN decision 2).
+// a broken expression over good data (docs/ocean-compatibility.md#mapped-values).
 type CompileError struct {
 	Problems []Problem
 }

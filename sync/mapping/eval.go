@@ -45,7 +45,7 @@ func (b *Block) one(item map[string]any, emit func(Outcome)) error {
 	}
 	pass, isBool := v.(bool)
 	if !isBool {
-		// Ocean's EntityProcessorException text (ocean-semantics §3.2.1).
+		// Ocean's EntityProcessorException text.
 		return fmt.Errorf("Expected boolean value for pattern %s, got value:%s of type: %s instead", pyRepr(q), pyStr(v), jsonx.TypeName(v))
 	}
 	if !pass {
@@ -94,7 +94,7 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 		mis = append(mis, Misconfig{Field: "blueprint", Expr: b.blueprint.expr,
 			Err: "blueprint must be a string, got " + jsonx.TypeName(bp)})
 	default:
-		// null or empty: rejected, reported only when null (checklist 12).
+		// null or empty: rejected, reported only when null (Ocean's rule).
 		accept = false
 	}
 	if len(mis) > 1 {
@@ -128,7 +128,7 @@ func identifier(v any) (any, bool) {
 }
 
 // truthy is Python's truth value of a decoded JSON value, which Ocean
-// uses to accept an entity (ocean-semantics §3.2.3).
+// uses to accept an entity (docs/ocean-compatibility.md#mapped-values).
 func truthy(v any) bool {
 	switch t := v.(type) {
 	case nil:
@@ -158,8 +158,9 @@ func evalFields(fs []field, item any, mis *[]Misconfig) map[string]any {
 // eval evaluates a mapping node against the item. A leaf with no output or
 // a runtime error is null and reported; siblings are unaffected.
 //
-// Matches Ocean's _search_as_object (ocean-semantics §3.2.2, checklist 3,
-// 4 and 7).
+// Matches Ocean's _search_as_object: the first output, null for none or
+// for an error, nested objects and arrays leaf by leaf
+// (docs/ocean-compatibility.md#mapped-values).
 func (n *node) eval(item any, mis *[]Misconfig) any {
 	switch n.kind {
 	case objectNode:

@@ -9,8 +9,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestLeafValues covers checklist 1, 2, 4, 5 and 6: what one mapped leaf
-// evaluates to.
+// TestLeafValues: what one mapped leaf evaluates to, as Ocean's JQ
+// processor tests assert (port_ocean/tests/core/handlers/entity_processor):
+// constants, concatenation with single quotes, the first of several
+// outputs, arrays unchanged, IN().
 func TestLeafValues(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -107,8 +109,8 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// TestNestedMappings covers checklist 7: objects and arrays are evaluated
-// leaf by leaf, and a failing leaf is null without touching its siblings.
+// TestNestedMappings: objects and arrays are evaluated leaf by leaf, and a
+// failing leaf is null without touching its siblings, as in Ocean.
 func TestNestedMappings(t *testing.T) {
 	t.Parallel()
 	b := block(t, "true", map[string]any{
@@ -156,7 +158,8 @@ func TestNestedMappings(t *testing.T) {
 	}
 }
 
-// TestSelector covers checklist 8 and 9.
+// TestSelector: a selector must yield a boolean (Ocean's error text
+// otherwise); true maps the item, false filters it out.
 func TestSelector(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -217,7 +220,8 @@ func TestSelectorCompileError(t *testing.T) {
 	}
 }
 
-// TestMisconfiguredPaths covers checklist 11, 15 and 17.
+// TestMisconfiguredPaths: fields that come out null are reported by dot
+// path and expression, as Ocean reports them; a good item reports none.
 func TestMisconfiguredPaths(t *testing.T) {
 	t.Parallel()
 	b := block(t, "true", map[string]any{
@@ -259,7 +263,8 @@ func TestMisconfiguredPaths(t *testing.T) {
 	}
 }
 
-// TestAcceptance covers checklist 12 and the identifier/blueprint rules.
+// TestAcceptance: the identifier and blueprint rules; an empty identifier
+// rejects the item without being reported, a null one is reported.
 func TestAcceptance(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -328,7 +333,8 @@ func TestAcceptance(t *testing.T) {
 	}
 }
 
-// TestNullValuesKept: a mapped field that is null is still sent (§3.2.2).
+// TestNullValuesKept: a mapped field that is null is still sent, as Ocean
+// sends it.
 func TestNullValuesKept(t *testing.T) {
 	t.Parallel()
 	b := block(t, "true", map[string]any{
@@ -352,8 +358,8 @@ func TestNullValuesKept(t *testing.T) {
 	}
 }
 
-// TestThousandsOfItems is checklist 18's budget, very loosely: 10 000
-// items of a realistic mapping must not take seconds.
+// TestThousandsOfItems is Ocean's performance test's budget, very loosely:
+// 10 000 items of a realistic mapping must not take seconds.
 func TestThousandsOfItems(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {

@@ -22,8 +22,9 @@ var (
 // follows the path (`// {}`), after unwrapping a leading `(…)`. ok is false
 // when no such segment exists.
 //
-// Matches Ocean's extract_jq_deletion_path_revised (ocean-semantics §3.5.2,
-// checklist 25), naive pipe split and first-`)` unwrapping included.
+// Matches Ocean's extract_jq_deletion_path_revised
+// (port_ocean/core/integrations/mixins/utils.py), naive pipe split and
+// first-`)` unwrapping included.
 func DeletePath(expr string) (path string, ok bool) {
 	chain := strings.TrimSpace(expr)
 	if strings.HasPrefix(chain, "(") {
@@ -55,7 +56,8 @@ type itemsToParse struct {
 // expand calls fn with every item the parent expands to. It returns a
 // warning when the parent is skipped.
 //
-// Matches Ocean's handle_items_to_parse (ocean-semantics §3.5): the list is
+// Matches Ocean's handle_items_to_parse
+// (docs/ocean-compatibility.md#selector-and-itemstoparse): the list is
 // read from the original parent, the list path is removed from a copy, and
 // each element e becomes {...parent, <name>: e}. The parent is never
 // modified.
@@ -105,7 +107,7 @@ func deleteProgram(itemsExpr string) string {
 	p, ok := DeletePath(itemsExpr)
 	if !ok {
 		// Ocean falls back to del(.), which yields null and so skips every
-		// parent (ocean-semantics §9.6).
+		// parent.
 		p = "."
 	}
 	return ". | del(" + p + ")"

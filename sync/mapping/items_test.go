@@ -7,8 +7,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestDeletePath covers checklist item 25 and the rest of Ocean's
-// extract_jq_deletion_path_revised tests.
+// TestDeletePath covers the cases of Ocean's
+// extract_jq_deletion_path_revised tests
+// (port_ocean/tests/core/integrations/mixins/test_integration_utils.py).
 func TestDeletePath(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -264,7 +265,8 @@ func TestItemsToParse(t *testing.T) {
 	}
 }
 
-// TestItemsToParseDoesNotMutate covers checklist 24.
+// TestItemsToParseDoesNotMutate: expansion never modifies the parent item,
+// as Ocean's tests assert.
 func TestItemsToParseDoesNotMutate(t *testing.T) {
 	t.Parallel()
 	src := `{"id":"1","data":{"nested":{"items":[{"id":"a","n":1},{"id":"b","n":2}]}},"items":[{"id":"z"}]}`

@@ -87,7 +87,7 @@ func jsonShape(v any) any {
 		f, _ := new(big.Float).SetInt(t).Float64()
 		return f
 	case time.Time:
-		// Ocean converts dates to ISO strings before evaluation (§3.1.4).
+		// Ocean converts dates to ISO strings before evaluation.
 		return t.Format(time.RFC3339Nano)
 	}
 	return v
@@ -121,7 +121,8 @@ func (p *parser) fail(path, kind, format string, args ...any) {
 }
 
 // topLevel names the top-level keys tide reads, with the snake_case
-// spellings Ocean's PortAppConfig also accepts (ocean-semantics §2.1).
+// spellings Ocean's PortAppConfig also accepts
+// (docs/ocean-compatibility.md#top-level-fields).
 var topLevel = map[string]string{
 	"enableMergeEntity":               "enableMergeEntity",
 	"enable_merge_entity":             "enableMergeEntity",
@@ -136,7 +137,7 @@ var topLevel = map[string]string{
 
 func (p *parser) config(m map[string]any) *Config {
 	cfg := &Config{
-		// Ocean's code defaults, not the older docs' false (§2.1).
+		// Ocean's code defaults, not the false its framework guide states.
 		EnableMergeEntity:            true,
 		DeleteDependentEntities:      true,
 		CreateMissingRelatedEntities: true,
@@ -268,7 +269,7 @@ func (p *parser) port(path, kind string, v any) Port {
 	if !ok {
 		return pt
 	}
-	// Only the camelCase spelling is read for these three, as in Ocean (§2.2).
+	// Only the camelCase spelling is read for these three, as in Ocean.
 	switch x := m["itemsToParse"].(type) {
 	case nil:
 	case string:

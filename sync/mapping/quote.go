@@ -9,7 +9,8 @@ import (
 // literal into double quotes, so `.org + '/' + .repo` and `'"service"'`
 // compile as users of Port's UI expect.
 //
-// Matches Ocean's JQEntityProcessor._format_filter (ocean-semantics §3.1),
+// Matches Ocean's JQEntityProcessor._format_filter
+// (docs/ocean-compatibility.md#quote-normalisation),
 // re.sub(r'(^|\s)'(?!\s|")|(?<!\s|")'(\s|$)', r'\1"\2', s), including its
 // quirk that a match consumes the whitespace next to the quote, so in
 // `'a' 'b'` the third quote stays single. A quote glued to other

@@ -17,7 +17,8 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	// IntegrationType, IntegrationID and Version make up the User-Agent
-	// (DESIGN.md §6): port-ocean/<type>/tide-<version>/<id>[/exporter].
+	// (docs/ocean-compatibility.md#ownership):
+	// port-ocean/<type>/tide-<version>/<id>[/exporter].
 	IntegrationType string
 	IntegrationID   string
 	Version         string

@@ -70,7 +70,8 @@ func New(cfg Config) *Client {
 		http: hc,
 		log:  log,
 		// Port records the writer's User-Agent as the entity's $datasource
-		// (DESIGN.md §6), in Ocean's shape so ownership carries over.
+		// (docs/port-api.md#ownership-user-agent-and-datasource), in Ocean's
+		// shape so ownership carries over.
 		ua: fmt.Sprintf("port-ocean/%s/tide-%s/%s", cfg.IntegrationType, cfg.Version, cfg.IntegrationID),
 	}
 }

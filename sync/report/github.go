@@ -16,7 +16,8 @@ import (
 // annotations, step outputs and the step summary.
 //
 // Ocean's ocean-sail action sets no outputs and passes even when the sync
-// failed (reference ocean-semantics.md §6.2); this is its replacement.
+// failed (docs/ocean-compatibility.md#the-github-action); this is its
+// replacement.
 type GitHub struct {
 	action *githubactions.Action
 	masks  *githubactions.Action

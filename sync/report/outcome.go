@@ -15,7 +15,8 @@ type Outcome struct {
 	// Error is the message that stopped the run, already redacted; "" when
 	// Result says everything.
 	Error string
-	// ExitCode is the process's exit code (DESIGN.md §10).
+	// ExitCode is the process's exit code
+	// (docs/ocean-compatibility.md#exit-codes).
 	ExitCode int
 	// MappingFile is --mapping, so annotations can point at it.
 	MappingFile string
