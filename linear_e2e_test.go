@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -205,5 +206,24 @@ func TestLinearOceanHeadMappingRefused(t *testing.T) {
 	}
 	if n := writeCount(h.port); n != 0 || len(h.linear.Requests()) != 0 {
 		t.Errorf("%d writes, %d Linear requests before the refusal", n, len(h.linear.Requests()))
+	}
+}
+
+// The local target with Linear's defaults: its blueprints are seeded from
+// the integration's, and the default mapping creates every entity.
+func TestLinearLocalTarget(t *testing.T) {
+	t.Parallel()
+	h := newLinearHarness(t, linearKey)
+	path := filepath.Join(t.TempDir(), "catalog.json")
+	env := map[string]string{"LINEAR_API_KEY": linearKey, "TIDE_LINEAR_URL": h.env["TIDE_LINEAR_URL"]}
+	code, out, errs := runArgs(t, env, "sync", "--integration", "linear", "--port-url", "local:"+path)
+	h.out = append(h.out, out, errs)
+	mustCode(t, code, exitOK, out, errs)
+	saved := porttest.New(porttest.Options{})
+	if err := saved.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := []int{len(saved.Entities("linearTeam")), len(saved.Entities("linearLabel")), len(saved.Entities("linearIssue"))}; !cmp.Equal(got, []int{3, 8, 7}) {
+		t.Errorf("teams, labels, issues = %v, want [3 8 7]", got)
 	}
 }
