@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//' || echo dev)
 IMAGE ?= tide:$(VERSION)
 
-.PHONY: test vet fmt-check bench microbench loadbench loadbench-full build quickstart release docker act gitlab-ci-local
+.PHONY: test vet fmt-check fuzz bench microbench loadbench loadbench-full build quickstart release docker act gitlab-ci-local
 
 ## test: vet, gofmt check, and every test with the race detector (what CI runs)
 test: fmt-check vet
@@ -15,6 +15,12 @@ vet:
 
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## fuzz: each fuzz test for FUZZTIME (default 30s): the mapping parser (seeded with real typos), the entity encoder
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./sync/mapping
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendValue$$' -fuzztime $(FUZZTIME) ./sync/mapping
 
 ## bench: the micro-benchmarks, then the load benchmark at 10k and 100k items
 bench: microbench loadbench

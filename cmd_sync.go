@@ -193,6 +193,8 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 	rep := &reporting{ci: ci, stderr: stderr, secrets: secrets}
 	if o != nil {
 		rep.junit, rep.dotenv, rep.markdown, rep.mapping = o.junitReport, o.dotenvReport, o.mdReport, o.mapping
+		rep.summary = o.summaryFile
+		rep.removeStale()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tide: %v\n", err)
@@ -218,6 +220,11 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		ci.EndPhase()
 		fmt.Fprintf(stderr, "tide: %v\n", err)
 		out := report.Outcome{Error: err.Error(), ExitCode: code}
+		// A mapping error's line, so an annotation points at it.
+		var at interface{ Line() int }
+		if errors.As(err, &at) {
+			out.MappingLine = at.Line()
+		}
 		if res != nil {
 			// The sync ran; only saving the local target failed.
 			out.Result = res
@@ -230,16 +237,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 	} else {
 		report.Text(stdout, res)
 	}
-	out := report.Outcome{Result: res, ExitCode: code}
-	if o.summaryFile != "" {
-		if err := writeReport(o.summaryFile, secrets, func(w io.Writer) error { return report.JSON(w, res) }); err != nil {
-			fmt.Fprintf(stderr, "tide: --summary-file: %v\n", err)
-			out.ExitCode = failIfOK(out.ExitCode)
-		} else {
-			out.SummaryFile = o.summaryFile
-		}
-	}
-	return rep.finish(out)
+	return rep.finish(report.Outcome{Result: res, ExitCode: code})
 }
 
 // syncOnce validates the options, builds the integration and the Port

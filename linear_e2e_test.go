@@ -171,25 +171,21 @@ func TestLinearRejectedKeyExits2(t *testing.T) {
 	}
 }
 
-// The default mapping printed in Port's Linear docs runs: teams and labels
-// are written; its childIssues relation (undeclared by the linearIssue
-// blueprint, from a field Ocean's issue query never fetches) is reported,
-// and if the issue writes fail on it, nothing is deleted.
-func TestLinearDocsMapping(t *testing.T) {
+// The default mapping printed in Port's Linear docs maps childIssues, a
+// relation the linearIssue blueprint (Port's docs' own) does not declare,
+// from a field Ocean's issue query never fetches: Port would refuse every
+// issue. tide refuses the mapping before any fetch or write (exit 2),
+// naming the field and its line.
+func TestLinearDocsMappingRefused(t *testing.T) {
 	t.Parallel()
 	h := newLinearHarness(t, linearKey)
-	code, out, errs, sum := h.sync("--mapping", "integrations/linear/testdata/docs-port-app-config.yml")
-	if code != exitOK && code != exitFailed {
-		mustCode(t, code, exitFailed, out, errs)
+	code, out, errs, _ := h.sync("--mapping", "integrations/linear/testdata/docs-port-app-config.yml")
+	mustCode(t, code, exitUsage, out, errs)
+	if !strings.Contains(errs, `relations.childIssues: blueprint "linearIssue" has no relation "childIssues"`) || !strings.Contains(errs, "(line 61)") {
+		t.Errorf("stderr does not name the field and its line:\n%s", errs)
 	}
-	if len(ids(h.port, "linearTeam")) != 3 || len(ids(h.port, "linearLabel")) != 8 {
-		t.Errorf("teams %v, labels %v", ids(h.port, "linearTeam"), ids(h.port, "linearLabel"))
-	}
-	if !strings.Contains(out, "childIssues") {
-		t.Errorf("the summary does not report childIssues:\n%s", out)
-	}
-	if sum.Total.Deleted != 0 || h.port.Count(porttest.RouteBulkDelete)+h.port.Count(porttest.RouteEntityDelete) != 0 {
-		t.Errorf("deletes: total %+v", sum.Total)
+	if n := writeCount(h.port); n != 0 || len(h.linear.Requests()) != 0 {
+		t.Errorf("%d writes, %d Linear requests before the refusal", n, len(h.linear.Requests()))
 	}
 }
 

@@ -97,7 +97,8 @@ func TestLocalTargetWithOwnBlueprints(t *testing.T) {
 		t.Fatalf("identity = %v", e)
 	}
 
-	// A property the blueprint lacks fails the writes, like Port would.
+	// A property the blueprint lacks is a mapping mistake: exit 2 before
+	// any write, naming the field, its line and the blueprint's properties.
 	os.WriteFile(mapping, []byte(`resources:
   - kind: file
     selector: {query: '.kind == "service"'}
@@ -105,9 +106,9 @@ func TestLocalTargetWithOwnBlueprints(t *testing.T) {
 `), 0o644)
 	code, out, errs = runArgs(t, nil, "sync", "--integration", "file", "--file-glob", "testdata/quickstart/services/*",
 		"--port-url", "local:"+path, "--blueprints", bps, "--mapping", mapping)
-	mustCode(t, code, exitFailed, out, errs)
-	if !strings.Contains(out, "unknown_property") {
-		t.Fatalf("write errors not shown:\n%s", out)
+	mustCode(t, code, exitUsage, out, errs)
+	if want := `resources[0].port.entity.mappings.properties.tier: blueprint "microservice" has no property "tier" (it has: lang) (kind "file") (line 4)`; !strings.Contains(errs, want) {
+		t.Fatalf("stderr does not say %q:\n%s", want, errs)
 	}
 
 	// --blueprints without the local target is a usage error.

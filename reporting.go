@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -78,13 +80,38 @@ type reporting struct {
 	secrets       []string
 	junit, dotenv string
 	markdown      string
+	summary       string
 	mapping       string
+}
+
+// removeStale deletes the report files a previous run left, before this
+// run does anything: a pipeline must never read the last run's
+// "completed" as this run's.
+func (r *reporting) removeStale() {
+	for _, p := range []string{r.summary, r.junit, r.dotenv, r.markdown} {
+		if p == "" {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(r.stderr, "tide: removing the previous report %s: %v\n", p, err)
+		}
+	}
 }
 
 func (r *reporting) finish(out report.Outcome) int {
 	out.Error = redactString(out.Error, r.secrets)
 	out.MappingFile = r.mapping
 	code := out.ExitCode
+	// The JSON summary is written whatever the outcome (exit 2 included),
+	// so a script reading it always reads this run.
+	if r.summary != "" {
+		if err := writeReport(r.summary, r.secrets, func(w io.Writer) error { return report.SummaryJSON(w, out) }); err != nil {
+			fmt.Fprintf(r.stderr, "tide: --summary-file: %v\n", err)
+			code = failIfOK(code)
+		} else {
+			out.SummaryFile = r.summary
+		}
+	}
 	if r.junit != "" {
 		if err := writeReport(r.junit, r.secrets, func(w io.Writer) error { return report.JUnit(w, out) }); err != nil {
 			fmt.Fprintf(r.stderr, "tide: --junit-report: %v\n", err)

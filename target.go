@@ -58,19 +58,39 @@ func openLocal(path string, def integrations.Definition, blueprintsFile string) 
 	if err != nil {
 		return nil, err
 	}
-	if blueprintsFile != "" {
-		b, err := os.ReadFile(blueprintsFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --blueprints: %v", errUsage, err)
-		}
-		var extra []map[string]any
-		if err := json.Unmarshal(b, &extra); err != nil {
-			return nil, fmt.Errorf("%w: --blueprints %s: want a JSON array of blueprints: %v", errUsage, blueprintsFile, err)
-		}
-		bps = append(bps, extra...)
-	}
 	if err := s.Seed(bps); err != nil {
 		return nil, fmt.Errorf("%w: seeding the local target: %v", errUsage, err)
 	}
+	if blueprintsFile != "" {
+		extra, err := readBlueprints(blueprintsFile)
+		if err != nil {
+			return nil, err
+		}
+		// The file is the truth for the blueprints it names: a changed
+		// definition replaces the stored one.
+		if _, _, err := s.Apply(extra); err != nil {
+			return nil, fmt.Errorf("%w: --blueprints %s: %v", errUsage, blueprintsFile, err)
+		}
+	}
 	return s, nil
+}
+
+// readBlueprints reads --blueprints: a JSON array of blueprints, or Port's
+// export shape {"ok": true, "blueprints": [...]} (GET /v1/blueprints).
+func readBlueprints(path string) ([]map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --blueprints: %v", errUsage, err)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal(b, &list); err == nil {
+		return list, nil
+	}
+	var export struct {
+		Blueprints []map[string]any `json:"blueprints"`
+	}
+	if err := json.Unmarshal(b, &export); err != nil || export.Blueprints == nil {
+		return nil, fmt.Errorf("%w: --blueprints %s: want a JSON array of blueprints or Port's export {\"ok\": true, \"blueprints\": [...]}", errUsage, path)
+	}
+	return export.Blueprints, nil
 }

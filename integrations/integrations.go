@@ -30,6 +30,10 @@ type Request struct {
 	Selector map[string]any
 	// Config holds the mapping's unknown top-level keys (e.g. repositoryType).
 	Config map[string]any
+	// Notice, when set, tells the run's reports something the handler
+	// found that is not an error but changes what is synced (a glob that
+	// matched no file). It is safe for concurrent use.
+	Notice func(msg string)
 }
 
 // Source streams the raw items of one configured integration.
@@ -46,6 +50,14 @@ type Source interface {
 // configuration error (exit 2) instead of a failed block.
 type RequestValidator interface {
 	ValidateRequest(req Request) error
+}
+
+// SelectorKeyer is implemented by a Source that knows every selector key
+// a kind reads (besides query): the engine then rejects a near miss of one
+// with "did you mean" (exit 2) and warns about any other unknown key, which
+// Ocean would ignore without a word.
+type SelectorKeyer interface {
+	SelectorKeys(kind string) []string
 }
 
 // ErrUnknownKind is returned (wrapped) by Resync for a kind the integration

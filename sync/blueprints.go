@@ -8,6 +8,7 @@ import (
 
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
+	"github.com/tide-sync/tide/sync/port/catalog"
 )
 
 // checkBlueprints reads the definition of every constant blueprint the
@@ -58,6 +59,9 @@ func checkBlueprints(ctx context.Context, cfg Config, m *mapping.Mapping) (*blue
 			return nil, nil, fmt.Errorf("reading blueprint %q: %w", bp, err)
 		}
 	}
+	if err := checkMappedFields(ctx, cfg, m, defs); err != nil {
+		return nil, nil, err
+	}
 	return defs, toCreate, nil
 }
 
@@ -103,6 +107,10 @@ type blueprintDefs struct {
 
 type bpDef struct {
 	targets map[string]string // relation → target blueprint
+	// model is the definition as Port's catalog rules read it, used to
+	// check entities before writing; nil when it does not parse (tide then
+	// leaves the checking to Port).
+	model *catalog.Blueprint
 }
 
 func (d *bpDef) relationTarget(rel string) string {
@@ -125,6 +133,9 @@ func (b *blueprintDefs) put(id string, raw map[string]any) {
 
 func parseBPDef(raw map[string]any) *bpDef {
 	d := &bpDef{targets: map[string]string{}}
+	if m, err := catalog.ParseBlueprint(raw); err == nil {
+		d.model = m
+	}
 	rels, _ := raw["relations"].(map[string]any)
 	for name, r := range rels {
 		if rm, ok := r.(map[string]any); ok {

@@ -35,6 +35,8 @@ type Config struct {
 	// on the Port integration (Ocean's behaviour).
 	Mapping     []byte
 	MappingName string // where Mapping came from, for messages
+	// MappingSource is set by Run: which mapping the run used.
+	MappingSource *MappingSource
 
 	InitResources    bool
 	Kinds            []string

@@ -45,6 +45,9 @@ type engine struct {
 	// cfgErr is the first block error that is a configuration error.
 	cfgErrMu gosync.Mutex
 	cfgErr   error
+
+	noticeMu gosync.Mutex
+	notices  noticeSet
 }
 
 // blockRun is one resource block's run state.
@@ -180,11 +183,11 @@ func (e *engine) run(ctx context.Context) *Result {
 	failed := false
 	for _, br := range e.blocks {
 		br.finish()
-		if br.res.Error != "" {
-			failed = true
-			res.Errors = append(res.Errors, fmt.Sprintf("resources[%d] (kind %q): %s", br.res.Index, br.res.Kind, br.res.Error))
-		}
+		failed = failed || br.res.Error != ""
 	}
+	// One line per distinct error: a file every block reads fails each
+	// block the same way.
+	res.Errors = append(res.Errors, groupErrors(res.Blocks)...)
 	if e.snapErr != nil && ctx.Err() == nil {
 		failed = true
 		res.Errors = append(res.Errors, e.snapErr.Error())
@@ -202,6 +205,8 @@ func (e *engine) run(ctx context.Context) *Result {
 	for _, br := range e.blocks {
 		res.Total.add(br.res.Counts)
 	}
+	res.Total.Fetched = e.fetchedTotal()
+	e.finishNotices(res)
 	res.Total.Deleted = res.Deletion.Deleted
 	res.Total.BlockedDeletes = res.Deletion.Blocked
 	res.Total.Failed += res.Deletion.Failed
@@ -239,11 +244,13 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		Kind:     br.block.Resource.Kind,
 		Selector: br.block.Resource.Selector.Extra,
 		Config:   e.mapping.Config.Extra,
+		Notice:   e.blockNotice(br),
 	}
 	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
 		br.update(func(r *BlockResult) { r.Fetched += len(items) })
-		for _, item := range items {
-			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o) }); err != nil {
+		for i, item := range items {
+			pos := position(n, i, item)
+			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
 				return fmt.Errorf("page %d: %w", n, err)
 			}
 		}
@@ -338,7 +345,7 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 }
 
 // handle accounts for one mapped item and queues its entity when it changed.
-func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {
+func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, pos string) {
 	br.mu.Lock()
 	for _, m := range o.Misconfigured {
 		st := br.mis[m.Field]
@@ -366,14 +373,20 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome) {
 	}
 	br.mu.Unlock()
 	if o.Entity != nil {
-		e.diff(ctx, br, o.Entity)
+		e.diff(ctx, br, o.Entity, pos)
 	}
 }
 
 // diff compares one entity with the snapshot and queues a write when needed.
-func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity) {
+func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	e.protectTargets(ctx, ent)
 	id, plain := ent.ID()
+	if len(ent.Omitted) > 0 {
+		if !e.rejected(ctx, br, ent, id, true, pos) {
+			e.omittedWrite(ctx, br, ent, id, plain)
+		}
+		return
+	}
 	exact := plain && !ent.UsesSearch() && br.index != nil && ent.Blueprint == br.bp
 	if !exact {
 		// Computed blueprints and search queries are always written, as
@@ -381,13 +394,18 @@ func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity) {
 		if plain {
 			e.markSeen(ent.Blueprint, id)
 		}
-		e.write(ctx, br, ent, id, false, true, nil)
+		if !e.rejected(ctx, br, ent, id, true, pos) {
+			e.write(ctx, br, ent, id, false, true, nil)
+		}
 		return
 	}
 	vals := br.set.sourceValues(ent)
 	found, equal, old := br.index.match(id, br.setIdx, e.hash.sum(vals))
 	if equal {
 		br.update(func(r *BlockResult) { r.Unchanged++ })
+		return
+	}
+	if e.rejected(ctx, br, ent, id, found, pos) {
 		return
 	}
 	var ch []FieldChange

@@ -3,7 +3,9 @@ package sync
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/sync/mapping"
@@ -25,20 +27,20 @@ func compileMapping(src []byte, name string, env map[string]string) (*mapping.Ma
 // storedMapping returns the mapping of the Port integration, or the
 // integration's default mapping when the integration does not exist yet
 // (Ocean creates it with its default mapping).
-func storedMapping(cfg Config, integ *port.Integration) ([]byte, string, error) {
+func storedMapping(cfg Config, integ *port.Integration) ([]byte, *MappingSource, error) {
 	if integ == nil {
 		b, err := cfg.Definition.DefaultMapping()
 		if err != nil {
-			return nil, "", configErr("integration %q does not exist in Port and %v; pass --mapping FILE", cfg.Identifier, err)
+			return nil, nil, configErr("integration %q does not exist in Port and %v; pass --mapping FILE", cfg.Identifier, err)
 		}
-		return b, fmt.Sprintf("default mapping of integration type %q", cfg.Definition.Type), nil
+		return b, &MappingSource{Source: "default", Name: fmt.Sprintf("default mapping of integration type %q (integration %q is not in Port yet)", cfg.Definition.Type, cfg.Identifier)}, nil
 	}
 	raw := integ.Config
 	var probe map[string]any
 	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &probe) != nil || len(probe) == 0 {
-		return nil, "", configErr("integration %q in Port has no mapping (config is empty); pass --mapping FILE", cfg.Identifier)
+		return nil, nil, configErr("integration %q in Port has no mapping (config is empty); pass --mapping FILE", cfg.Identifier)
 	}
-	return raw, fmt.Sprintf("mapping stored on Port integration %q", cfg.Identifier), nil
+	return raw, &MappingSource{Source: "integration", Name: fmt.Sprintf("mapping stored on Port integration %q", cfg.Identifier), UpdatedAt: integ.UpdatedAt}, nil
 }
 
 func checkKinds(cfg Config, m *mapping.Mapping) error {
@@ -59,6 +61,9 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 		}
 		if !cfg.Definition.HasKind(k) {
 			return configErr("resources[%d].kind: integration %q has no kind %q (it offers: %v)", b.Index, cfg.Definition.Type, k, cfg.Definition.Kinds)
+		}
+		if err := checkSelectorKeys(cfg.Source, m.Config, b); err != nil {
+			return err
 		}
 		if v, ok := cfg.Source.(integrations.RequestValidator); ok {
 			req := integrations.Request{Kind: k, Selector: b.Resource.Selector.Extra, Config: m.Config.Extra}
@@ -84,4 +89,33 @@ func joinSorted(m map[string]bool) string {
 		out += k
 	}
 	return out
+}
+
+// checkSelectorKeys holds a block's selector keys against those its kind
+// reads, when the integration says which: a near miss is a config error
+// with "did you mean"; another unknown key becomes a warning of the mapping.
+func checkSelectorKeys(src integrations.Source, c *mapping.Config, b *mapping.Block) error {
+	sk, ok := src.(integrations.SelectorKeyer)
+	if !ok {
+		return nil
+	}
+	known := append(sk.SelectorKeys(b.Resource.Kind), "query", "exportEnvVariables")
+	keys := make([]string, 0, len(b.Resource.Selector.Extra))
+	for k := range b.Resource.Selector.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if slices.Contains(known, k) {
+			continue
+		}
+		path := fmt.Sprintf("resources[%d].selector.%s", b.Index, k)
+		if s := mapping.Suggest(k, known); s != "" {
+			return &mapping.ParseError{Problems: []mapping.ParseProblem{{Path: path, Line: c.Lines.Line(path),
+				Message: fmt.Sprintf("unknown key %q; did you mean %q? (kind %q)", k, s, b.Resource.Kind)}}}
+		}
+		c.Warnings = append(c.Warnings, mapping.Warning{Path: path, Line: c.Lines.Line(path),
+			Message: fmt.Sprintf("unknown key %q is ignored (kind %q reads: %s)", k, b.Resource.Kind, strings.Join(known, ", "))})
+	}
+	return nil
 }

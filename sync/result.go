@@ -29,9 +29,13 @@ type Result struct {
 	Total       Counts         `json:"total"`
 	Deletion    Deletion       `json:"deletion"`
 	Plan        *Plan          `json:"plan,omitempty"`
-	Errors      []string       `json:"errors,omitempty"`
-	StartedAt   time.Time      `json:"startedAt"`
-	DurationMS  int64          `json:"durationMs"`
+	// Mapping says which mapping the run used.
+	Mapping *MappingSource `json:"mapping,omitempty"`
+	// Notices are what the run did that its author may not expect.
+	Notices    []Notice  `json:"notices,omitempty"`
+	Errors     []string  `json:"errors,omitempty"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMS int64     `json:"durationMs"`
 	// ConfigError is set when a resource block failed because the
 	// integration's configuration was refused (errors.Is
 	// integrations.ErrConfig: a vendor rejecting the credentials); the CLI
@@ -39,7 +43,9 @@ type Result struct {
 	ConfigError error `json:"-"`
 }
 
-// Counts are the per-block and total counters.
+// Counts are the per-block and total counters. A total is the sum of its
+// column, except fetched: blocks reading the same kind with the same
+// selector read the same items, which the total counts once.
 type Counts struct {
 	Fetched        int `json:"fetched"`
 	FilteredOut    int `json:"filteredOut"`

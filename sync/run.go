@@ -36,6 +36,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if m, err = compileMapping(cfg.Mapping, cfg.MappingName, cfg.JQEnv); err != nil {
 			return nil, err
 		}
+		cfg.MappingSource = &MappingSource{Source: "file", Name: "--mapping " + cfg.MappingName}
 	}
 
 	if err := cfg.Client.Authenticate(ctx); err != nil {
@@ -50,13 +51,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	if m == nil {
-		src, name, err := storedMapping(cfg, integ)
+		src, ms, err := storedMapping(cfg, integ)
 		if err != nil {
 			return nil, err
 		}
-		if m, err = compileMapping(src, name, cfg.JQEnv); err != nil {
+		if m, err = compileMapping(src, ms.Name, cfg.JQEnv); err != nil {
 			return nil, err
 		}
+		cfg.MappingSource = ms
+		log.Info("no --mapping given: using "+ms.Name, "updatedAt", ms.UpdatedAt)
 	}
 	if err := checkKinds(cfg, m); err != nil {
 		return nil, err

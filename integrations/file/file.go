@@ -144,9 +144,19 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	if err != nil {
 		return err
 	}
-	files, err := s.match()
+	files, empty, err := s.match()
 	if err != nil {
 		return err
+	}
+	notice := req.Notice
+	if notice == nil {
+		notice = func(string) {}
+	}
+	for _, g := range empty {
+		notice(fmt.Sprintf("--file-glob %q matched no file", g))
+	}
+	if len(only) > 0 && !slices.ContainsFunc(files, func(f catalogFile) bool { return matchesAny(only, f.path) }) {
+		notice(fmt.Sprintf("selector.files %q matched none of the %d files --file-glob found", only, len(files)))
 	}
 	repo := s.repository()
 	page := make([]integrations.Item, 0, pageSize)
@@ -200,6 +210,9 @@ func (s *Source) repository() string {
 	}
 	return ""
 }
+
+// SelectorKeys lists the selector keys the file kind reads.
+func (s *Source) SelectorKeys(kind string) []string { return []string{"files"} }
 
 // selectorFiles reads the block's optional `files` selector field.
 func selectorFiles(sel map[string]any) ([]string, error) {
@@ -255,9 +268,10 @@ type catalogFile struct {
 }
 
 // match expands every glob, deduplicated and sorted so runs are repeatable.
-func (s *Source) match() ([]catalogFile, error) {
+func (s *Source) match() ([]catalogFile, []string, error) {
 	seen := map[string]bool{}
 	var out []catalogFile
+	var empty []string
 	for _, g := range s.globs {
 		// The static base is opened as a directory, so absolute globs and
 		// ../ work although an fs.FS takes neither.
@@ -266,9 +280,10 @@ func (s *Source) match() ([]catalogFile, error) {
 		fsys := s.dirFS(base)
 		matches, err := doublestar.Glob(fsys, pat, doublestar.WithFilesOnly(), doublestar.WithNoHidden(), doublestar.WithFailOnIOErrors())
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("--file-glob %q: %w", g, err)
+			return nil, nil, fmt.Errorf("--file-glob %q: %w", g, err)
 		}
 		if len(matches) == 0 {
+			empty = append(empty, g)
 			if _, done := s.warned.LoadOrStore(g, true); !done {
 				s.log.Warn("--file-glob matched no file", "glob", g)
 			}
@@ -282,7 +297,7 @@ func (s *Source) match() ([]catalogFile, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b catalogFile) int { return strings.Compare(a.path, b.path) })
-	return out, nil
+	return out, empty, nil
 }
 
 // read returns the file's items; a file that is not JSON or YAML has none.

@@ -24,7 +24,6 @@ import (
 	"io/fs"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -127,22 +126,18 @@ func New(cfg Config) (*Source, error) {
 	return &Source{c: newClient(u.String(), cfg), pageSize: cfg.PageSize}, nil
 }
 
-// ValidateRequest checks a resource block before anything is fetched:
-// Linear's kinds take no selector field besides query (as in Ocean).
+// ValidateRequest checks a resource block's kind before anything is
+// fetched.
 func (s *Source) ValidateRequest(req integrations.Request) error {
 	if !slices.Contains(kinds, req.Kind) {
 		return fmt.Errorf("kind %q: %w (the linear integration offers: %s)", req.Kind, integrations.ErrUnknownKind, strings.Join(kinds, ", "))
 	}
-	if len(req.Selector) > 0 {
-		keys := make([]string, 0, len(req.Selector))
-		for k := range req.Selector {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return fmt.Errorf("%w: kind %q: selector.%s: Linear's kinds take no selector field besides query", integrations.ErrConfig, req.Kind, strings.Join(keys, ", selector."))
-	}
 	return nil
 }
+
+// SelectorKeys lists the selector keys a kind reads besides query: none,
+// as in Ocean; the engine warns about any other key a block sets.
+func (s *Source) SelectorKeys(string) []string { return nil }
 
 // Requests returns how many HTTP requests the Source has sent.
 func (s *Source) Requests() int64 { return s.c.hx.Stats().Requests }

@@ -14,7 +14,24 @@ type Config struct {
 	// Extra holds unknown top-level keys (e.g. GitHub's repositoryType),
 	// passed to the integration unchanged.
 	Extra map[string]any
+	// Warnings lists keys tide ignores (not near misses of a known key).
+	Warnings []Warning
+
+	// Lines says where each field is in the source text.
+	Lines Lines
 }
+
+// Lines maps field paths to lines of a config's source text.
+type Lines struct{ m map[string]int }
+
+// Line returns the line of a field path (e.g. "resources[1].selector.files"),
+// or of its nearest enclosing field; 0 when the config did not come from
+// text.
+func (l Lines) Line(path string) int { return lineOf(l.m, path) }
+
+// Equal says two configs' line tables never make them differ: where a key
+// sits is not part of what the config means.
+func (Lines) Equal(Lines) bool { return true }
 
 // Resource is one resource block.
 type Resource struct {
@@ -77,6 +94,10 @@ type Entity struct {
 	Properties map[string]any
 	Relations  map[string]any
 	Has        Field
+	// Omitted lists the mapped fields left out of this entity because
+	// their expression raised an error (e.g. "title", "properties.url"):
+	// with a merge upsert Port keeps their value.
+	Omitted []string
 }
 
 // Misconfig is one mapping leaf that produced null for an item, or failed.

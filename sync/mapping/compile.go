@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/itchyny/gojq"
 	"github.com/tide-sync/tide/internal/jsonx"
@@ -20,6 +22,11 @@ type Options struct {
 	// whole process environment
 	// (docs/ocean-compatibility.md#jq-environment-sandbox).
 	Env map[string]string
+
+	// RegexTimeout bounds one call of a regex builtin (test, match, sub,
+	// ...); past it the call fails and so does the field. Zero means
+	// DefaultRegexTimeout.
+	RegexTimeout time.Duration
 }
 
 // Mapping is a compiled config.
@@ -63,6 +70,7 @@ func Compile(cfg *Config, opts Options) (*Mapping, error) {
 		return nil, fmt.Errorf("%w: no config", ErrInvalid)
 	}
 	c := newCompiler(opts)
+	c.lines = cfg.Lines.m
 	m := &Mapping{Config: cfg, Blocks: make([]*Block, 0, len(cfg.Resources))}
 	for i := range cfg.Resources {
 		m.Blocks = append(m.Blocks, c.block(i, &cfg.Resources[i]))
@@ -76,6 +84,39 @@ func Compile(cfg *Config, opts Options) (*Mapping, error) {
 // Blueprint returns the block's blueprint when the expression is a constant
 // string (e.g. '"service"'); ok is false for a computed blueprint.
 func (b *Block) Blueprint() (bp string, ok bool) { return b.bp, b.bpConst }
+
+// Expr returns the expression written for a top-level mapped field
+// ("title", "properties.url", "relations.owner"; a deeper path is cut to
+// its field), or "" when the field is not mapped or not a single
+// expression.
+func (b *Block) Expr(path string) string {
+	var n *node
+	switch name, key, _ := strings.Cut(path, "."); name {
+	case "identifier":
+		n = b.identifier
+	case "title":
+		n = b.title
+	case "icon":
+		n = b.icon
+	case "team":
+		n = b.team
+	case "properties", "relations":
+		fs := b.properties
+		if name == "relations" {
+			fs = b.relations
+		}
+		key, _, _ = strings.Cut(key, "[")
+		for _, f := range fs {
+			if f.key == key {
+				n = f.n
+			}
+		}
+	}
+	if n == nil || n.kind != leafNode {
+		return ""
+	}
+	return n.expr
+}
 
 // Fields returns the fields this block maps.
 func (b *Block) Fields() FieldSet {
@@ -93,6 +134,7 @@ type compiler struct {
 	problems []Problem
 	index    int
 	kind     string
+	lines    map[string]int
 }
 
 func newCompiler(o Options) *compiler {
@@ -103,6 +145,7 @@ func newCompiler(o Options) *compiler {
 		}
 	}
 	identity := func(v any, _ []any) any { return v }
+	rx := newRegexEngine(o.RegexTimeout)
 	return &compiler{
 		opts: []gojq.CompilerOption{
 			// gojq builds both `env` and `$ENV` from this loader only, so
@@ -113,13 +156,32 @@ func newCompiler(o Options) *compiler {
 			gojq.WithFunction("debug", 0, 0, identity),
 			gojq.WithFunction("stderr", 0, 0, identity),
 			gojq.WithFunction("input_filename", 0, 0, func(any, []any) any { return nil }),
+			// jq's regexes (Oniguruma) in place of gojq's (RE2); the
+			// prelude routes every regex builtin through these.
+			gojq.WithFunction("_tide_match", 3, 3, rx.matchFunc),
+			gojq.WithFunction("_tide_split", 2, 2, rx.splitFunc),
 		},
 		cache: map[string]*program{},
 	}
 }
 
 func (c *compiler) fail(field, expr, msg string) {
-	c.problems = append(c.problems, Problem{Index: c.index, Kind: c.kind, Field: field, Expr: expr, Message: msg})
+	line := lineOf(c.lines, fmt.Sprintf("resources[%d].%s", c.index, field))
+	c.problems = append(c.problems, Problem{Index: c.index, Kind: c.kind, Field: field, Expr: expr, Message: msg + quoteHint(expr, msg), Line: line})
+}
+
+// bareWord is an expression that jq reads as a call of a function of that
+// name: usually a constant whose quotes YAML ate (blueprint: squad).
+var bareWord = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// quoteHint suggests the quoted constant when an unquoted word failed to
+// compile as a function call.
+func quoteHint(expr, msg string) string {
+	w := strings.TrimSpace(expr)
+	if !bareWord.MatchString(w) || !strings.Contains(msg, "function not defined") {
+		return ""
+	}
+	return fmt.Sprintf(" (a string constant needs quotes inside the YAML string: '\"%s\"')", w)
 }
 
 // compile compiles one expression after Ocean's quote normalisation; it
@@ -134,12 +196,21 @@ func (c *compiler) compile(field, src string) *program {
 		c.fail(field, src, err.Error())
 		return nil
 	}
-	code, err := gojq.Compile(q, c.opts...)
+	run := q
+	if usesRegex(text) {
+		// The regex builtins are redefined around the expression; the
+		// newline keeps a trailing comment from swallowing the parenthesis.
+		if run, err = gojq.Parse(regexPrelude + "(" + text + "\n)"); err != nil {
+			c.fail(field, src, err.Error())
+			return nil
+		}
+	}
+	code, err := gojq.Compile(run, c.opts...)
 	if err != nil {
 		c.fail(field, src, err.Error())
 		return nil
 	}
-	p := &program{src: src, code: code, path: simplePath(q)}
+	p := &program{src: src, code: code, path: simplePath(q), optional: optional(q)}
 	if isLiteral(q) {
 		v, ok, err := p.first(nil)
 		if err == nil && ok {
@@ -265,6 +336,16 @@ type program struct {
 	path  []string // set when the expression is a plain `.a.b.c`
 	konst bool     // the expression is a scalar literal, evaluated once
 	value any
+	// optional is set for `X // null`: its author expects null, which is
+	// then not reported as a misconfigured field.
+	optional bool
+}
+
+// optional says q is `X // null`, the way a mapping marks a field whose
+// value may be missing.
+func optional(q *gojq.Query) bool {
+	return q != nil && q.Op == gojq.OpAlt && q.Right != nil && bare(q.Right) &&
+		len(q.Right.Term.SuffixList) == 0 && q.Right.Term.Type == gojq.TermTypeNull
 }
 
 // first returns the expression's first output; ok is false when it has

@@ -60,22 +60,35 @@ func (b *Block) one(item map[string]any, emit func(Outcome)) error {
 func (b *Block) mapItem(item map[string]any) Outcome {
 	var mis []Misconfig
 	ent := &Entity{Has: b.fields.Has}
-	id := b.identifier.eval(item, &mis)
-	bp := b.blueprint.eval(item, &mis)
-	if b.title != nil {
-		ent.Title = b.title.eval(item, &mis)
-	}
-	if b.icon != nil {
-		ent.Icon = b.icon.eval(item, &mis)
-	}
-	if b.team != nil {
-		ent.Team = b.team.eval(item, &mis)
+	id, _ := b.identifier.eval(item, &mis)
+	bp, _ := b.blueprint.eval(item, &mis)
+	// A field whose expression raised an error is left out of the write, so
+	// a merge upsert keeps Port's value. Ocean writes null over it.
+	for _, f := range []struct {
+		n    *node
+		dst  *any
+		bit  Field
+		text bool // icon and team: a number or boolean becomes text
+	}{{b.title, &ent.Title, HasTitle, false}, {b.icon, &ent.Icon, HasIcon, true}, {b.team, &ent.Team, HasTeam, true}} {
+		if f.n == nil {
+			continue
+		}
+		v, ok := f.n.eval(item, &mis)
+		if !ok {
+			ent.Has &^= f.bit
+			ent.Omitted = append(ent.Omitted, f.n.path)
+			continue
+		}
+		if f.text {
+			v = scalarText(v)
+		}
+		*f.dst = v
 	}
 	if b.properties != nil {
-		ent.Properties = evalFields(b.properties, item, &mis)
+		ent.Properties = evalFields(b.properties, item, &mis, &ent.Omitted)
 	}
 	if b.relations != nil {
-		ent.Relations = evalFields(b.relations, item, &mis)
+		ent.Relations = evalFields(b.relations, item, &mis, &ent.Omitted)
 	}
 
 	idv, accept := identifier(id)
@@ -127,6 +140,27 @@ func identifier(v any) (any, bool) {
 	return nil, false
 }
 
+// scalarText turns a number or a boolean into text and leaves anything
+// else alone.
+//
+// Matches Ocean, whose Entity model types icon as a string and team as a
+// string, list or object: pydantic (v1) turns a number into str(number)
+// and a boolean into "True"/"False" before the entity is sent, and Port
+// refuses a number there. An integral number is written without a
+// fraction ("5"), as Ocean writes a JSON integer.
+func scalarText(v any) any {
+	switch t := v.(type) {
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case bool:
+		if t {
+			return "True"
+		}
+		return "False"
+	}
+	return v
+}
+
 // truthy is Python's truth value of a decoded JSON value, which Ocean
 // uses to accept an entity (docs/ocean-compatibility.md#mapped-values).
 func truthy(v any) bool {
@@ -147,41 +181,63 @@ func truthy(v any) bool {
 	return true
 }
 
-func evalFields(fs []field, item any, mis *[]Misconfig) map[string]any {
+// evalFields evaluates an object's keys. With omitted set (an entity's
+// properties or relations), a key whose expression raised an error is left
+// out and its path recorded; inside a value (a search query, a structured
+// property) an error fails the whole value.
+func evalFields(fs []field, item any, mis *[]Misconfig, omitted *[]string) map[string]any {
 	m := make(map[string]any, len(fs))
 	for _, f := range fs {
-		m[f.key] = f.n.eval(item, mis)
+		v, ok := f.n.eval(item, mis)
+		if !ok && omitted != nil {
+			*omitted = append(*omitted, f.n.path)
+			continue
+		}
+		m[f.key] = v
 	}
 	return m
 }
 
 // eval evaluates a mapping node against the item. A leaf with no output or
-// a runtime error is null and reported; siblings are unaffected.
+// a runtime error is null and reported; siblings are unaffected. ok is false
+// when an expression in the node raised an error.
 //
-// Matches Ocean's _search_as_object: the first output, null for none or
-// for an error, nested objects and arrays leaf by leaf
-// (docs/ocean-compatibility.md#mapped-values).
-func (n *node) eval(item any, mis *[]Misconfig) any {
+// Matches Ocean's _search_as_object (docs/ocean-compatibility.md#mapped-values),
+// except that an optional leaf (`.x // null`) giving null is not
+// reported, and the caller leaves a failed field out instead of writing null.
+func (n *node) eval(item any, mis *[]Misconfig) (any, bool) {
 	switch n.kind {
 	case objectNode:
-		return evalFields(n.obj, item, mis)
+		m := make(map[string]any, len(n.obj))
+		ok := true
+		for _, f := range n.obj {
+			v, good := f.n.eval(item, mis)
+			m[f.key] = v
+			ok = ok && good
+		}
+		return m, ok
 	case arrayNode:
 		a := make([]any, len(n.arr))
+		ok := true
 		for i, c := range n.arr {
-			a[i] = c.eval(item, mis)
+			var good bool
+			a[i], good = c.eval(item, mis)
+			ok = ok && good
 		}
-		return a
+		return a, ok
 	}
 	v, _, err := n.prog.first(item)
 	if err != nil {
 		*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr, Err: firstLine(err)})
-		return nil
+		return nil, false
 	}
 	if v == nil {
-		*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr})
-		return nil
+		if !n.prog.optional {
+			*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr})
+		}
+		return nil, true
 	}
-	return normalize(v)
+	return normalize(v), true
 }
 
 // normalize makes every number a float64, as encoding/json decodes them,

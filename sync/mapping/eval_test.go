@@ -109,8 +109,9 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// TestNestedMappings: objects and arrays are evaluated leaf by leaf, and a
-// failing leaf is null without touching its siblings, as in Ocean.
+// TestNestedMappings: objects and arrays are evaluated
+// leaf by leaf, and a null leaf does not touch its siblings; a leaf that
+// raised an error leaves its whole top-level field out of the entity.
 func TestNestedMappings(t *testing.T) {
 	t.Parallel()
 	b := block(t, "true", map[string]any{
@@ -134,9 +135,12 @@ func TestNestedMappings(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := outs[0]
-	wantProps := map[string]any{"obj": map[string]any{"foo": "baz", "bad": nil, "list": []any{"baz", nil}}}
+	wantProps := map[string]any{}
 	if diff := cmp.Diff(wantProps, o.Entity.Properties); diff != "" {
 		t.Errorf("properties (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"properties.obj"}, o.Entity.Omitted); diff != "" {
+		t.Errorf("omitted (-want +got):\n%s", diff)
 	}
 	wantRels := map[string]any{"owner": map[string]any{
 		"combinator": "and",
@@ -358,6 +362,42 @@ func TestNullValuesKept(t *testing.T) {
 	}
 }
 
+// TestRuntimeErrorOmitsField: a field whose expression raised an error is
+// left out of the write (Port keeps its value with a merge upsert) and
+// reported; a field that is null because the data has none is written as
+// null; an optional field (`X // null`) is written as null without a report.
+func TestRuntimeErrorOmitsField(t *testing.T) {
+	t.Parallel()
+	b := block(t, "true", map[string]any{
+		"identifier": ".id", "blueprint": `"b"`, "title": ".name + 1", "team": ".team",
+		"properties": map[string]any{"bad": ".name | tonumber", "missing": ".nope", "optional": ".onCall // null", "good": ".name"},
+		"relations":  map[string]any{"r": ".team.x"},
+	})
+	outs, err := process(t, b, item(t, `{"id":"x","name":"svc","team":"t"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := outs[0]
+	got, err := json.Marshal(o.Entity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"identifier":"x","blueprint":"b","team":"t","properties":{"good":"svc","missing":null,"optional":null},"relations":{}}`
+	if string(got) != want {
+		t.Errorf("entity JSON = %s\nwant          %s", got, want)
+	}
+	if diff := cmp.Diff([]string{"title", "properties.bad", "relations.r"}, o.Entity.Omitted); diff != "" {
+		t.Errorf("omitted (-want +got):\n%s", diff)
+	}
+	var fields []string
+	for _, m := range o.Misconfigured {
+		fields = append(fields, m.Field)
+	}
+	if diff := cmp.Diff([]string{"properties.bad", "properties.missing", "relations.r", "title"}, fields); diff != "" {
+		t.Errorf("misconfigured fields (-want +got):\n%s", diff)
+	}
+}
+
 // TestThousandsOfItems is Ocean's performance test's budget, very loosely:
 // 10 000 items of a realistic mapping must not take seconds.
 func TestThousandsOfItems(t *testing.T) {
@@ -388,4 +428,31 @@ func errorsAs(err error, target **CompileError) bool {
 		*target = ce
 	}
 	return ok && len(ce.Problems) > 0 && strings.HasPrefix(ce.Error(), "invalid mapping")
+}
+
+// A numeric or boolean icon or team is sent as text, as Ocean's Entity
+// model coerces it; lists and strings are untouched.
+func TestIconTeamAsText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		icon, team string
+		wantIcon   any
+		wantTeam   any
+	}{
+		{`.n`, `.n`, "42", "42"},
+		{`1.5`, `true`, "1.5", "True"},
+		{`"Github"`, `["a", 1]`, "Github", []any{"a", 1.0}},
+		{`.missing`, `"platform"`, nil, "platform"},
+	}
+	for _, tt := range tests {
+		b := block(t, "true", map[string]any{"identifier": ".id", "blueprint": `"b"`, "icon": tt.icon, "team": tt.team})
+		got, err := process(t, b, item(t, `{"id":"x","n":42}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := got[0].Entity
+		if diff := cmp.Diff([]any{tt.wantIcon, tt.wantTeam}, []any{e.Icon, e.Team}); diff != "" {
+			t.Errorf("icon %s, team %s (-want +got)\n%s", tt.icon, tt.team, diff)
+		}
+	}
 }

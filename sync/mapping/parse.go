@@ -22,7 +22,7 @@ import (
 func Parse(data []byte) (*Config, error) {
 	raw, err := decode(data)
 	if err != nil {
-		return nil, invalid([]string{err.Error()})
+		return nil, &ParseError{Problems: []ParseProblem{{Message: err.Error(), Line: yamlErrorLine(err)}}}
 	}
 	if raw == nil {
 		// Ocean raises EmptyPortAppConfigError("Port app config is empty").
@@ -32,7 +32,7 @@ func Parse(data []byte) (*Config, error) {
 	if !ok {
 		return nil, invalid([]string{"config: expected an object, got " + jsonx.TypeName(raw)})
 	}
-	return FromMap(m)
+	return fromMap(m, keyLines(data))
 }
 
 // decode reads JSON or YAML into JSON-shaped Go values: map[string]any,
@@ -96,28 +96,45 @@ func jsonShape(v any) any {
 // FromMap parses an already decoded config (e.g. the integration object's
 // "config" from Port). The map is not modified.
 func FromMap(m map[string]any) (*Config, error) {
+	return fromMap(m, nil)
+}
+
+func fromMap(m map[string]any, lines map[string]int) (*Config, error) {
 	if len(m) == 0 {
 		return nil, invalid([]string{"config is empty"})
 	}
-	p := &parser{}
+	p := &parser{lines: lines}
 	cfg := p.config(m)
 	if len(p.problems) > 0 {
-		return nil, invalid(p.problems)
+		return nil, &ParseError{Problems: p.problems}
 	}
+	cfg.Warnings = p.warnings
+	cfg.Lines = Lines{lines}
 	return cfg, nil
 }
 
-// parser collects every problem of a config, each naming its field path.
+// parser collects every problem of a config, each naming its field path
+// and, when the source was text, its line.
 type parser struct {
-	problems []string
+	lines    map[string]int // field path → line, from keyLines
+	problems []ParseProblem
+	warnings []Warning
 }
 
 func (p *parser) fail(path, kind, format string, args ...any) {
-	msg := path + ": " + fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, args...)
 	if kind != "" {
 		msg += fmt.Sprintf(" (kind %q)", kind)
 	}
-	p.problems = append(p.problems, msg)
+	p.problems = append(p.problems, ParseProblem{Path: path, Line: lineOf(p.lines, path), Message: msg})
+}
+
+func (p *parser) warn(path, kind, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if kind != "" {
+		msg += fmt.Sprintf(" (kind %q)", kind)
+	}
+	p.warnings = append(p.warnings, Warning{Path: path, Line: lineOf(p.lines, path), Message: msg})
 }
 
 // topLevel names the top-level keys tide reads, with the snake_case
@@ -185,6 +202,7 @@ func (p *parser) config(m map[string]any) *Config {
 			cfg.EntityDeletionThreshold = f
 		}
 	}
+	p.checkKeys("", "", m, oceanTopKeys, false)
 	for k, v := range m {
 		if _, ok := topLevel[k]; !ok {
 			if cfg.Extra == nil {
@@ -195,7 +213,13 @@ func (p *parser) config(m map[string]any) *Config {
 	}
 	switch rs := m["resources"].(type) {
 	case nil:
+		// Ocean reads a missing resources list as no blocks, and a sync with
+		// no blocks deletes every entity the integration owns.
+		p.fail("resources", "", "required: the mapping has no resource blocks")
 	case []any:
+		if len(rs) == 0 {
+			p.fail("resources", "", "empty: the mapping has no resource blocks")
+		}
 		cfg.Resources = make([]Resource, 0, len(rs))
 		for i, r := range rs {
 			cfg.Resources = append(cfg.Resources, p.resource(i, r))
@@ -214,6 +238,8 @@ func (p *parser) resource(i int, v any) Resource {
 		p.fail(path, "", "expected an object, got %s", describe(v))
 		return r
 	}
+	kind, _ := m["kind"].(string)
+	p.checkKeys(path, kind, m, resourceKeys, true)
 	switch k := m["kind"].(type) {
 	case nil:
 		p.fail(path+".kind", "", "required")
@@ -235,6 +261,12 @@ func (p *parser) selector(path, kind string, v any) Selector {
 	m, ok := p.object(path, kind, v)
 	if !ok {
 		return s
+	}
+	// Other selector keys belong to the kind: the integration checks them.
+	for _, k := range sortedKeys(m) {
+		if !contains(selectorKeys, k) && Suggest(k, selectorKeys) == "query" {
+			p.fail(path+"."+k, kind, "unknown key %q; did you mean %q?", k, "query")
+		}
 	}
 	switch q := m["query"].(type) {
 	case nil:
@@ -269,6 +301,7 @@ func (p *parser) port(path, kind string, v any) Port {
 	if !ok {
 		return pt
 	}
+	p.checkKeys(path, kind, m, portKeys, true)
 	// Only the camelCase spelling is read for these three, as in Ocean.
 	switch x := m["itemsToParse"].(type) {
 	case nil:
@@ -300,6 +333,7 @@ func (p *parser) port(path, kind string, v any) Port {
 	if !ok {
 		return pt
 	}
+	p.checkKeys(path+".entity", kind, em, entityKeys, true)
 	mpath := path + ".entity.mappings"
 	mv := em["mappings"]
 	if list, isList := mv.([]any); isList {
@@ -327,6 +361,7 @@ func (p *parser) port(path, kind string, v any) Port {
 
 func (p *parser) mappings(path, kind string, m map[string]any) EntityMapping {
 	var em EntityMapping
+	p.checkKeys(path, kind, m, mappingsKeys, true)
 	switch v := m["identifier"].(type) {
 	case nil:
 		p.fail(path+".identifier", kind, "required")

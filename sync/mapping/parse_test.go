@@ -174,7 +174,7 @@ func TestParseThreshold(t *testing.T) {
 		{"entityDeletionThreshold: .nan", 0, "entityDeletionThreshold: must be between 0 and 1, got NaN"},
 	}
 	for _, tt := range tests {
-		got, err := Parse([]byte(tt.src + "\nresources: []"))
+		got, err := Parse([]byte(tt.src + "\nresources: [{kind: k, selector: {query: 'true'}, port: {entity: {mappings: {identifier: .id, blueprint: '\"b\"'}}}}]"))
 		if tt.wantErr != "" {
 			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%q: err = %v, want %q wrapping ErrInvalid", tt.src, err, tt.wantErr)
@@ -197,7 +197,10 @@ func TestParseBooleans(t *testing.T) {
 enable_merge_entity: false
 deleteDependentEntities: "no"
 create_missing_related_entities: 0
-resources: []
+resources:
+  - kind: k
+    selector: {query: 'true'}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"b"'}}}
 `))
 	if err != nil {
 		t.Fatal(err)

@@ -107,6 +107,7 @@ type Integration struct {
 	Version             string          `json:"version,omitempty"`
 	Config              json.RawMessage `json:"config,omitempty"`
 	ResyncState         *ResyncState    `json:"resyncState,omitempty"`
+	UpdatedAt           string          `json:"updatedAt,omitempty"` // set by Port
 }
 
 // ResyncState is the body of PATCH /v1/integration/{id}/resync-state.

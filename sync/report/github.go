@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -141,7 +142,11 @@ func (g *GitHub) annotate(o Outcome) {
 	}
 	res := o.Result
 	if res == nil {
-		errorf("tide sync stopped", fmt.Sprintf("%s (exit %d; nothing was written or deleted)", o.Error, o.ExitCode), nil)
+		var at map[string]string
+		if o.MappingFile != "" && o.MappingLine > 0 {
+			at = map[string]string{"file": o.MappingFile, "line": strconv.Itoa(o.MappingLine)}
+		}
+		errorf("tide sync stopped", fmt.Sprintf("%s (exit %d; nothing was written or deleted)", o.Error, o.ExitCode), at)
 		return
 	}
 	var mappingFile map[string]string
@@ -150,26 +155,28 @@ func (g *GitHub) annotate(o Outcome) {
 	}
 	for _, b := range res.Blocks {
 		name := fmt.Sprintf("resources[%d] (kind %q)", b.Index, b.Kind)
-		if b.Error != "" {
-			errorf("tide: "+name+" failed", b.Error+" (no stale entity was deleted)", nil)
-		}
 		if len(b.WriteErrors) > 0 {
 			errorf("tide: "+name+": writes failed", fmt.Sprintf("%d failed write(s); first: %s", b.Failed, b.WriteErrors[0]), nil)
 		}
 		for _, m := range b.Misconfigured {
-			why := "null, missing, or misconfigured"
-			if m.Err != "" {
-				why = "error: " + m.Err
-			}
 			warnf("tide: mapping field gave no value",
-				fmt.Sprintf("%s: field %s = %s gave no value for %d item(s) (%s)", name, m.Field, m.Expr, m.Count, why), mappingFile)
+				fmt.Sprintf("%s: field %s = %s gave no value for %d item(s) (%s)", name, m.Field, m.Expr, m.Count, misconfigWhy(m)), mappingFile)
 		}
 		for _, s := range b.Warnings {
 			warnf("tide: "+name, s, mappingFile)
 		}
 	}
+	for _, n := range res.Notices {
+		if n.Kind != tsync.NoticeMapping {
+			warnf("tide: notice", noticeText(n), mappingFile)
+		}
+	}
+	// Block errors come grouped, one annotation per distinct error.
 	for _, e := range res.Errors {
-		if !strings.HasPrefix(e, "resources[") {
+		if strings.HasPrefix(e, "resources[") {
+			blocks, _, _ := strings.Cut(e, " (kind")
+			errorf("tide: "+blocks+" failed", e+" (no stale entity was deleted)", nil)
+		} else {
 			errorf("tide sync", e, nil)
 		}
 	}

@@ -166,10 +166,19 @@ func JUnit(w io.Writer, o Outcome) error {
 			case b.Error != "":
 				c.Failure = &junitFailure{Message: firstLine(b.Error), Type: "block failed", Text: b.Error}
 			case len(b.WriteErrors) > 0 || b.Failed > 0:
-				c.Failure = &junitFailure{Message: fmt.Sprintf("%d failed write(s)", b.Failed), Type: "writes failed", Text: strings.Join(b.WriteErrors, "\n")}
+				text := strings.Join(b.WriteErrors, "\n")
+				if n := moreFailed(b); n > 0 {
+					text += fmt.Sprintf("\n… and %d more failed writes", n)
+				}
+				c.Failure = &junitFailure{Message: fmt.Sprintf("%d failed write(s)", b.Failed), Type: "writes failed", Text: text}
 			}
 			if !b.Skipped {
 				c.SystemOut = blockText(b)
+				for _, n := range res.Notices {
+					if n.Block == b.Index {
+						c.SystemOut += "notice: " + noticeText(n) + "\n"
+					}
+				}
 			}
 			suite.Cases = append(suite.Cases, c)
 		}
@@ -221,11 +230,7 @@ func blockText(b *tsync.BlockResult) string {
 	s := fmt.Sprintf("fetched %d, filtered out %d, mapped %d, unmapped %d, created %d, updated %d, unchanged %d, deleted %d, failed %d\n",
 		c.Fetched, c.FilteredOut, c.Mapped, c.FailedToMap, c.Created, c.Updated, c.Unchanged, c.Deleted, c.Failed)
 	for _, m := range b.Misconfigured {
-		s += fmt.Sprintf("mapping field %s = %s gave no value for %d item(s)", m.Field, m.Expr, m.Count)
-		if m.Err != "" {
-			s += " (error: " + m.Err + ")"
-		}
-		s += "\n"
+		s += fmt.Sprintf("mapping field %s = %s gave no value for %d item(s) (%s)\n", m.Field, m.Expr, m.Count, misconfigWhy(m))
 	}
 	for _, w := range b.Warnings {
 		s += w + "\n"

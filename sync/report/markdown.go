@@ -59,6 +59,14 @@ func Markdown(w io.Writer, o Outcome) {
 	fmt.Fprintf(w, "| | **total** | | %d | %d | %d | %d | %d | %d | %d | %d | %d | |\n\n",
 		t.Fetched, t.FilteredOut, t.Mapped, t.FailedToMap, t.Created, t.Updated, t.Unchanged, t.Deleted, t.Failed)
 
+	if len(res.Notices) > 0 {
+		fmt.Fprintln(w, "#### Notices")
+		fmt.Fprintln(w)
+		for _, n := range res.Notices {
+			fmt.Fprintf(w, "- %s\n", inline(noticeText(n)))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "**Deletion:** %s.\n\n", deletionLine(res.Deletion, res.DryRun))
 	blockedDeletes(w, res)
 
@@ -75,6 +83,9 @@ func Markdown(w io.Writer, o Outcome) {
 		}
 		for _, s := range b.WriteErrors {
 			fmt.Fprintf(w, "- ❌ write failed: %s\n", inline(s))
+		}
+		if n := moreFailed(b); n > 0 && len(b.WriteErrors) > 0 {
+			fmt.Fprintf(w, "- … and %d more failed writes (see the JSON summary)\n", n)
 		}
 		if len(b.Warnings)+len(b.WriteErrors) > 0 {
 			fmt.Fprintln(w)

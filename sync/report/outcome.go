@@ -20,6 +20,9 @@ type Outcome struct {
 	ExitCode int
 	// MappingFile is --mapping, so annotations can point at it.
 	MappingFile string
+	// MappingLine is the line of the mapping error that stopped the run;
+	// 0 when unknown.
+	MappingLine int
 	// SummaryFile is where the JSON summary was written, "" if nowhere.
 	SummaryFile string
 }

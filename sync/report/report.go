@@ -25,6 +25,32 @@ func JSON(w io.Writer, res *tsync.Result) error {
 	return enc.Encode(res)
 }
 
+// SummaryJSON writes the --summary-file: the Result's JSON when the run
+// synced, else the outcome of a run that stopped before syncing (status
+// "error" for bad input, exit 2), so the file always describes this run.
+func SummaryJSON(w io.Writer, o Outcome) error {
+	if o.Result != nil {
+		res := o.Result
+		if o.Error != "" {
+			// Synced, then failed (saving the local target): the file
+			// must not say completed.
+			cp := *res
+			cp.Status = tsync.Status(o.Status())
+			cp.Errors = append(append([]string(nil), res.Errors...), o.Error)
+			res = &cp
+		}
+		return JSON(w, res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Status   string `json:"status"`
+		ExitCode int    `json:"exitCode"`
+		Error    string `json:"error"`
+		Line     int    `json:"mappingLine,omitempty"`
+	}{o.Status(), o.ExitCode, o.Error, o.MappingLine})
+}
+
 // Text writes the human summary.
 func Text(w io.Writer, res *tsync.Result) {
 	mode := ""
@@ -47,20 +73,14 @@ func Text(w io.Writer, res *tsync.Result) {
 	tw.Flush()
 	fmt.Fprintln(w)
 
+	notices(w, res)
 	for _, b := range res.Blocks {
 		name := fmt.Sprintf("resources[%d] (kind %q)", b.Index, b.Kind)
 		if b.Skipped {
 			fmt.Fprintf(w, "%s: not selected by --kinds\n", name)
 		}
-		if b.Error != "" {
-			fmt.Fprintf(w, "%s FAILED: %s\n", name, b.Error)
-		}
 		for _, m := range b.Misconfigured {
-			why := "null, missing, or misconfigured"
-			if m.Err != "" {
-				why = "error: " + m.Err
-			}
-			fmt.Fprintf(w, "%s: %s = %s gave no value for %d item(s) (%s)\n", name, m.Field, m.Expr, m.Count, why)
+			fmt.Fprintf(w, "%s: %s = %s gave no value for %d item(s) (%s)\n", name, m.Field, m.Expr, m.Count, misconfigWhy(m))
 		}
 		for _, s := range b.Warnings {
 			fmt.Fprintf(w, "%s: %s\n", name, s)
@@ -68,9 +88,16 @@ func Text(w io.Writer, res *tsync.Result) {
 		for _, s := range b.WriteErrors {
 			fmt.Fprintf(w, "%s: write failed: %s\n", name, s)
 		}
+		if n := moreFailed(b); n > 0 {
+			fmt.Fprintf(w, "%s: … and %d more failed writes (see --summary-file)\n", name, n)
+		}
 	}
+	// Block errors come grouped: one line per distinct error, naming
+	// every block it failed.
 	for _, e := range res.Errors {
-		if !strings.HasPrefix(e, "resources[") {
+		if strings.HasPrefix(e, "resources[") {
+			fmt.Fprintf(w, "FAILED: %s\n", e)
+		} else {
 			fmt.Fprintf(w, "error: %s\n", e)
 		}
 	}
@@ -84,9 +111,43 @@ func Text(w io.Writer, res *tsync.Result) {
 	for _, e := range d.Errors {
 		fmt.Fprintf(w, "delete failed: %s\n", e)
 	}
+	if n := d.Failed - len(d.Errors); len(d.Errors) > 0 && n > 0 {
+		fmt.Fprintf(w, "… and %d more failed deletes\n", n)
+	}
 	if res.Plan != nil {
 		plan(w, res.Plan)
 	}
+}
+
+// notices lists what the run did that its author may not expect.
+func notices(w io.Writer, res *tsync.Result) {
+	for _, n := range res.Notices {
+		fmt.Fprintf(w, "notice: %s\n", noticeText(n))
+	}
+}
+
+func noticeText(n tsync.Notice) string {
+	s := n.Message
+	if len(n.Names) > 0 {
+		s += ": " + strings.Join(n.Names, ", ")
+		if n.Count > len(n.Names) {
+			s += fmt.Sprintf(" … and %d more", n.Count-len(n.Names))
+		}
+	}
+	return s
+}
+
+// misconfigWhy says why a mapping field gave no value, and what was written.
+func misconfigWhy(m tsync.MisconfigStat) string {
+	if m.Err != "" {
+		return "error: " + m.Err + "; left out of the write, so Port keeps its value"
+	}
+	return "null, missing, or misconfigured"
+}
+
+// moreFailed is the number of failed writes beyond the samples shown.
+func moreFailed(b *tsync.BlockResult) int {
+	return max(0, b.Failed-len(b.WriteErrors))
 }
 
 func deletionLine(d tsync.Deletion, dry bool) string {
@@ -200,7 +261,7 @@ func ColorText(w io.Writer, res *tsync.Result) {
 			line = strings.Replace(line, status, ": "+statusColor+ansiBold+string(res.Status)+ansiReset+" in ", 1)
 		case strings.Contains(line, "FAILED") || strings.HasPrefix(line, "error: ") || strings.Contains(line, "failed: "):
 			line = ansiRed + strings.TrimSuffix(line, "\n") + ansiReset + "\n"
-		case strings.Contains(line, "BLOCKED") || strings.Contains(line, "SKIPPED") || strings.Contains(line, "gave no value"):
+		case strings.Contains(line, "BLOCKED") || strings.Contains(line, "SKIPPED") || strings.Contains(line, "gave no value") || strings.HasPrefix(line, "notice: "):
 			line = ansiYellow + strings.TrimSuffix(line, "\n") + ansiReset + "\n"
 		case strings.Contains(line, " total "):
 			line = ansiBold + strings.TrimSuffix(line, "\n") + ansiReset + "\n"

@@ -202,3 +202,38 @@ func (s *Server) handleBlueprintPatch(w http.ResponseWriter, req *request) {
 	s.blueprints[req.segs[1]] = &blueprint{raw: next, def: def}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "blueprint": deepCopy(next)})
 }
+
+// Apply creates the blueprints the server lacks and replaces the ones it
+// has with the given definitions (--blueprints: the file is the truth for
+// the blueprints it names). It returns the identifiers created and updated.
+// Entities already stored are not re-checked against a changed definition.
+func (s *Server) Apply(raws []map[string]any) (created, updated []string, err error) {
+	s.mu.Lock()
+	var add []map[string]any
+	for _, raw := range raws {
+		id, _ := raw["identifier"].(string)
+		old, ok := s.blueprints[id]
+		if !ok {
+			add = append(add, raw)
+			continue
+		}
+		def, err := catalog.ParseBlueprint(raw)
+		if err != nil {
+			s.mu.Unlock()
+			return nil, nil, fmt.Errorf("blueprint %q: %w", id, err)
+		}
+		cp := deepCopy(raw).(map[string]any)
+		cp["createdAt"], cp["updatedAt"] = old.raw["createdAt"], s.now()
+		s.blueprints[id] = &blueprint{raw: cp, def: def}
+		updated = append(updated, id)
+	}
+	s.mu.Unlock()
+	if err := s.Seed(add); err != nil {
+		return nil, nil, err
+	}
+	for _, raw := range add {
+		id, _ := raw["identifier"].(string)
+		created = append(created, id)
+	}
+	return created, updated, nil
+}
