@@ -42,12 +42,12 @@ type engine struct {
 	planMu gosync.Mutex
 	plan   *Plan
 
+	noticeMu gosync.Mutex
+	notices  noticeSet
+
 	// cfgErr is the first block error that is a configuration error.
 	cfgErrMu gosync.Mutex
 	cfgErr   error
-
-	noticeMu gosync.Mutex
-	notices  noticeSet
 }
 
 // blockRun is one resource block's run state.
@@ -180,10 +180,13 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.writer.close(ctx)
 	e.writer.retryMissing(ctx)
 
-	failed := false
+	failed, writeFailed := false, false
 	for _, br := range e.blocks {
 		br.finish()
 		failed = failed || br.res.Error != ""
+		if br.res.Failed > 0 {
+			writeFailed = true
+		}
 	}
 	// One line per distinct error: a file every block reads fails each
 	// block the same way.
@@ -198,6 +201,11 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Deletion = Deletion{State: DeletionSkipped, Reason: "the run was interrupted"}
 	case failed:
 		res.Deletion = e.prune(ctx, "a resource block failed, so the source state is incomplete")
+	case writeFailed:
+		// An entity that failed to write may be the target another kept
+		// entity relates to, or the write may yet have landed: delete
+		// nothing on a run Port did not fully accept.
+		res.Deletion = e.prune(ctx, "a write to Port failed, so the catalog is not in the state the source describes")
 	default:
 		res.Deletion = e.prune(ctx, "")
 	}
@@ -278,6 +286,10 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 
 var errSnapshot = errors.New("snapshot failed")
 
+// ErrEmitAfterReturn is what Emit returns when an integration calls it
+// after its Resync returned (a bug in the integration).
+var ErrEmitAfterReturn = errors.New("integration bug: Emit called after Resync returned")
+
 // streamPages runs the block's resync handler and hands each page, once
 // the snapshot is loaded, to a pool of workers (one per core) that map and
 // diff it. Decoding the next page thus overlaps mapping this one, and a
@@ -316,8 +328,22 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 			}
 		})
 	}
-	n := 0
+	// The Emit contract (integrations.Emit): never concurrent, never after
+	// Resync returns. The engine enforces it rather than trusting it: calls
+	// are serialised by emitMu, and a call after the return is refused
+	// loudly instead of sending on a closed channel.
+	var (
+		emitMu   gosync.Mutex
+		returned bool
+		n        int
+	)
 	err := e.cfg.Source.Resync(ctx, req, func(items []integrations.Item) error {
+		emitMu.Lock()
+		defer emitMu.Unlock()
+		if returned {
+			e.log.Error("integration bug: Emit called after Resync returned; the page is dropped", "kind", req.Kind)
+			return ErrEmitAfterReturn
+		}
 		n++
 		select {
 		case <-e.snapDone:
@@ -336,6 +362,9 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 			return ctx.Err()
 		}
 	})
+	emitMu.Lock()
+	returned = true
+	emitMu.Unlock()
 	close(pages)
 	wg.Wait()
 	if werr != nil {

@@ -93,7 +93,7 @@ func New(s integrations.Settings) (*Source, error) {
 	if st.base.Scheme == "http" && st.auth.typ != "none" && !loopback(st.base.Hostname()) {
 		log.Warn("credentials are sent over plain http", "host", st.base.Host)
 	}
-	return &Source{c: newClient(st, s.HTTPClient, log), log: log}, nil
+	return &Source{c: newClient(st, s.HTTPClient, log, s.Secrets), log: log}, nil
 }
 
 func loopback(host string) bool {

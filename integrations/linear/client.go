@@ -23,7 +23,13 @@ type client struct {
 
 func newClient(u string, cfg Config) *client {
 	auth := authHeader(cfg.APIKey)
-	secrets := secret.New(cfg.APIKey, auth, strings.TrimPrefix(auth, "Bearer "))
+	// The run's secret set, so the key is redacted from every output and
+	// masked in CI; a Source built alone gets its own.
+	secrets := cfg.Settings.Secrets
+	if secrets == nil {
+		secrets = secret.New()
+	}
+	secrets.Add(cfg.APIKey, auth, strings.TrimPrefix(auth, "Bearer "))
 	return &client{
 		url: u, auth: auth, secrets: secrets,
 		hx: httpx.New(httpx.Options{
@@ -31,6 +37,7 @@ func newClient(u string, cfg Config) *client {
 			HTTPClient: cfg.Settings.HTTPClient,
 			RateLimit:  httpx.Linear,
 			UserAgent:  "tide-linear",
+			Timeout:    cfg.Settings.HTTPTimeout,
 			Clock:      cfg.Clock,
 			Secrets:    secrets,
 			Logger:     cfg.Settings.Logger,

@@ -78,7 +78,8 @@ type Config struct {
 	URL      string
 	APIKey   string
 	PageSize int
-	// Settings carries the HTTP client and logger (Values are ignored).
+	// Settings carries the HTTP client, logger, the run's secret set and
+	// --http-timeout (Values are ignored).
 	Settings integrations.Settings
 	// Clock is the HTTP client's clock (tests record the waits it
 	// chooses); nil is the wall clock.

@@ -66,6 +66,11 @@ type Fault struct {
 	// EntityErrors makes a bulk upsert answer 207 with these identifiers
 	// failing with the given status; the rest are written.
 	EntityErrors map[string]int
+	// EchoAuthorization puts the request's Authorization header in the
+	// error message, as some gateways do.
+	EchoAuthorization bool
+	// Reset drops the connection without an answer (a connection reset).
+	Reset bool
 }
 
 // Server is the fake: the local target's Port, its seeding and inspection
@@ -213,6 +218,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !sleepCtx(r.Context(), fault.Delay) {
 			return
 		}
+		if fault.Reset {
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
 		if fault.Status != 0 {
 			if fault.RetryAfter != "" {
 				w.Header().Set("Retry-After", fault.RetryAfter)
@@ -220,7 +234,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if fault.RateLimitReset != "" {
 				w.Header().Set("x-ratelimit-reset", fault.RateLimitReset)
 			}
-			local.WriteError(w, fault.Status, "injected_fault", fmt.Sprintf("injected %d", fault.Status))
+			msg := fmt.Sprintf("injected %d", fault.Status)
+			if fault.EchoAuthorization {
+				msg += ": refused the request with Authorization: " + r.Header.Get("Authorization")
+			}
+			local.WriteError(w, fault.Status, "injected_fault", msg)
 			return
 		}
 	}
