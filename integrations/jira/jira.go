@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/httpx"
@@ -84,6 +85,8 @@ func Definition() integrations.Definition {
 				OrganizationID: s.Values.Get(paramOrg),
 				HTTPClient:     s.HTTPClient,
 				Logger:         s.Logger,
+				Secrets:        s.Secrets,
+				Timeout:        s.HTTPTimeout,
 			})
 		},
 	}
@@ -102,6 +105,9 @@ type Config struct {
 	// every secret it knows.
 	Clock   httpx.Clock
 	Secrets *secret.Set
+	// Timeout bounds one HTTP attempt (--http-timeout); 0 is the shared
+	// client's default.
+	Timeout time.Duration
 }
 
 // Source streams Jira items. Safe for concurrent use; one Source serves one
@@ -153,7 +159,7 @@ func NewSource(cfg Config) (*Source, error) {
 	return &Source{
 		c: httpx.New(httpx.Options{
 			API: "jira", HTTPClient: cfg.HTTPClient, MaxInFlight: concurrency,
-			RateLimit: httpx.Jira, Clock: cfg.Clock, Secrets: secrets, Logger: log,
+			RateLimit: httpx.Jira, Clock: cfg.Clock, Secrets: secrets, Logger: log, Timeout: cfg.Timeout,
 			UserAgent: "tide (jira)",
 		}),
 		auth:   a,
