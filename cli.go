@@ -14,6 +14,7 @@ import (
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
 	"github.com/tide-sync/tide/integrations/jira"
+	"github.com/tide-sync/tide/integrations/linear"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
@@ -33,7 +34,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition(), linear.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 

@@ -339,7 +339,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			}
 			lastErr = c.wrap(where, te.err)
 			wait = c.backoff(attempts)
-		case resp.Status >= 200 && resp.Status < 300:
+		case resp.Status >= 200 && resp.Status < 300 && !c.limitedSuccess(resp):
 			return resp, nil
 		case resp.Status == http.StatusUnauthorized && r.Auth != nil && !refreshed && r.Auth.Rejected(gen):
 			// The token may have been revoked or re-issued: fresh
@@ -392,6 +392,17 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			return nil, fmt.Errorf("%s: %w (after: %v)", where, err, lastErr)
 		}
 	}
+}
+
+// limitedSuccess reports a 2xx answer that the API's adapter calls a rate
+// limit (a GraphQL API answering 200 with a RATELIMITED error); it is then
+// waited out and retried like a 429.
+func (c *Client) limitedSuccess(resp *Response) bool {
+	if _, ok := c.o.RateLimit.(SuccessRateLimit); !ok {
+		return false
+	}
+	_, limited := c.o.RateLimit.Limited(resp.Status, resp.Header, resp.Body, c.o.Clock.Now())
+	return limited
 }
 
 // pace asks the API's Pacer, if it has one, whether this answer calls for
@@ -556,7 +567,8 @@ func (c *Client) statusError(method, path string, resp *Response) *StatusError {
 
 // Message extracts an API's error message from a body: a JSON object's
 // "message", "error" (a string, or an object with a message),
-// "error_description" or "errorMessages", else the body's start.
+// "error_description", "errorMessages" or GraphQL's "errors", else the
+// body's start.
 func Message(body []byte) string {
 	var msg string
 	if v, err := jsonx.Decode(body); err == nil {
@@ -573,6 +585,14 @@ func Message(body []byte) string {
 			if msg == "" {
 				if list, ok := m["errorMessages"].([]any); ok && len(list) > 0 {
 					msg, _ = list[0].(string)
+				}
+			}
+			if msg == "" {
+				// GraphQL: {"errors": [{"message": ...}]}
+				if list, ok := m["errors"].([]any); ok && len(list) > 0 {
+					if e, ok := list[0].(map[string]any); ok {
+						msg = firstString(e, "message")
+					}
 				}
 			}
 		}

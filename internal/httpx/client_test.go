@@ -83,6 +83,8 @@ func script(t *testing.T, clock *fakeClock, steps ...step) (*httptest.Server, *a
 			// Dates in the script are relative to the fake clock.
 			v = strings.ReplaceAll(v, "{now+10s}", clock.Now().Add(10*time.Second).Format(http.TimeFormat))
 			v = strings.ReplaceAll(v, "{epoch+100}", fmt.Sprint(clock.Now().Add(100*time.Second).Unix()))
+			v = strings.ReplaceAll(v, "{epochms+90}", fmt.Sprint(clock.Now().Add(90*time.Second).UnixMilli()))
+			v = strings.ReplaceAll(v, "{epochms+20}", fmt.Sprint(clock.Now().Add(20*time.Second).UnixMilli()))
 			v = strings.ReplaceAll(v, "{iso+40s}", clock.Now().Add(40*time.Second).Format(time.RFC3339))
 			w.Header().Set(k, v)
 		}
@@ -92,6 +94,9 @@ func script(t *testing.T, clock *fakeClock, steps ...step) (*httptest.Server, *a
 	t.Cleanup(srv.Close)
 	return srv, &n
 }
+
+// linearLimited is Linear's answer to a spent budget.
+const linearLimited = `{"errors":[{"message":"Rate limit exceeded","extensions":{"type":"ratelimited","code":"RATELIMITED","statusCode":429,"userError":true,"userPresentableMessage":"Rate limit exceeded. Please try again later."}}]}`
 
 const s = time.Second
 const ms = time.Millisecond
@@ -210,6 +215,60 @@ func TestDoRetryPolicy(t *testing.T) {
 			name: "PagerDuty 500 with ratelimit-reset waits the backoff", rl: PagerDuty,
 			steps:     []step{{status: 500, header: map[string]string{"ratelimit-reset": "30"}}, ok},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
+		},
+		{
+			name: "Linear 400 RATELIMITED waits until the spent requests budget resets (epoch ms)", rl: Linear,
+			steps: []step{{status: 400, body: linearLimited, header: map[string]string{
+				"X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": "{epochms+90}",
+				"X-RateLimit-Complexity-Remaining": "240000", "X-RateLimit-Complexity-Reset": "{epochms+20}",
+			}}, ok},
+			wantWaits: []time.Duration{90 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear 200 RATELIMITED is no page: the spent complexity budget is waited out", rl: Linear,
+			steps: []step{{status: 200, body: linearLimited, header: map[string]string{
+				"X-Complexity": "1500", "X-RateLimit-Complexity-Remaining": "900", "X-RateLimit-Complexity-Reset": "{epochms+20}",
+				"X-RateLimit-Requests-Remaining": "4000", "X-RateLimit-Requests-Reset": "{epochms+90}",
+			}}, ok},
+			wantWaits: []time.Duration{20 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear RATELIMITED with no budget spent waits the earliest reset", rl: Linear,
+			steps: []step{{status: 400, body: linearLimited, header: map[string]string{
+				"X-RateLimit-Requests-Reset": "{epochms+90}", "X-RateLimit-Complexity-Reset": "{epochms+20}",
+			}}, ok},
+			wantWaits: []time.Duration{20 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear RATELIMITED prefers Retry-After", rl: Linear,
+			steps:     []step{{status: 400, body: linearLimited, header: map[string]string{"Retry-After": "3", "X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": "{epochms+90}"}}, ok},
+			wantWaits: []time.Duration{3 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear RATELIMITED without headers backs off", rl: Linear,
+			steps:     []step{{status: 400, body: linearLimited}, ok},
+			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
+		},
+		{
+			name: "Linear 400 query error fails at once with GraphQL's message", rl: Linear,
+			steps:   []step{{status: 400, body: `{"errors":[{"message":"Cannot query field \"nope\" on type \"Issue\".","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`}},
+			wantErr: `400 Bad Request: Cannot query field "nope" on type "Issue".`, wantCalls: 1,
+		},
+		{
+			name: "Linear 200 whose data mentions RATELIMITED is a page", rl: Linear,
+			steps: []step{{status: 200, body: `{"data":{"issues":{"edges":[{"node":{"title":"RATELIMITED answers loop"}}]}}}`}}, wantCalls: 1,
+		},
+		{
+			name: "Linear 502 with a RATELIMITED body waits the backoff", rl: Linear,
+			steps:     []step{{status: 502, body: linearLimited, header: map[string]string{"X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": "{epochms+90}"}}, ok},
+			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
+		},
+		{
+			name: "Linear 200 RATELIMITED forever gives up naming the limit", rl: Linear,
+			opts:      func(o *Options) { o.MaxRateWaits = 1 },
+			steps:     []step{{status: 200, body: linearLimited, header: map[string]string{"Retry-After": "1"}}},
+			wantWaits: []time.Duration{1 * s}, wantCalls: 2,
+			wantErr: "200 OK: Rate limit exceeded (still rate limited after 1 waits)",
 		},
 		{
 			name: "404 fails at once", steps: []step{{status: 404, body: `{"message":"Not Found"}`}},

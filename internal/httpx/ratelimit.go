@@ -1,7 +1,10 @@
 package httpx
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,4 +216,95 @@ var PagerDuty RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte
 // (X-RateLimit-NearLimit: true), for a caller that paces itself.
 func JiraNearLimit(h http.Header) bool {
 	return strings.EqualFold(strings.TrimSpace(h.Get("X-RateLimit-NearLimit")), "true")
+}
+
+// SuccessRateLimit is a RateLimit that is asked about 2xx answers too: a
+// GraphQL API may report a rate limit as an error in a 200 answer's body.
+// A 2xx answer it calls limited is waited out and retried like a 429.
+type SuccessRateLimit interface {
+	RateLimit
+	// ReadsSuccess marks the adapter; it does nothing.
+	ReadsSuccess()
+}
+
+// Linear reads Linear's GraphQL answers. A rate limit is a 429, or any
+// answer but a 5xx (Linear sends 400, and a 200 must not pass for a page)
+// whose GraphQL errors carry extensions.code RATELIMITED. The wait is
+// Retry-After, else the reset of the spent budget: Linear meters requests
+// (X-RateLimit-Requests-Remaining/-Reset) and query complexity
+// (X-RateLimit-Complexity-Remaining/-Reset, a query costing X-Complexity),
+// resets given in epoch milliseconds. With no budget spent it waits the
+// earliest reset still ahead; with no reset at all it backs off.
+var Linear SuccessRateLimit = linearRateLimit{}
+
+type linearRateLimit struct{}
+
+func (linearRateLimit) ReadsSuccess() {}
+
+func (linearRateLimit) Limited(status int, h http.Header, body []byte, now time.Time) (time.Duration, bool) {
+	if status >= 500 || (status != http.StatusTooManyRequests && !GraphQLErrorCode(body, "RATELIMITED")) {
+		return 0, false
+	}
+	if d, ok := RetryAfter(h, now); ok {
+		return d, true
+	}
+	cost, _ := strconv.ParseFloat(strings.TrimSpace(h.Get("X-Complexity")), 64)
+	var spent, ahead []time.Duration
+	for _, b := range []struct {
+		name string
+		need float64 // what the next attempt spends of the budget
+	}{{"Requests", 1}, {"Complexity", max(cost, 1)}} {
+		reset, ok := linearReset(h.Get("X-RateLimit-"+b.name+"-Reset"), now)
+		if !ok {
+			continue
+		}
+		ahead = append(ahead, reset)
+		if left, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-RateLimit-"+b.name+"-Remaining")), 64); err == nil && left < b.need {
+			spent = append(spent, reset)
+		}
+	}
+	switch {
+	case len(spent) > 0:
+		return slices.Max(spent), true
+	case len(ahead) > 0:
+		return slices.Min(ahead), true
+	}
+	return -1, true
+}
+
+// linearReset reads a Linear reset header: epoch milliseconds (epoch
+// seconds and seconds from now are read too).
+func linearReset(v string, now time.Time) (time.Duration, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	if n > 1e11 {
+		return max(time.UnixMilli(n).Sub(now), 0), true
+	}
+	return resetAt(v, now)
+}
+
+// GraphQLErrorCode reports whether body is a GraphQL answer with an error
+// whose extensions.code is code.
+func GraphQLErrorCode(body []byte, code string) bool {
+	if !bytes.Contains(body, []byte(code)) {
+		return false // most answers: no decoding
+	}
+	var ans struct {
+		Errors []struct {
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &ans) != nil {
+		return false
+	}
+	for _, e := range ans.Errors {
+		if e.Extensions.Code == code {
+			return true
+		}
+	}
+	return false
 }
