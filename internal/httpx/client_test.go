@@ -480,3 +480,55 @@ func TestResponseJSON(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+// Jira's near-limit warnings on ordinary answers pause the next request
+// (any goroutine's) for as long as Jira says; a 5xx's headers never do.
+func TestJiraProactivePause(t *testing.T) {
+	t.Parallel()
+	ok := step{status: 200, body: `{}`}
+	tests := []struct {
+		name      string
+		first     step
+		wantWaits []time.Duration
+	}{
+		{name: "near limit waits until X-RateLimit-Reset", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true", "X-RateLimit-Reset": "{iso+40s}"}}, wantWaits: []time.Duration{40 * s}},
+		{name: "remaining 1 without a reset waits a window", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-Remaining": "1"}}, wantWaits: []time.Duration{JiraWindow}},
+		{name: "near limit with Retry-After", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true", "Retry-After": "3"}}, wantWaits: []time.Duration{3 * s}},
+		{name: "plenty remaining: no pause", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-Remaining": "90", "X-RateLimit-NearLimit": "false"}}},
+		{name: "a 404 near the limit pauses too", first: step{status: 404, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true"}}, wantWaits: []time.Duration{JiraWindow}},
+		{name: "a pause is capped at MaxWait", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true", "Retry-After": "3600"}}, wantWaits: []time.Duration{DefaultMaxWait}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			srv, calls := script(t, clock, tc.first, ok)
+			c := New(Options{API: "jira", Clock: clock, RateLimit: Jira})
+			_, _ = c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL})
+			if len(clock.Waits()) != 0 {
+				t.Fatalf("the first request waited %v", clock.Waits())
+			}
+			if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantWaits, clock.Waits()); diff != "" {
+				t.Errorf("waits before the second request (-want +got):\n%s", diff)
+			}
+			if calls.Load() != 2 {
+				t.Errorf("requests = %d", calls.Load())
+			}
+		})
+	}
+	t.Run("a 5xx near the limit backs off only", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		srv, _ := script(t, clock, step{status: 503, header: map[string]string{"X-RateLimit-NearLimit": "true", "X-RateLimit-Reset": "{iso+40s}"}}, ok)
+		c := New(Options{API: "jira", Clock: clock, RateLimit: Jira, Rand: func() float64 { return 0.5 }})
+		if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]time.Duration{500 * ms}, clock.Waits()); diff != "" {
+			t.Errorf("waits (-want +got):\n%s", diff)
+		}
+	})
+}

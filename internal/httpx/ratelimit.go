@@ -125,20 +125,72 @@ var GitLab RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, n
 	return -1, true
 })
 
+// Pacer is implemented by a RateLimit whose API warns, on ordinary
+// answers, that its quota is nearly spent. Pause is asked about every
+// answer but a 5xx; a positive duration holds back every request of the
+// client (those in flight finish) until it has passed, capped at
+// Options.MaxWait.
+type Pacer interface {
+	Pause(status int, h http.Header, now time.Time) time.Duration
+}
+
+// JiraWindow is the pause after a Jira near-limit warning that names no
+// reset time: Jira's windows are a second long when the answer does not
+// say otherwise (Ocean assumes the same).
+const JiraWindow = time.Second
+
 // Jira reads Jira Cloud's answers: a 429 waits Retry-After, else until
-// X-RateLimit-Reset (an ISO 8601 time).
-var Jira RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+// X-RateLimit-Reset (an ISO 8601 time). It is also a Pacer: an answer with
+// X-RateLimit-NearLimit: true or X-RateLimit-Remaining of 1 or less pauses
+// every request until X-RateLimit-Reset (else Retry-After, else
+// JiraWindow), and a 429 pauses the others as long as it waits itself
+// (Ocean's limiter does both).
+var Jira RateLimit = jira{}
+
+type jira struct{}
+
+func (jira) Limited(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
 	if status != http.StatusTooManyRequests {
 		return 0, false
 	}
 	if d, ok := RetryAfter(h, now); ok {
 		return d, true
 	}
-	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("X-RateLimit-Reset"))); err == nil {
-		return max(t.Sub(now), 0), true
+	if d, ok := jiraReset(h, now); ok {
+		return d, true
 	}
 	return -1, true
-})
+}
+
+func (j jira) Pause(status int, h http.Header, now time.Time) time.Duration {
+	if status == http.StatusTooManyRequests {
+		d, _ := j.Limited(status, h, nil, now)
+		return d
+	}
+	low := false
+	if n, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining"))); err == nil && n <= 1 {
+		low = true
+	}
+	if !low && !JiraNearLimit(h) {
+		return 0
+	}
+	if d, ok := jiraReset(h, now); ok && d > 0 {
+		return d
+	}
+	if d, ok := RetryAfter(h, now); ok && d > 0 {
+		return d
+	}
+	return JiraWindow
+}
+
+// jiraReset reads X-RateLimit-Reset, an ISO 8601 time.
+func jiraReset(h http.Header, now time.Time) (time.Duration, bool) {
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("X-RateLimit-Reset")))
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
 
 // PagerDuty reads PagerDuty's answers: a 429 waits ratelimit-reset
 // (seconds until the window resets), else Retry-After.
