@@ -85,6 +85,10 @@ func exitCode(res *tsync.Result, err error) int {
 		}
 		return exitFailed
 	}
+	if res.ConfigError != nil && res.Status != tsync.StatusAborted {
+		// A vendor refused the credentials: fix the configuration.
+		return exitUsage
+	}
 	switch res.Status {
 	case tsync.StatusCompleted:
 		return exitOK

@@ -44,6 +44,9 @@ type engine struct {
 
 	noticeMu gosync.Mutex
 	notices  noticeSet
+	// cfgErr is the first block error that is a configuration error.
+	cfgErrMu gosync.Mutex
+	cfgErr   error
 }
 
 // blockRun is one resource block's run state.
@@ -231,6 +234,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	if e.plan != nil {
 		e.plan.sort()
 	}
+	e.cfgErrMu.Lock()
+	res.ConfigError = e.cfgErr
+	e.cfgErrMu.Unlock()
 	res.DurationMS = time.Since(e.start).Milliseconds()
 	return res
 }
@@ -267,6 +273,13 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 	default:
 		log.Error("resource block failed", "err", err)
 		br.update(func(r *BlockResult) { r.Error = err.Error() })
+		if errors.Is(err, integrations.ErrConfig) {
+			e.cfgErrMu.Lock()
+			if e.cfgErr == nil {
+				e.cfgErr = err
+			}
+			e.cfgErrMu.Unlock()
+		}
 	}
 }
 

@@ -36,6 +36,11 @@ type Result struct {
 	Errors     []string  `json:"errors,omitempty"`
 	StartedAt  time.Time `json:"startedAt"`
 	DurationMS int64     `json:"durationMs"`
+	// ConfigError is set when a resource block failed because the
+	// integration's configuration was refused (errors.Is
+	// integrations.ErrConfig: a vendor rejecting the credentials); the CLI
+	// then exits 2. Its text is also in the block's Error.
+	ConfigError error `json:"-"`
 }
 
 // Counts are the per-block and total counters. A total is the sum of its
