@@ -13,6 +13,7 @@ import (
 	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
+	"github.com/tide-sync/tide/integrations/pagerduty"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
@@ -32,7 +33,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), pagerduty.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 
