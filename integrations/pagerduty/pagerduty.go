@@ -68,6 +68,8 @@ func Definition() integrations.Definition {
 				Token:      s.Values.Get("pagerduty-token"),
 				HTTPClient: s.HTTPClient,
 				Logger:     s.Logger,
+				Secrets:    s.Secrets,
+				Timeout:    s.HTTPTimeout,
 			})
 		},
 	}
@@ -85,6 +87,8 @@ type Config struct {
 	Now   func() time.Time
 	// Secrets receives the token; nil: a set of its own.
 	Secrets *secret.Set
+	// Timeout bounds one HTTP attempt (--http-timeout); 0: the client's default.
+	Timeout time.Duration
 }
 
 // Source streams PagerDuty items. It is safe for concurrent use; one Source
@@ -133,7 +137,7 @@ func NewSource(cfg Config) (*Source, error) {
 	return &Source{
 		c: httpx.New(httpx.Options{
 			API: "pagerduty", HTTPClient: cfg.HTTPClient, MaxInFlight: maxInFlight,
-			RateLimit: httpx.PagerDuty, Clock: cfg.Clock, Secrets: secrets, Logger: log,
+			RateLimit: httpx.PagerDuty, Clock: cfg.Clock, Timeout: cfg.Timeout, Secrets: secrets, Logger: log,
 		}),
 		base: base,
 		auth: &tokenAuth{token: token},
