@@ -15,6 +15,7 @@ import (
 	"github.com/tide-sync/tide/integrations/github"
 	"github.com/tide-sync/tide/integrations/jira"
 	"github.com/tide-sync/tide/integrations/linear"
+	"github.com/tide-sync/tide/integrations/pagerduty"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
@@ -34,7 +35,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition(), linear.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition(), linear.Definition(), pagerduty.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 

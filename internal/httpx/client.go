@@ -349,6 +349,10 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			continue
 		default:
 			se := c.statusError(r.Method, path, resp)
+			if sp, ok := c.o.RateLimit.(Spender); ok && sp.Spent(resp.Status, resp.Header) {
+				se.RateLimited = true
+				return nil, se
+			}
 			if d, limited := c.o.RateLimit.Limited(resp.Status, resp.Header, resp.Body, c.o.Clock.Now()); limited {
 				se.RateLimited = true
 				rateWaits++

@@ -591,3 +591,60 @@ func TestJiraProactivePause(t *testing.T) {
 		}
 	})
 }
+
+// PagerDuty's ratelimit-* headers on ordinary answers pause the next
+// request once 90% of the window's budget is used; a 429 with the daily
+// analytics budget spent ends the request at once.
+func TestPagerDutyPacing(t *testing.T) {
+	t.Parallel()
+	ok := step{status: 200, body: `{}`}
+	tests := []struct {
+		name      string
+		first     step
+		wantWaits []time.Duration
+	}{
+		{name: "90% used waits ratelimit-reset", first: step{status: 200, body: `{}`, header: map[string]string{"ratelimit-limit": "960", "ratelimit-remaining": "96", "ratelimit-reset": "25"}}, wantWaits: []time.Duration{25 * s}},
+		{name: "89% used: no pause", first: step{status: 200, body: `{}`, header: map[string]string{"ratelimit-limit": "100", "ratelimit-remaining": "11", "ratelimit-reset": "25"}}},
+		{name: "no headers: no pause", first: ok},
+		{name: "a 404 at the limit pauses too", first: step{status: 404, body: `{}`, header: map[string]string{"ratelimit-limit": "960", "ratelimit-remaining": "0", "ratelimit-reset": "7"}}, wantWaits: []time.Duration{7 * s}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			srv, calls := script(t, clock, tc.first, ok)
+			c := New(Options{API: "pagerduty", Clock: clock, RateLimit: PagerDuty})
+			_, _ = c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL})
+			if len(clock.Waits()) != 0 {
+				t.Fatalf("the first request waited %v", clock.Waits())
+			}
+			if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantWaits, clock.Waits()); diff != "" {
+				t.Errorf("waits before the second request (-want +got):\n%s", diff)
+			}
+			if calls.Load() != 2 {
+				t.Errorf("requests = %d", calls.Load())
+			}
+		})
+	}
+	t.Run("daily analytics budget spent: no retry, no pause", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		srv, calls := script(t, clock, step{status: 429, body: `{"error":{"message":"Daily limit reached"}}`,
+			header: map[string]string{"daily-ratelimit-remaining": "0", "daily-ratelimit-reset": "40000", "ratelimit-reset": "30"}}, ok)
+		c := New(Options{API: "pagerduty", Clock: clock, RateLimit: PagerDuty})
+		_, err := c.Do(context.Background(), Request{Method: http.MethodPost, URL: srv.URL})
+		var se *StatusError
+		if !errors.As(err, &se) || se.Status != 429 || !se.RateLimited {
+			t.Fatalf("err = %v, want a rate-limited 429", err)
+		}
+		if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		if len(clock.Waits()) != 0 || calls.Load() != 2 {
+			t.Errorf("waits %v, requests %d; want none and 2", clock.Waits(), calls.Load())
+		}
+	})
+}

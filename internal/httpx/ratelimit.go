@@ -195,10 +195,25 @@ func jiraReset(h http.Header, now time.Time) (time.Duration, bool) {
 	return max(t.Sub(now), 0), true
 }
 
+// PagerDutyHighUse is the share of PagerDuty's per-window request budget
+// past which every request waits for the window to reset (Ocean's
+// PagerDuty limiter waits at the same share).
+const PagerDutyHighUse = 0.9
+
 // PagerDuty reads PagerDuty's answers: a 429 waits ratelimit-reset
-// (seconds until the window resets), else Retry-After.
-var PagerDuty RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
-	if status != http.StatusTooManyRequests {
+// (seconds until the window resets), else Retry-After. It is also a
+// Pacer: an answer showing PagerDutyHighUse or more of ratelimit-limit
+// used (ratelimit-remaining) pauses every request for ratelimit-reset
+// seconds, and a 429 pauses the others as long as it waits itself. A 429
+// with daily-ratelimit-remaining 0 (the analytics API's daily budget) is
+// Spent: no wait within the run would help, so it ends the request at
+// once.
+var PagerDuty RateLimit = pagerDuty{}
+
+type pagerDuty struct{}
+
+func (pagerDuty) Limited(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+	if status != http.StatusTooManyRequests || PagerDutyDailySpent(h) {
 		return 0, false
 	}
 	if v := h.Get("Ratelimit-Reset"); v != "" {
@@ -210,7 +225,39 @@ var PagerDuty RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte
 		return d, true
 	}
 	return -1, true
-})
+}
+
+func (p pagerDuty) Pause(status int, h http.Header, now time.Time) time.Duration {
+	if status == http.StatusTooManyRequests {
+		d, _ := p.Limited(status, h, nil, now)
+		return d
+	}
+	limit, err1 := strconv.ParseFloat(strings.TrimSpace(h.Get("Ratelimit-Limit")), 64)
+	remaining, err2 := strconv.ParseFloat(strings.TrimSpace(h.Get("Ratelimit-Remaining")), 64)
+	if err1 != nil || err2 != nil || limit <= 0 || (limit-remaining)/limit < PagerDutyHighUse {
+		return 0
+	}
+	d, _ := resetAt(h.Get("Ratelimit-Reset"), now)
+	return d
+}
+
+func (pagerDuty) Spent(status int, h http.Header) bool {
+	return status == http.StatusTooManyRequests && PagerDutyDailySpent(h)
+}
+
+// PagerDutyDailySpent reports an answer saying the daily budget of
+// PagerDuty's analytics API is spent (daily-ratelimit-remaining: 0).
+func PagerDutyDailySpent(h http.Header) bool {
+	n, err := strconv.Atoi(strings.TrimSpace(h.Get("Daily-Ratelimit-Remaining")))
+	return err == nil && n <= 0
+}
+
+// Spender is implemented by a RateLimit whose API can say that no wait
+// within a run would help (a daily quota spent): such an answer ends the
+// request at once, as a *StatusError, without a retry.
+type Spender interface {
+	Spent(status int, h http.Header) bool
+}
 
 // JiraNearLimit reports Jira's warning that the quota is nearly spent
 // (X-RateLimit-NearLimit: true), for a caller that paces itself.
