@@ -13,6 +13,9 @@ import (
 	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
+	"github.com/tide-sync/tide/integrations/jira"
+	"github.com/tide-sync/tide/integrations/linear"
+	"github.com/tide-sync/tide/integrations/pagerduty"
 	"github.com/tide-sync/tide/internal/budget"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
@@ -33,7 +36,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition(), linear.Definition(), pagerduty.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 
@@ -85,6 +88,10 @@ func exitCode(res *tsync.Result, err error) int {
 			return exitInterrupted
 		}
 		return exitFailed
+	}
+	if res.ConfigError != nil && res.Status != tsync.StatusAborted {
+		// A vendor refused the credentials: fix the configuration.
+		return exitUsage
 	}
 	switch res.Status {
 	case tsync.StatusCompleted:

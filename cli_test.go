@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tide-sync/tide/internal/secret"
 )
 
 func TestHelpListsEveryFlagWithItsEnv(t *testing.T) {
@@ -106,7 +108,7 @@ func TestConfigPrecedence(t *testing.T) {
 func TestRedactor(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	w := redact(&buf, []string{"hunter2-secret", "abc", ""})
+	w := redact(&buf, secret.New("hunter2-secret", "abc", ""))
 	io.WriteString(w, "token=hunter2-secret and abc stays\n")
 	if got, want := buf.String(), "token=[REDACTED] and abc stays\n"; got != want {
 		t.Fatalf("got %q, want %q", got, want)

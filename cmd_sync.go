@@ -15,6 +15,8 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/budget"
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/secret"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/port"
 	"github.com/tide-sync/tide/sync/port/local"
@@ -48,6 +50,7 @@ type syncOptions struct {
 	jqMaxMemory   sizeFlag
 	maxResponse   sizeFlag
 	timeout       time.Duration
+	httpTimeout   time.Duration
 	config        string
 	params        integrations.Values
 }
@@ -82,6 +85,7 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 	o.maxResponse = sizeFlag(integrations.DefaultMaxResponse)
 	fs.Var(&o.maxResponse, "max-response-size", "largest vendor response body read (e.g. 256MiB); a larger one fails its block")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (e.g. 30m); 0 means no limit")
+	fs.DurationVar(&o.httpTimeout, "http-timeout", httpx.DefaultTimeout, fmt.Sprintf("bound on one HTTP attempt to Port or the vendor; one request gives up retrying after %d times this", httpx.ElapsedPerTimeout))
 	fs.StringVar(&o.config, "config", "", "config file of 'flag value' lines, read after flags and env")
 
 	specs := []flagSpec{
@@ -110,6 +114,7 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 		{name: "jq-max-memory"},
 		{name: "max-response-size"},
 		{name: "timeout"},
+		{name: "http-timeout"},
 		{name: "config"},
 	}
 	o.params = integrations.Values{}
@@ -186,10 +191,13 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	var secrets []string
+	// The run's secret set: the configured secrets now, every token tide
+	// obtains (Port access token, installation and auth-request tokens) the
+	// moment it exists.
+	secrets := secret.New()
 	ciMode := "auto"
 	if o != nil {
-		secrets = o.secrets(specs)
+		secrets.Add(o.secrets(specs)...)
 		ciMode = o.ci
 	}
 	rawStderr := stderr
@@ -200,8 +208,10 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 	if err == nil {
 		err = cerr
 	}
-	// The runner learns the secrets before anything else is printed.
-	ci.Mask(secrets)
+	// The runner learns the secrets before anything else is printed, and
+	// each token obtained later as it is obtained.
+	ci.Mask(secrets.Values())
+	secrets.OnAdd(func(v string) { ci.Mask([]string{v}) })
 	rep := &reporting{ci: ci, stderr: stderr, secrets: secrets}
 	if o != nil {
 		rep.junit, rep.dotenv, rep.markdown, rep.mapping = o.junitReport, o.dotenvReport, o.mdReport, o.mapping
@@ -217,9 +227,9 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stderr, "tide: %v\n", err)
 		return rep.finish(report.Outcome{Error: err.Error(), ExitCode: exitUsage})
 	}
-	res, err := syncOnce(ctx, o, getenv, log, reg, ci.Phase)
+	res, err := syncOnce(ctx, o, getenv, log, reg, ci.Phase, secrets)
 	code := exitCode(res, err)
-	if r, rerr := redactResult(res, secrets); rerr == nil {
+	if r, rerr := redactResult(res, secrets.Values()); rerr == nil {
 		res = r
 	} else {
 		// Cannot happen for a Result; keep the stream redactors as the guard.
@@ -254,7 +264,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 
 // syncOnce validates the options, builds the integration and the Port
 // client, and runs one sync.
-func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, log *slog.Logger, reg *integrations.Registry, phase func(string)) (*tsync.Result, error) {
+func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, log *slog.Logger, reg *integrations.Registry, phase func(string), secrets *secret.Set) (*tsync.Result, error) {
 	if o.integration == "" {
 		return nil, fmt.Errorf("%w: --integration (TIDE_INTEGRATION) is required; one of: %s", errUsage, strings.Join(reg.Types(), ", "))
 	}
@@ -276,6 +286,9 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	}
 	if o.jqItemTimeout <= 0 {
 		return nil, fmt.Errorf("%w: --jq-item-timeout must be positive, got %s", errUsage, o.jqItemTimeout)
+	}
+	if o.httpTimeout <= 0 {
+		return nil, fmt.Errorf("%w: --http-timeout must be positive, got %s", errUsage, o.httpTimeout)
 	}
 	baseURL, localPath, err := o.target()
 	if err != nil {
@@ -304,12 +317,14 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 			params[p.Name] = []string{p.Default}
 		}
 	}
-	src, err := def.New(integrations.Settings{Values: params, Getenv: getenv, Logger: log.With("integration", def.Type), MaxResponse: int64(o.maxResponse)})
+	src, err := def.New(integrations.Settings{Values: params, Getenv: getenv, Logger: log.With("integration", def.Type), Secrets: secrets, HTTPTimeout: o.httpTimeout, MaxResponse: int64(o.maxResponse)})
 	if err != nil {
 		return nil, fmt.Errorf("integration %q: %w", def.Type, err)
 	}
 
 	pc := port.Config{
+		Secrets:         secrets,
+		Timeout:         o.httpTimeout,
 		BaseURL:         baseURL,
 		ClientID:        o.clientID,
 		ClientSecret:    o.clientSecret,

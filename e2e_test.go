@@ -328,7 +328,7 @@ func TestPortStormIsRetried(t *testing.T) {
 	if h.fake.Len() != 10 || sum.Total.Created != 10 || sum.Total.Failed != 0 {
 		t.Fatalf("after storm: %d entities, total %+v", h.fake.Len(), sum.Total)
 	}
-	if !strings.Contains(errs, `"msg":"retrying Port request"`) {
+	if !strings.Contains(errs, `"msg":"retrying","component":"port"`) {
 		t.Fatalf("retries not logged as JSON:\n%s", errs)
 	}
 	// The faults were really served.

@@ -8,9 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	gosync "sync"
 
 	"github.com/lmittmann/tint"
+
+	"github.com/tide-sync/tide/internal/secret"
 
 	tsync "github.com/tide-sync/tide/sync"
 )
@@ -37,8 +38,8 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 // isTerminal reports whether w is a character device. The redactor wraps
 // the real stream, so look through it.
 func isTerminal(w io.Writer) bool {
-	if r, ok := w.(*redactor); ok {
-		w = r.w
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
 	}
 	f, ok := w.(*os.File)
 	if !ok {
@@ -50,43 +51,12 @@ func isTerminal(w io.Writer) bool {
 
 // minSecretLen keeps very short values (which would mangle ordinary text)
 // out of the redactor; such values are still never logged by construction.
-const minSecretLen = 6
+const minSecretLen = secret.MinLen
 
-// redactor replaces every secret in what is written through it.
-type redactor struct {
-	mu      gosync.Mutex
-	w       io.Writer
-	secrets [][]byte
-}
-
-// redact wraps w so no secret in secrets reaches it.
-func redact(w io.Writer, secrets []string) io.Writer {
-	r := &redactor{w: w}
-	for _, s := range secrets {
-		if len(strings.TrimSpace(s)) >= minSecretLen {
-			r.secrets = append(r.secrets, []byte(s))
-		}
-	}
-	if len(r.secrets) == 0 {
-		return w
-	}
-	return r
-}
-
-func (r *redactor) Write(p []byte) (int, error) {
-	out := p
-	for _, s := range r.secrets {
-		if bytes.Contains(out, s) {
-			out = bytes.ReplaceAll(out, s, []byte("[REDACTED]"))
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := r.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
+// redact wraps w so that no value of the run's secret set reaches it: the
+// configured secrets and every token obtained later, as the set is at the
+// moment of each write.
+func redact(w io.Writer, secrets *secret.Set) io.Writer { return secrets.Writer(w) }
 
 // redactString replaces every secret in s, as the redactor does for streams.
 func redactString(s string, secrets []string) string {

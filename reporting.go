@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tide-sync/tide/internal/secret"
 	"github.com/tide-sync/tide/sync/report"
 )
 
@@ -42,7 +43,7 @@ func (plainCI) Publish(report.Outcome) error { return nil }
 // section markers go to stderr, the log stream, so the folds wrap the log
 // lines of their phase; masks go there unredacted (raw), since the
 // redactor would blank the very value the runner has to learn.
-func newCIReporter(mode string, getenv func(string) string, raw, stderr io.Writer, secrets []string) (ciReporter, error) {
+func newCIReporter(mode string, getenv func(string) string, raw, stderr io.Writer, secrets *secret.Set) (ciReporter, error) {
 	switch mode {
 	case "auto", "":
 		switch {
@@ -63,7 +64,7 @@ func newCIReporter(mode string, getenv func(string) string, raw, stderr io.Write
 			Commands: stderr,
 			Masks:    raw,
 			Getenv:   getenv,
-			Redact:   func(s string) string { return redactString(s, secrets) },
+			Redact:   secrets.Redact,
 		}), nil
 	case "gitlab":
 		return report.NewGitLab(stderr, nil), nil
@@ -77,7 +78,7 @@ func newCIReporter(mode string, getenv func(string) string, raw, stderr io.Write
 type reporting struct {
 	ci            ciReporter
 	stderr        io.Writer
-	secrets       []string
+	secrets       *secret.Set
 	junit, dotenv string
 	markdown      string
 	summary       string
@@ -99,13 +100,14 @@ func (r *reporting) removeStale() {
 }
 
 func (r *reporting) finish(out report.Outcome) int {
-	out.Error = redactString(out.Error, r.secrets)
+	secrets := r.secrets.Values()
+	out.Error = redactString(out.Error, secrets)
 	out.MappingFile = r.mapping
 	code := out.ExitCode
 	// The JSON summary is written whatever the outcome (exit 2 included),
 	// so a script reading it always reads this run.
 	if r.summary != "" {
-		if err := writeReport(r.summary, r.secrets, func(w io.Writer) error { return report.SummaryJSON(w, out) }); err != nil {
+		if err := writeReport(r.summary, secrets, func(w io.Writer) error { return report.SummaryJSON(w, out) }); err != nil {
 			fmt.Fprintf(r.stderr, "tide: --summary-file: %v\n", err)
 			code = failIfOK(code)
 		} else {
@@ -113,19 +115,19 @@ func (r *reporting) finish(out report.Outcome) int {
 		}
 	}
 	if r.junit != "" {
-		if err := writeReport(r.junit, r.secrets, func(w io.Writer) error { return report.JUnit(w, out) }); err != nil {
+		if err := writeReport(r.junit, secrets, func(w io.Writer) error { return report.JUnit(w, out) }); err != nil {
 			fmt.Fprintf(r.stderr, "tide: --junit-report: %v\n", err)
 			code = failIfOK(code)
 		}
 	}
 	if r.dotenv != "" {
-		if err := writeReport(r.dotenv, r.secrets, func(w io.Writer) error { return report.Dotenv(w, out) }); err != nil {
+		if err := writeReport(r.dotenv, secrets, func(w io.Writer) error { return report.Dotenv(w, out) }); err != nil {
 			fmt.Fprintf(r.stderr, "tide: --dotenv-report: %v\n", err)
 			code = failIfOK(code)
 		}
 	}
 	if r.markdown != "" {
-		if err := writeReport(r.markdown, r.secrets, func(w io.Writer) error { report.Markdown(w, out); return nil }); err != nil {
+		if err := writeReport(r.markdown, secrets, func(w io.Writer) error { report.Markdown(w, out); return nil }); err != nil {
 			fmt.Fprintf(r.stderr, "tide: --markdown-report: %v\n", err)
 			code = failIfOK(code)
 		}

@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/tide-sync/tide/internal/secret"
 )
 
 // Item is one raw vendor object, decoded from JSON: the vendor's own field
@@ -19,6 +22,10 @@ type Item = map[string]any
 
 // Emit receives one page of raw items. It returns an error when the run is
 // cancelled or downstream failed; the handler must then stop and return it.
+//
+// Emit is called from one goroutine at a time and never after Resync
+// returns. The engine enforces both: concurrent calls are serialised, and a
+// call after the return is refused with an error and logged as a bug.
 type Emit func(page []Item) error
 
 // Request is what a resource block asks of a kind's resync handler.
@@ -38,9 +45,13 @@ type Request struct {
 
 // Source streams the raw items of one configured integration.
 type Source interface {
-	// Resync streams every item of req.Kind page by page through emit. A
-	// refused or failed vendor call is an error, never an empty result: the
-	// engine deletes nothing after a failed handler.
+	// Resync streams every item of req.Kind page by page through emit, or
+	// returns an error: it delivers the whole listing or fails. A refused
+	// or failed vendor call, a page cap reached, an answer saying more
+	// pages exist that were not fetched, an empty body, a truncated listing
+	// or a 404 mid-pagination is an error, never a shorter result, since
+	// the engine deletes whatever was not delivered (and nothing after a
+	// failed handler).
 	Resync(ctx context.Context, req Request, emit Emit) error
 }
 
@@ -100,6 +111,13 @@ type Settings struct {
 	Getenv     func(string) string
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Secrets is the run's secret set: every token the integration obtains
+	// at run time (installation tokens, auth-request tokens) is added the
+	// moment it exists, so no output or report shows it and CI masks it.
+	Secrets *secret.Set
+	// HTTPTimeout bounds one HTTP attempt (--http-timeout); 0: the shared
+	// client's default.
+	HTTPTimeout time.Duration
 	// MaxResponse bounds one vendor response body in bytes
 	// (--max-response-size); a larger answer fails its block, naming the
 	// size. Zero means DefaultMaxResponse.

@@ -41,12 +41,17 @@ type engine struct {
 	snapErr  error
 
 	writer *writer
+	ledger *ledger
 
 	planMu gosync.Mutex
 	plan   *Plan
 
 	noticeMu gosync.Mutex
 	notices  noticeSet
+
+	// cfgErr is the first block error that is a configuration error.
+	cfgErrMu gosync.Mutex
+	cfgErr   error
 }
 
 // blockRun is one resource block's run state.
@@ -58,9 +63,10 @@ type blockRun struct {
 	setIdx   int // position of set in the blueprint's index
 	index    *index
 
-	mu  gosync.Mutex
-	res *BlockResult
-	mis map[string]*MisconfigStat
+	mu   gosync.Mutex
+	res  *BlockResult
+	mis  map[string]*MisconfigStat
+	dups dedup
 }
 
 func (b *blockRun) update(f func(r *BlockResult)) {
@@ -83,6 +89,7 @@ func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start tim
 		bpDefs:   bpDefs,
 		absent:   map[string]bool{},
 		snapDone: make(chan struct{}),
+		ledger:   newLedger(),
 	}
 	if cfg.DryRun {
 		e.plan = &Plan{Creates: []PlanEntity{}, Updates: []PlanEntity{}, Deletes: []PlanEntity{}, Blocked: []PlanEntity{}}
@@ -174,6 +181,7 @@ func (e *engine) run(ctx context.Context) *Result {
 	_ = g.Wait()
 	<-e.snapDone
 	e.writer.close(ctx)
+	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
 
 	failed := false
@@ -189,14 +197,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Errors = append(res.Errors, e.snapErr.Error())
 	}
 
-	switch {
-	case ctx.Err() != nil:
-		res.Deletion = Deletion{State: DeletionSkipped, Reason: "the run was interrupted"}
-	case failed:
-		res.Deletion = e.prune(ctx, "a resource block failed, so the source state is incomplete")
-	default:
-		res.Deletion = e.prune(ctx, "")
-	}
+	res.Deletion = e.prune(ctx, failed)
 
 	for _, br := range e.blocks {
 		res.Total.add(br.res.Counts)
@@ -215,7 +216,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Status = StatusAborted
 	case failed || res.Total.Failed > 0:
 		res.Status = StatusFailed
-	case res.Deletion.State == DeletionBlocked:
+	case res.Deletion.Blocked > 0:
 		res.Status = StatusBlocked
 	default:
 		res.Status = StatusCompleted
@@ -223,6 +224,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	if e.plan != nil {
 		e.plan.sort()
 	}
+	e.cfgErrMu.Lock()
+	res.ConfigError = e.cfgErr
+	e.cfgErrMu.Unlock()
 	res.DurationMS = time.Since(e.start).Milliseconds()
 	return res
 }
@@ -315,6 +319,13 @@ func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 		default:
 			st.log.Error("resource block failed", "err", berr)
 			br.update(func(r *BlockResult) { r.Error = berr.Error() })
+			if errors.Is(berr, integrations.ErrConfig) {
+				e.cfgErrMu.Lock()
+				if e.cfgErr == nil {
+					e.cfgErr = berr
+				}
+				e.cfgErrMu.Unlock()
+			}
 		}
 		br.update(func(r *BlockResult) { r.DurationMS = time.Since(t0).Milliseconds() })
 	}
@@ -324,7 +335,11 @@ func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 func (e *engine) mapPage(ctx context.Context, br *blockRun, n int, items []integrations.Item) error {
 	for i, item := range items {
 		pos := position(n, i, item)
-		if err := br.block.Process(ctx, item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
+		k := 0
+		if err := br.block.Process(ctx, item, func(o mapping.Outcome) {
+			e.handle(ctx, br, o, pos, sourcePos(n, i, k))
+			k++
+		}); err != nil {
 			if errors.Is(err, budget.ErrExceeded) {
 				return fmt.Errorf("%s: %w", pos, err)
 			}
@@ -335,6 +350,10 @@ func (e *engine) mapPage(ctx context.Context, br *blockRun, n int, items []integ
 }
 
 var errSnapshot = errors.New("snapshot failed")
+
+// ErrEmitAfterReturn is what Emit returns when an integration calls it
+// after its Resync returned (a bug in the integration).
+var ErrEmitAfterReturn = errors.New("integration bug: Emit called after Resync returned")
 
 // streamPages runs the block's resync handler and hands each page, once
 // the snapshot is loaded, to a pool of workers (one per core) that map and
@@ -374,8 +393,22 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 			}
 		})
 	}
-	n := 0
+	// The Emit contract (integrations.Emit): never concurrent, never after
+	// Resync returns. The engine enforces it rather than trusting it: calls
+	// are serialised by emitMu, and a call after the return is refused
+	// loudly instead of sending on a closed channel.
+	var (
+		emitMu   gosync.Mutex
+		returned bool
+		n        int
+	)
 	err := e.cfg.Source.Resync(ctx, req, func(items []integrations.Item) error {
+		emitMu.Lock()
+		defer emitMu.Unlock()
+		if returned {
+			e.log.Error("integration bug: Emit called after Resync returned; the page is dropped", "kind", req.Kind)
+			return ErrEmitAfterReturn
+		}
 		n++
 		select {
 		case <-e.snapDone:
@@ -394,6 +427,9 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 			return ctx.Err()
 		}
 	})
+	emitMu.Lock()
+	returned = true
+	emitMu.Unlock()
 	close(pages)
 	wg.Wait()
 	if werr != nil {
@@ -402,8 +438,18 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 	return err
 }
 
-// handle accounts for one mapped item and queues its entity when it changed.
-func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, pos string) {
+// handle accounts for one mapped item and queues its entity when it
+// changed. pos names the item for messages; seq is its place in the
+// source's order.
+func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, pos string, seq uint64) {
+	if o.Warning != "" || (o.Entity == nil && !o.Filtered) {
+		// Its entity is unknown: it may be one Port has, so the block's
+		// blueprint is not pruned this run.
+		e.ledger.unmappableItem(br.res.Index)
+	}
+	if o.Entity != nil && !e.claim(ctx, br, o.Entity, pos, seq) {
+		return
+	}
 	br.mu.Lock()
 	for _, m := range o.Misconfigured {
 		st := br.mis[m.Field]
@@ -442,6 +488,12 @@ func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, po
 	if len(ent.Omitted) > 0 {
 		if !e.rejected(ctx, br, ent, id, true, pos) {
 			e.omittedWrite(ctx, br, ent, id, plain)
+		}
+		return
+	}
+	if !plain && e.plan != nil {
+		if !e.rejected(ctx, br, ent, id, true, pos) {
+			e.planSearch(ctx, br, ent)
 		}
 		return
 	}
@@ -508,14 +560,17 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 }
 
 // protectTargets records the relation targets of a kept entity, which stale
-// deletion must keep when createMissingRelatedEntities is on (Ocean's safe
-// delete: docs/ocean-compatibility.md#relation-targets).
+// deletion keeps (Ocean's safe delete, which tide applies whatever
+// createMissingRelatedEntities says: docs/ocean-compatibility.md#relation-targets).
 func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) {
-	if !e.mapping.Config.CreateMissingRelatedEntities || len(ent.Relations) == 0 {
+	if len(ent.Relations) == 0 {
 		return
 	}
 	def, err := e.bpDefs.fetch(ctx, ent.Blueprint)
 	if err != nil {
+		// Without the blueprint its relations' targets are unknown, so
+		// nothing may be deleted this run.
+		e.ledger.unreadableBlueprint(ent.Blueprint, fmt.Errorf("reading blueprint %q: %w", ent.Blueprint, err))
 		return
 	}
 	for rel, v := range ent.Relations {

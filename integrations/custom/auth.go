@@ -88,7 +88,12 @@ type tmplPart struct {
 func parseAuth(v integrations.Values) (authConfig, error) {
 	a := authConfig{typ: strings.ToLower(strings.TrimSpace(v.Get("custom-auth-type")))}
 	if a.typ == "" {
+		// A token given without an auth type means a bearer token: sending
+		// nothing would look like a permissions problem at the API.
 		a.typ = "none"
+		if v.Get("custom-api-token") != "" {
+			a.typ = "bearer_token"
+		}
 	}
 	switch a.typ {
 	case "none":
@@ -400,15 +405,21 @@ type authValues struct {
 }
 
 // tokenState holds the custom flow's current token response, rendered.
-// One refresh runs at a time; requests that saw an older generation fail
-// with 401 and wait for it, then retry with the new values.
+// The token request runs single-flight and with no lock held: however many
+// requests need a token (or met a 401) at once, one token request is sent
+// and the others wait for its result.
 type tokenState struct {
 	mu      gosync.Mutex
 	have    bool
 	gen     int
 	vals    authValues
 	expires time.Time
-	secrets []string
+	flight  *tokenFlight
+}
+
+type tokenFlight struct {
+	done chan struct{}
+	err  error
 }
 
 // errAuthRequest marks a failed token request: retrying the data request
@@ -419,15 +430,44 @@ var errAuthRequest = errors.New("custom auth request failed")
 // is held or the held one is about to expire.
 func (c *client) current(ctx context.Context) (authValues, error) {
 	t := c.tok
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.have && (t.expires.IsZero() || c.now().Before(t.expires)) {
-		return t.vals, nil
+	for {
+		t.mu.Lock()
+		if t.have && (t.expires.IsZero() || c.now().Before(t.expires)) {
+			v := t.vals
+			t.mu.Unlock()
+			return v, nil
+		}
+		if f := t.flight; f != nil {
+			t.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return authValues{}, context.Cause(ctx)
+			}
+			if f.err != nil {
+				return authValues{}, f.err
+			}
+			continue
+		}
+		f := &tokenFlight{done: make(chan struct{})}
+		t.flight = f
+		t.mu.Unlock()
+		vals, expires, err := c.authenticate(ctx)
+		t.mu.Lock()
+		if err == nil {
+			t.gen++
+			vals.gen = t.gen
+			t.vals, t.have, t.expires = vals, true, expires
+		}
+		f.err = err
+		t.flight = nil
+		t.mu.Unlock()
+		close(f.done)
+		if err != nil {
+			return authValues{}, err
+		}
+		return vals, nil
 	}
-	if err := c.authenticate(ctx, t); err != nil {
-		return authValues{}, err
-	}
-	return t.vals, nil
 }
 
 // invalidate drops generation gen after a 401, unless a newer token is
@@ -441,12 +481,15 @@ func (c *client) invalidate(gen int) {
 	t.mu.Unlock()
 }
 
-// authenticate runs the token request; t.mu is held.
-func (c *client) authenticate(ctx context.Context, t *tokenState) error {
+// authenticate runs the token request (no lock held) and returns the
+// rendered values and when they expire (zero: not known to).
+func (c *client) authenticate(ctx context.Context) (authValues, time.Time, error) {
+	var none authValues
+	var never time.Time
 	a := c.s.auth.custom
 	u, err := c.resolve(a.endpoint, true)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errAuthRequest, err)
+		return none, never, fmt.Errorf("%w: %v", errAuthRequest, err)
 	}
 	q := u.Query()
 	for _, p := range a.query {
@@ -464,18 +507,18 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 	c.log.Debug("custom auth: requesting a token", "method", a.method, "url", c.display(u))
 	resp, err := c.do(ctx, call{method: a.method, url: u, headers: hdr, raw: a.body, noAuth: true})
 	if err != nil {
-		return fmt.Errorf("%w: %s %s: %w", errAuthRequest, a.method, c.display(u), err)
+		return none, never, fmt.Errorf("%w: %s %s: %w", errAuthRequest, a.method, c.display(u), err)
 	}
 	var body any
 	if err := json.Unmarshal(resp.body, &body); err != nil {
-		return fmt.Errorf("%w: %s %s: the response is not JSON", errAuthRequest, a.method, c.display(u))
+		return none, never, fmt.Errorf("%w: %s %s: the response is not JSON", errAuthRequest, a.method, c.display(u))
 	}
-	vals := authValues{gen: t.gen + 1}
+	var vals authValues
 	var secrets []string
 	for _, tv := range a.tHeaders {
 		s, err := tv.renderString(ctx, body)
 		if err != nil {
-			return fmt.Errorf("%w: %w", errAuthRequest, err)
+			return none, never, fmt.Errorf("%w: %w", errAuthRequest, err)
 		}
 		vals.headers = append(vals.headers, [2]string{tv.key, s})
 		secrets = append(secrets, s)
@@ -483,7 +526,7 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 	for _, tv := range a.tQuery {
 		s, err := tv.renderString(ctx, body)
 		if err != nil {
-			return fmt.Errorf("%w: %w", errAuthRequest, err)
+			return none, never, fmt.Errorf("%w: %w", errAuthRequest, err)
 		}
 		vals.query = append(vals.query, [2]string{tv.key, s})
 		secrets = append(secrets, s)
@@ -493,7 +536,7 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 		for _, tv := range a.tBody {
 			v, err := tv.render(ctx, body)
 			if err != nil {
-				return fmt.Errorf("%w: %w", errAuthRequest, err)
+				return none, never, fmt.Errorf("%w: %w", errAuthRequest, err)
 			}
 			vals.body[tv.key] = v
 			if s, ok := v.(string); ok {
@@ -508,21 +551,20 @@ func (c *client) authenticate(ctx context.Context, t *tokenState) error {
 	if life == 0 {
 		life = expiresIn(body)
 	}
-	t.expires = time.Time{}
+	var expires time.Time
 	if life > 0 {
 		margin := min(60*time.Second, life/5)
-		t.expires = c.now().Add(life - margin)
+		expires = c.now().Add(life - margin)
 	}
-	t.gen++
-	t.vals, t.have = vals, true
 	for _, group := range [][]templated{a.tHeaders, a.tQuery, a.tBody} {
 		for _, tv := range group {
 			secrets = append(secrets, tv.values(ctx, body)...)
 		}
 	}
+	// The token joins the run's secret set before anything can print it.
 	c.addSecrets(secrets)
-	c.log.Info("custom auth: token obtained", "generation", t.gen, "expires_in", life.String())
-	return nil
+	c.log.Info("custom auth: token obtained", "expires_in", life.String())
+	return vals, expires, nil
 }
 
 // expiresIn reads OAuth 2's expires_in (seconds, number or string).

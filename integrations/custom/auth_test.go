@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/tide-sync/tide/integrations"
 	"net/http"
 	"net/url"
 	"strings"
@@ -279,4 +280,16 @@ func TestCustomAuthFailures(t *testing.T) {
 		}
 		noSecret(t, []string{"tk-secret-8888aa"}, err.Error(), h.logs.String())
 	})
+}
+
+func TestTokenWithoutAuthTypeIsBearer(t *testing.T) {
+	t.Parallel()
+	a, err := parseAuth(integrations.Values{"custom-api-token": {"tok-abcdef"}})
+	if err != nil || a.typ != "bearer_token" {
+		t.Fatalf("auth type %q, err %v; want bearer_token", a.typ, err)
+	}
+	a, err = parseAuth(integrations.Values{})
+	if err != nil || a.typ != "none" {
+		t.Fatalf("auth type %q, err %v; want none", a.typ, err)
+	}
 }

@@ -9,22 +9,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
-	"github.com/tide-sync/tide/internal/budget"
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/secret"
 )
 
-// maxRetryAfter is the longest Retry-After tide waits out; longer is an
-// error, since a CI job would rather fail than sleep for an hour.
+// maxRetryAfter caps one wait a Retry-After asks for: a CI job would rather
+// retry early (and fail after a bounded number of waits) than sleep an hour.
 const maxRetryAfter = 5 * time.Minute
 
 // client is the one HTTP client of a configured integration: every request
@@ -32,44 +30,53 @@ const maxRetryAfter = 5 * time.Minute
 // requests in flight, applies the rate limit and retries.
 type client struct {
 	s       *settings
-	hc      *http.Client
+	hx      *httpx.Client
+	hxOpts  httpx.Options // what hx was built from; tests rebuild it with a fake clock
 	log     *slog.Logger
-	sem     chan struct{}
 	limiter *rate.Limiter // nil: no limit
 	tok     *tokenState
 	now     func() time.Time
-	// baseWait is the first retry's back-off; tests shorten it.
-	baseWait time.Duration
-	// sleep waits d or until ctx ends; tests record the waits instead.
-	sleep func(ctx context.Context, d time.Duration) error
+	run     *secret.Set // the run's secret set: auth-request tokens join it
 
 	secMu   gosync.RWMutex
 	secrets []string
-
-	// maxBody caps one response body (--max-response-size): a runaway
-	// endpoint must not exhaust memory.
-	maxBody int64
 }
 
-func newClient(s *settings, hc *http.Client, log *slog.Logger) *client {
+func newClient(s *settings, hc *http.Client, log *slog.Logger, run *secret.Set) *client {
 	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = s.maxInFlight
+		tr := httpx.NewTransport(s.maxInFlight)
 		if !s.verifyTLS {
 			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked, and is warned
 		}
 		hc = &http.Client{Transport: tr}
 	}
-	c := &client{
-		s:        s,
-		hc:       hc,
-		log:      log,
-		sem:      make(chan struct{}, s.maxInFlight),
-		tok:      &tokenState{},
-		now:      time.Now,
-		baseWait: time.Second,
-		sleep:    sleepCtx,
+	if run == nil {
+		run = secret.New()
 	}
+	c := &client{
+		s:   s,
+		log: log,
+		tok: &tokenState{},
+		now: time.Now,
+		run: run,
+	}
+	c.hxOpts = httpx.Options{
+		API:         "custom",
+		HTTPClient:  hc,
+		MaxInFlight: s.maxInFlight,
+		Timeout:     s.timeout,
+		TimeoutFlag: "--custom-timeout",
+		MaxAttempts: s.maxRetries + 1,
+		BaseDelay:   time.Second,
+		MaxDelay:    maxRetryAfter,
+		MaxWait:     maxRetryAfter,
+		UserAgent:   "tide-custom",
+		MaxBody:     s.maxBody,
+		MaxBodyFlag: "--max-response-size",
+		Secrets:     run,
+		Logger:      log,
+	}
+	c.hx = httpx.New(c.hxOpts)
 	if s.rateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.rateLimit), 1)
 	}
@@ -96,6 +103,7 @@ func (c *client) addSecrets(vs []string) {
 			c.secrets = append(c.secrets, v)
 		}
 	}
+	c.run.Add(vs...)
 }
 
 // redact replaces every known secret in s.
@@ -199,118 +207,71 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
-func retryable(code int) bool {
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
-}
-
-// do sends one request with retries: 408, 429, 5xx and network errors are
-// retried up to --custom-max-retries times, waiting Retry-After when the
-// API gives one and an exponential back-off with jitter otherwise. With
-// custom auth, a 401 runs the token request again and retries once.
+// do sends one request through the shared client: 408, 429, 5xx, network
+// errors and timeouts are retried up to --custom-max-retries times, waiting
+// Retry-After when the API gives one (at most maxRetryAfter) and an
+// exponential back-off with jitter otherwise. With custom auth, a 401 runs
+// the token request again (once for all requests that met it) and retries
+// once, as Ocean Custom does.
 func (c *client) do(ctx context.Context, cl call) (*response, error) {
-	reauthed := false
-	for attempt := 0; ; attempt++ {
-		var gen int
-		req, err := c.build(ctx, cl, &gen)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := c.send(ctx, req)
-		var wait time.Duration
-		switch {
-		case errors.Is(err, errTooLarge):
-			// The same answer would come back: no retry.
-			return nil, fmt.Errorf("%s %s: %w", cl.method, c.display(cl.url), err)
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if attempt >= c.s.maxRetries {
-				return nil, fmt.Errorf("%s %s: %s (after %d attempts)", cl.method, c.display(cl.url), c.redact(netErr(err)), attempt+1)
-			}
-			wait = c.backoff(attempt)
-			c.log.Warn("request failed, retrying", "method", cl.method, "url", c.display(cl.url), "err", c.redact(netErr(err)), "wait", wait.String())
-		case resp.status >= 200 && resp.status < 300:
-			return resp, nil
-		case resp.status == http.StatusUnauthorized && c.s.auth.custom != nil && !cl.noAuth && !reauthed:
-			// Ocean Custom re-authenticates on a 401 and retries the request once.
-			reauthed = true
-			c.log.Info("API answered 401: requesting a new token", "url", c.display(cl.url))
-			c.invalidate(gen)
-			attempt--
-			continue
-		case retryable(resp.status) && attempt < c.s.maxRetries:
-			var ok bool
-			wait, ok = retryAfter(resp.header, c.now())
-			if !ok {
-				wait = c.backoff(attempt)
-			}
-			if wait > maxRetryAfter {
-				return nil, fmt.Errorf("%w (Retry-After %s exceeds the %s tide waits)", c.statusErr(cl, resp), wait.Round(time.Second), maxRetryAfter)
-			}
-			c.log.Warn("API asked to retry", "method", cl.method, "url", c.display(cl.url), "status", resp.status, "wait", wait.String(), "attempt", attempt+1)
-		default:
-			return nil, c.statusErr(cl, resp)
-		}
-		if err := c.sleep(ctx, wait); err != nil {
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
 			return nil, err
 		}
 	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+	req := httpx.Request{Method: cl.method, URL: cl.url.String(), Header: http.Header{}, Auth: &requestAuth{c: c, cl: cl}}
+	resp, err := c.hx.Do(ctx, req)
+	var se *httpx.StatusError
+	switch {
+	case errors.As(err, &se):
+		return nil, c.statusErr(cl, se)
+	case err != nil:
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, err
 	}
+	return &response{status: resp.Status, header: resp.Header, body: resp.Body, url: resp.URL}, nil
 }
 
-func (c *client) statusErr(cl call, resp *response) *StatusError {
-	snippet := strings.Join(strings.Fields(string(resp.body)), " ")
+func (c *client) statusErr(cl call, se *httpx.StatusError) *StatusError {
+	snippet := strings.Join(strings.Fields(string(se.Body)), " ")
 	if len(snippet) > 200 {
 		snippet = snippet[:200] + "…"
 	}
-	return &StatusError{Method: cl.method, URL: c.display(cl.url), Status: resp.status, Body: c.redact(snippet)}
+	return &StatusError{Method: cl.method, URL: c.display(cl.url), Status: se.Status, Body: c.redact(snippet)}
 }
 
-// errTooLarge is an answer larger than --max-response-size.
-var errTooLarge = errors.New("response too large")
-
-// netErr shortens a transport error; *url.Error repeats the full URL.
-func netErr(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "timed out (see --custom-timeout)"
-	}
-	return err.Error()
+// requestAuth puts a call's headers, credentials and body on each attempt:
+// the auth values are the ones current at that attempt.
+type requestAuth struct {
+	c  *client
+	cl call
 }
 
-func (c *client) backoff(attempt int) time.Duration {
-	d := c.baseWait << min(attempt, 6)
-	return d/2 + rand.N(d/2+1)
+// Apply implements httpx.Auth.
+func (a *requestAuth) Apply(ctx context.Context, req *http.Request) (uint64, error) {
+	var gen int
+	built, err := a.c.build(ctx, a.cl, &gen)
+	if err != nil {
+		return 0, err
+	}
+	req.Header = built.Header
+	req.URL = built.URL
+	req.Host = built.Host
+	req.Body, req.GetBody, req.ContentLength = built.Body, built.GetBody, built.ContentLength
+	return uint64(gen), nil
 }
 
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
+// Rejected implements httpx.Auth: with custom auth a 401 drops the token of
+// that generation and the request is tried once more.
+func (a *requestAuth) Rejected(gen uint64) bool {
+	if a.c.s.auth.custom == nil || a.cl.noAuth {
+		return false
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
+	a.c.log.Info("API answered 401: requesting a new token", "url", a.c.display(a.cl.url))
+	a.c.invalidate(int(gen))
+	return true
 }
 
 // build makes the http.Request, with the auth values current now; gen
@@ -379,34 +340,4 @@ func (c *client) build(ctx context.Context, cl call, gen *int) (*http.Request, e
 	}
 	req.Header = hdr
 	return req, nil
-}
-
-// send runs one attempt inside the concurrency bound and the rate limit.
-func (c *client) send(ctx context.Context, req *http.Request) (*response, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-c.sem }()
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, err
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.s.timeout)
-	defer cancel()
-	resp, err := c.hc.Do(req.WithContext(ctx))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > c.maxBody {
-		return nil, fmt.Errorf("%w: response body larger than %s (--max-response-size)", errTooLarge, budget.Size(uint64(c.maxBody)))
-	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: b, url: req.URL}, nil
 }

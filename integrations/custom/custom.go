@@ -83,6 +83,7 @@ func New(s integrations.Settings) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.maxBody = s.ResponseLimit()
 	log := s.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -93,9 +94,7 @@ func New(s integrations.Settings) (*Source, error) {
 	if st.base.Scheme == "http" && st.auth.typ != "none" && !loopback(st.base.Hostname()) {
 		log.Warn("credentials are sent over plain http", "host", st.base.Host)
 	}
-	c := newClient(st, s.HTTPClient, log)
-	c.maxBody = s.ResponseLimit()
-	return &Source{c: c, log: log}, nil
+	return &Source{c: newClient(st, s.HTTPClient, log, s.Secrets), log: log}, nil
 }
 
 func loopback(host string) bool {

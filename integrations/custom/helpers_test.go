@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/httpx"
 )
 
 // lockedBuffer collects log output written from several goroutines.
@@ -104,15 +105,23 @@ func tryNewSource(baseURL string, kv ...string) (*harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	src.c.baseWait = time.Millisecond
-	src.c.sleep = func(ctx context.Context, d time.Duration) error {
-		h.mu.Lock()
-		h.waits = append(h.waits, d)
-		h.mu.Unlock()
-		return ctx.Err()
-	}
+	o := src.c.hxOpts
+	o.BaseDelay = time.Millisecond
+	o.Clock = recordClock{h: h}
+	src.c.hx = httpx.New(o)
 	h.src = src
 	return h, nil
+}
+
+// recordClock records the waits instead of sleeping.
+type recordClock struct{ h *harness }
+
+func (c recordClock) Now() time.Time { return c.h.src.c.now() }
+func (c recordClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.h.mu.Lock()
+	c.h.waits = append(c.h.waits, d)
+	c.h.mu.Unlock()
+	return ctx.Err()
 }
 
 // resync runs one block and returns its items, in order.

@@ -23,7 +23,7 @@ func TestResponseSizeLimit(t *testing.T) {
 		wantN   int
 		wantErr string
 	}{
-		{name: "over the limit", limit: 4 << 10, wantErr: "response body larger than 4KiB (--max-response-size)"},
+		{name: "over the limit", limit: 4 << 10, wantErr: "the answer is larger than the limit (4KiB, --max-response-size)"},
 		{name: "within the limit", limit: int64(len(body)), wantN: 100},
 		{name: "the default", limit: 0, wantN: 100},
 	}

@@ -244,8 +244,9 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 	warnedHasMore := false
 	for n := 1; ; n++ {
 		if p.maxPages > 0 && n > p.maxPages {
-			c.log.Warn("stopped at max_pages", "endpoint", f.what, "max_pages", p.maxPages)
-			return nil
+			// Stopping here would be a shorter list, and the engine deletes
+			// what was not listed: a cap reached is an incomplete listing.
+			return fmt.Errorf("%w: %s: stopped at max_pages %d with more pages to read; raise pagination.max_pages or remove it", ErrIncomplete, f.what, p.maxPages)
 		}
 		paging := map[string]string{}
 		switch p.typ {
@@ -290,6 +291,9 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 		if err != nil {
 			return fmt.Errorf("page %d: %w", n, err)
 		}
+		if len(bytes.TrimSpace(resp.body)) == 0 {
+			return fmt.Errorf("page %d: %w: %s %s answered with an empty body", n, ErrIncomplete, cl.method, c.display(cl.url))
+		}
 		body, err := decodeBody(resp.body)
 		if err != nil {
 			return fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)
@@ -303,7 +307,13 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 				return err
 			}
 		}
-		if p.typ == pageNone || len(items) == 0 {
+		if p.typ == pageNone {
+			if more := morePages(body, resp.header); more != "" {
+				return fmt.Errorf("page %d: %w: %s %s says more pages exist (%s) but %s has no pagination; set pagination (type and its fields) on the resource's selector or --custom-pagination-type", n, ErrIncomplete, cl.method, c.display(cl.url), more, f.what)
+			}
+			return nil
+		}
+		if len(items) == 0 {
 			return nil
 		}
 		if p.lastPage != nil {
@@ -399,6 +409,40 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 			u = *nu
 		}
 	}
+}
+
+// ErrIncomplete is a listing that stopped before its end: a page cap
+// reached, an empty body, or an answer saying more pages exist that were
+// not fetched. The block fails, so nothing is deleted on its account.
+var ErrIncomplete = errors.New("incomplete listing")
+
+// morePages names the sign, if any, that an answer fetched without
+// pagination has more pages: a Link rel="next" header, a true
+// has_more/hasMore/more, or a next/next_cursor/nextCursor/nextPageToken value.
+func morePages(body any, h map[string][]string) string {
+	if linkHeader(h["Link"], "next") != "" {
+		return `a Link rel="next" header`
+	}
+	m, ok := body.(map[string]any)
+	if !ok {
+		return ""
+	}
+	for _, k := range []string{"has_more", "hasMore", "more"} {
+		if b, ok := m[k].(bool); ok && b {
+			return k + ": true"
+		}
+	}
+	for _, k := range []string{"next", "next_cursor", "nextCursor", "nextPageToken", "next_page_token"} {
+		switch v := m[k].(type) {
+		case string:
+			if v != "" {
+				return k + " is set"
+			}
+		case map[string]any, float64:
+			return k + " is set"
+		}
+	}
+	return ""
 }
 
 // cursorGuesses are where APIs usually put the next cursor, tried in order

@@ -3,6 +3,7 @@ package custom
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -292,18 +293,67 @@ func TestPaginationLoopsAreErrors(t *testing.T) {
 	}
 }
 
-func TestMaxPagesStops(t *testing.T) {
+// A page cap reached is an incomplete listing, not a shorter one: the
+// engine would delete what was not listed.
+func TestMaxPagesIsIncomplete(t *testing.T) {
 	t.Parallel()
 	api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, slice((atoi(r.URL.Query().Get("page"), 1)-1)*10, 10))
 	})
 	h := newSource(t, api.URL)
-	got, err := h.resync("/items", obj(t, `{"pagination": {"type": "page", "page_size": 10, "max_pages": 2}}`))
-	if err != nil {
-		t.Fatal(err)
+	_, err := h.resync("/items", obj(t, `{"pagination": {"type": "page", "page_size": 10, "max_pages": 2}}`))
+	if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "max_pages 2") {
+		t.Fatalf("err = %v, want an incomplete listing naming max_pages", err)
 	}
-	if len(got) != 20 || len(api.requests()) != 2 {
-		t.Fatalf("got %d items in %d requests, want 20 in 2", len(got), len(api.requests()))
+	if n := len(api.requests()); n != 2 {
+		t.Fatalf("%d requests, want 2", n)
+	}
+}
+
+// An answer that says more pages exist, fetched without pagination, is an
+// incomplete listing whose error names the setting to add; so is an empty
+// body.
+func TestUnpaginatedAnswerWithMorePages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		header map[string]string
+		body   string
+		want   string
+	}{
+		{"has_more", nil, `{"data":[{"id":1}],"has_more":true}`, "has_more: true"},
+		{"hasMore", nil, `{"data":[{"id":1}],"hasMore":true}`, "hasMore: true"},
+		{"more", nil, `{"data":[{"id":1}],"more":true}`, "more: true"},
+		{"next cursor", nil, `{"data":[{"id":1}],"next_cursor":"abc"}`, "next_cursor is set"},
+		{"nextPageToken", nil, `{"data":[{"id":1}],"nextPageToken":"t2"}`, "nextPageToken is set"},
+		{"Link header", map[string]string{"Link": `</items?page=2>; rel="next"`}, `[{"id":1}]`, `Link rel="next"`},
+		{"empty body", nil, ``, "empty body"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				io.WriteString(w, tc.body)
+			})
+			h := newSource(t, api.URL)
+			_, err := h.resync("/items", nil)
+			if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want an incomplete listing saying %q", err, tc.want)
+			}
+			if tc.body != "" && !strings.Contains(err.Error(), "set pagination") {
+				t.Fatalf("err = %v does not name the setting to add", err)
+			}
+		})
+	}
+	// The last page of a paginated listing saying has_more: false is fine.
+	api := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"data":[{"id":1}],"has_more":false}`)
+	})
+	if _, err := newSource(t, api.URL).resync("/items", nil); err != nil {
+		t.Fatal(err)
 	}
 }
 

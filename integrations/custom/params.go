@@ -24,7 +24,7 @@ func ocean(name string) []string { return []string{"OCEAN__INTEGRATION__CONFIG__
 func params() []integrations.Param {
 	return []integrations.Param{
 		{Name: "custom-base-url", Usage: "base URL of the API, e.g. https://api.example.com/v2; a resource's kind (endpoint path) is appended to it", Env: ocean("BASE_URL")},
-		{Name: "custom-auth-type", Usage: "authentication: none, bearer_token, basic, api_key or custom", Default: "none", Env: ocean("AUTH_TYPE")},
+		{Name: "custom-auth-type", Usage: "authentication: none, bearer_token, basic, api_key or custom (default: bearer_token when --custom-api-token is set, else none)", Env: ocean("AUTH_TYPE")},
 		{Name: "custom-api-token", Usage: "bearer token (auth type bearer_token)", Secret: true, Env: ocean("API_TOKEN")},
 		{Name: "custom-username", Usage: "user name (auth type basic)", Env: ocean("USERNAME")},
 		{Name: "custom-password", Usage: "password (auth type basic)", Secret: true, Env: ocean("PASSWORD")},
@@ -53,6 +53,7 @@ func params() []integrations.Param {
 
 // settings is the parsed connection configuration.
 type settings struct {
+	maxBody     int64 // --max-response-size
 	base        *url.URL
 	auth        authConfig
 	headers     [][2]string // static extra headers, in order given

@@ -25,7 +25,8 @@ const Mask = "[REDACTED]"
 // and ready; a nil *Set holds nothing and ignores Add.
 type Set struct {
 	mu    gosync.RWMutex
-	vals  []string
+	vals  []string // longest first, for redaction
+	order []string // as added (escaped forms left out), for masks
 	seen  map[string]bool
 	onAdd []func(string)
 }
@@ -57,6 +58,7 @@ func (s *Set) Add(vals ...string) {
 		}
 		s.seen[v] = true
 		s.vals = append(s.vals, v)
+		s.order = append(s.order, v)
 		added = append(added, v)
 		if q := url.QueryEscape(v); q != v && !s.seen[q] {
 			s.seen[q] = true
@@ -90,14 +92,14 @@ func (s *Set) OnAdd(fn func(string)) {
 	s.mu.Unlock()
 }
 
-// Values returns the values held now.
+// Values returns the values held now, in the order they were added.
 func (s *Set) Values() []string {
 	if s == nil {
 		return nil
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]string(nil), s.vals...)
+	return append([]string(nil), s.order...)
 }
 
 // Redact replaces every held value in str with Mask.

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/secret"
 )
 
 // Config configures a Client.
@@ -22,17 +25,19 @@ type Config struct {
 	IntegrationType string
 	IntegrationID   string
 	Version         string
-	HTTPClient      *http.Client // nil: a client with a 60 s timeout
-	Logger          *slog.Logger // nil: discard
-	// MaxAttempts bounds the sends of one request (default 10).
-	MaxAttempts int
-	// BaseDelay and MaxDelay shape the exponential backoff (defaults 300 ms
-	// and 60 s); a Retry-After or x-ratelimit-reset wait is capped at MaxDelay.
-	BaseDelay time.Duration
-	MaxDelay  time.Duration
-	// Sleep waits between attempts; nil uses a timer honouring ctx. Tests
-	// inject a recorder.
-	Sleep func(ctxDone <-chan struct{}, d time.Duration) error
+	// HTTPClient sends the requests; nil: a transport with a connection
+	// per request in flight.
+	HTTPClient *http.Client
+	Logger     *slog.Logger // nil: discard
+	// Secrets receives the access token the moment it is fetched; errors
+	// are redacted against it.
+	Secrets *secret.Set
+	// Timeout bounds one attempt (--http-timeout); 0: httpx's default.
+	Timeout time.Duration
+	// Retry tunes the shared client's retry policy (attempts, delays,
+	// clock); zero fields take its defaults. API, RateLimit, HTTPClient,
+	// Secrets and Logger are set by New.
+	Retry httpx.Options
 }
 
 // ErrAuth is wrapped by errors of the token endpoint (401/403): bad
@@ -50,6 +55,8 @@ type APIError struct {
 	Code    string // the "error" field
 	Message string
 	TraceID string
+	// Retries says how the retries ended, e.g. "(gave up after 6 attempts)".
+	Retries string
 }
 
 // Entity is an entity as Port returns it.

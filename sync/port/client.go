@@ -1,79 +1,69 @@
 package port
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	gosync "sync"
 	"time"
 
+	"github.com/tide-sync/tide/internal/httpx"
 	"github.com/tide-sync/tide/internal/jsonx"
+	"github.com/tide-sync/tide/internal/secret"
 )
 
-const (
-	defaultMaxAttempts = 10
-	defaultBaseDelay   = 300 * time.Millisecond
-	defaultMaxDelay    = 60 * time.Second
-	maxResponseBytes   = 64 << 20
-	maxIdleConns       = 64 // more than any sensible --write-concurrency
-	tokenMargin        = 60 * time.Second
-)
+// tokenMargin is how long before expiry Port's access token is replaced.
+const tokenMargin = 60 * time.Second
 
 // Client talks to one Port organisation. Safe for concurrent use.
 type Client struct {
 	cfg  Config
-	http *http.Client
+	http *httpx.Client
+	tok  *httpx.Token
 	log  *slog.Logger
 	ua   string
-
-	tokMu   gosync.Mutex
-	token   string // "<type> <token>"
-	expires time.Time
 }
 
 // New builds a Client.
 func New(cfg Config) *Client {
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = defaultMaxAttempts
-	}
-	if cfg.BaseDelay <= 0 {
-		cfg.BaseDelay = defaultBaseDelay
-	}
-	if cfg.MaxDelay <= 0 {
-		cfg.MaxDelay = defaultMaxDelay
-	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	hc := cfg.HTTPClient
-	if hc == nil {
-		// Keep a connection per request in flight (writes run concurrently):
-		// the default transport keeps two idle, and every other request
-		// would open a new connection and pay a new TLS handshake.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = maxIdleConns
-		hc = &http.Client{Timeout: 60 * time.Second, Transport: tr}
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{
+	o := cfg.Retry
+	o.API = "port"
+	o.RateLimit = httpx.Port
+	o.HTTPClient = cfg.HTTPClient
+	o.Secrets = cfg.Secrets
+	o.Logger = log
+	if cfg.Timeout > 0 {
+		o.Timeout = cfg.Timeout
+	}
+	if o.MaxInFlight == 0 {
+		// Writes run concurrently: a connection per request in flight
+		// (more than any sensible --write-concurrency).
+		o.MaxInFlight = 64
+	}
+	c := &Client{
 		cfg:  cfg,
-		http: hc,
+		http: httpx.New(o),
 		log:  log,
 		// Port records the writer's User-Agent as the entity's $datasource
 		// (docs/port-api.md#ownership-user-agent-and-datasource), in Ocean's
 		// shape so ownership carries over.
 		ua: fmt.Sprintf("port-ocean/%s/tide-%s/%s", cfg.IntegrationType, cfg.Version, cfg.IntegrationID),
 	}
+	now := time.Now
+	if o.Clock != nil {
+		now = o.Clock.Now
+	}
+	c.tok = httpx.NewToken(httpx.TokenOptions{Fetch: c.fetchToken, Margin: tokenMargin, Secrets: cfg.Secrets, Now: now})
+	return c
 }
 
 // DatasourcePrefix is the ownership prefix of an integration type.
@@ -94,6 +84,9 @@ func (e *APIError) Error() string {
 	if e.TraceID != "" {
 		fmt.Fprintf(&b, " (trace %s)", e.TraceID)
 	}
+	if e.Retries != "" {
+		b.WriteString(" " + e.Retries)
+	}
 	return b.String()
 }
 
@@ -104,18 +97,13 @@ func (e *APIError) Is(target error) bool {
 
 // Authenticate fetches a token (cached for later calls). A 401/403 wraps ErrAuth.
 func (c *Client) Authenticate(ctx context.Context) error {
-	_, err := c.authHeader(ctx, false)
+	_, _, err := c.tok.Get(ctx)
 	return err
 }
 
-// authHeader returns the cached Authorization value, fetching a token when
-// there is none, it expired, or force is set. One fetch at a time.
-func (c *Client) authHeader(ctx context.Context, force bool) (string, error) {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	if !force && c.token != "" && time.Now().Before(c.expires) {
-		return c.token, nil
-	}
+// fetchToken asks Port for an access token. It runs single-flight: however
+// many requests need a token at once, one request is sent.
+func (c *Client) fetchToken(ctx context.Context) (httpx.Grant, error) {
 	body, _ := json.Marshal(map[string]string{"clientId": c.cfg.ClientID, "clientSecret": c.cfg.ClientSecret})
 	var out struct {
 		AccessToken string  `json:"accessToken"`
@@ -127,25 +115,19 @@ func (c *Client) authHeader(ctx context.Context, force bool) (string, error) {
 	err := c.do(ctx, http.MethodPost, "/v1/auth/access_token", nil, body, &out, callOpts{noAuth: true})
 	var ae *APIError
 	if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
-		return "", fmt.Errorf("%w: Port rejected the client id and secret (%d from %s); check --port-client-id and --port-client-secret and the Port region", ErrAuth, ae.Status, ae.Path)
+		return httpx.Grant{}, fmt.Errorf("%w: Port rejected the client id and secret (%d from %s); check --port-client-id and --port-client-secret and the Port region", ErrAuth, ae.Status, ae.Path)
 	}
 	if err != nil {
-		return "", fmt.Errorf("getting a Port access token: %w", err)
+		return httpx.Grant{}, fmt.Errorf("getting a Port access token: %w", err)
 	}
 	if out.AccessToken == "" {
-		return "", fmt.Errorf("getting a Port access token: the answer has no accessToken")
+		return httpx.Grant{}, fmt.Errorf("getting a Port access token: the answer has no accessToken")
 	}
-	typ := out.TokenType
-	if typ == "" {
-		typ = "Bearer"
+	g := httpx.Grant{Value: out.AccessToken, Type: out.TokenType}
+	if out.ExpiresIn > 0 {
+		g.Expires = time.Now().Add(time.Duration(out.ExpiresIn) * time.Second)
 	}
-	c.token = typ + " " + out.AccessToken
-	life := time.Duration(out.ExpiresIn) * time.Second
-	if life > 2*tokenMargin {
-		life -= tokenMargin
-	}
-	c.expires = time.Now().Add(life)
-	return c.token, nil
+	return g, nil
 }
 
 type callOpts struct {
@@ -167,8 +149,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return nil
 }
 
-// send performs the request with retries; a non-2xx final answer is an
-// *APIError. It returns the 2xx status and body.
+// send performs the request through the shared client (retries, backoff,
+// Port's rate-limit headers for a 429 only, token refresh on a 401); a
+// non-2xx final answer is an *APIError. It returns the 2xx status and body.
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, body []byte, o callOpts) (int, []byte, error) {
 	u := c.cfg.BaseURL + path
 	if len(query) > 0 {
@@ -178,148 +161,36 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if o.writer {
 		ua += "/exporter"
 	}
-	refreshed := false
-	var lastErr error
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-		if err != nil {
-			return 0, nil, fmt.Errorf("port: %s %s: %w", method, path, err)
-		}
-		req.Header.Set("User-Agent", ua)
-		req.Header.Set("Accept", "application/json")
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if !o.noAuth {
-			h, err := c.authHeader(ctx, false)
-			if err != nil {
-				return 0, nil, err
-			}
-			req.Header.Set("Authorization", h)
-		}
-		resp, err := c.http.Do(req)
-		var wait time.Duration
-		if err != nil {
-			if ctx.Err() != nil {
-				return 0, nil, fmt.Errorf("port: %s %s: %w", method, path, context.Cause(ctx))
-			}
-			lastErr = fmt.Errorf("port: %s %s: %w", method, path, scrubURL(err))
-		} else {
-			raw, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-			resp.Body.Close()
-			switch {
-			case rerr != nil:
-				lastErr = fmt.Errorf("port: %s %s: reading the answer: %w", method, path, rerr)
-			case resp.StatusCode >= 200 && resp.StatusCode < 300:
-				return resp.StatusCode, raw, nil
-			case resp.StatusCode == http.StatusUnauthorized && !o.noAuth:
-				// The token may have been revoked or re-issued: refresh
-				// once and retry (Ocean does the same).
-				if refreshed {
-					return 0, nil, fmt.Errorf("%w: Port rejected a fresh access token for %s %s", ErrAuth, method, path)
-				}
-				refreshed = true
-				if _, err := c.authHeader(ctx, true); err != nil {
-					return 0, nil, err
-				}
-				attempt--
-				continue
-			default:
-				ae := apiError(method, path, resp, raw)
-				if !retryable(resp.StatusCode) {
-					return 0, nil, ae
-				}
-				lastErr = ae
-				wait = retryAfter(resp.Header, c.cfg.MaxDelay)
-			}
-		}
-		if attempt >= c.cfg.MaxAttempts {
-			return 0, nil, lastErr
-		}
-		if wait < 0 {
-			wait = c.backoff(attempt)
-		}
-		c.log.Warn("retrying Port request", "method", method, "path", path, "attempt", attempt, "wait", wait, "err", lastErr)
-		if err := c.sleep(ctx, wait); err != nil {
-			return 0, nil, fmt.Errorf("port: %s %s: %w (after: %v)", method, path, context.Cause(ctx), lastErr)
-		}
+	req := httpx.Request{Method: method, URL: u, Body: body, Header: http.Header{"User-Agent": {ua}}}
+	if !o.noAuth {
+		req.Auth = c.tok
 	}
+	resp, err := c.http.Do(ctx, req)
+	var se *httpx.StatusError
+	if errors.As(err, &se) {
+		ae := apiError(method, path, se, c.cfg.Secrets)
+		if err != error(se) {
+			// Keep what the retries said ("gave up after 6 attempts").
+			ae.Retries = strings.TrimSpace(strings.TrimPrefix(err.Error(), se.Error()))
+		}
+		if se.Status == http.StatusUnauthorized && !o.noAuth {
+			return 0, nil, fmt.Errorf("%w: Port rejected a fresh access token for %s %s: %w", ErrAuth, method, path, ae)
+		}
+		return 0, nil, ae
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.Status, resp.Body, nil
 }
 
-// scrubURL drops the URL from transport errors: it holds no secret today,
-// but the error's text should not depend on that.
-func scrubURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func retryable(status int) bool {
-	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
-}
-
-func (c *Client) backoff(attempt int) time.Duration {
-	d := float64(c.cfg.BaseDelay) * float64(uint64(1)<<min(attempt-1, 30))
-	d *= 0.9 + 0.2*rand.Float64() // ±10% jitter
-	return min(time.Duration(d), c.cfg.MaxDelay)
-}
-
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.cfg.Sleep != nil {
-		return c.cfg.Sleep(ctx.Done(), d)
-	}
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// retryAfter reads Retry-After (seconds or HTTP date), else
-// x-ratelimit-reset (epoch seconds when > 10000, else seconds, as Ocean
-// guesses), capped at max; -1 when neither says anything.
-func retryAfter(h http.Header, max time.Duration) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			return capWait(time.Duration(n*float64(time.Second)), max)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return capWait(time.Until(t), max)
-		}
-	}
-	if v := strings.TrimSpace(h.Get("x-ratelimit-reset")); v != "" {
-		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			if n > 10000 {
-				return capWait(time.Until(time.Unix(int64(n), 0)), max)
-			}
-			return capWait(time.Duration(n*float64(time.Second)), max)
-		}
-	}
-	return -1
-}
-
-func capWait(d, max time.Duration) time.Duration {
-	if d < 0 {
-		return 0
-	}
-	return min(d, max)
-}
-
-func apiError(method, path string, resp *http.Response, raw []byte) *APIError {
-	ae := &APIError{Method: method, Path: path, Status: resp.StatusCode, TraceID: resp.Header.Get("x-trace-id")}
+func apiError(method, path string, se *httpx.StatusError, secrets *secret.Set) *APIError {
+	ae := &APIError{Method: method, Path: path, Status: se.Status, TraceID: se.Header.Get("x-trace-id")}
 	var env struct {
 		Error   json.RawMessage `json:"error"`
 		Message string          `json:"message"`
 	}
-	if json.Unmarshal(raw, &env) == nil {
+	if json.Unmarshal(se.Body, &env) == nil {
 		ae.Message = env.Message
 		var s string
 		var obj struct{ Name, Message string }
@@ -336,6 +207,9 @@ func apiError(method, path string, resp *http.Response, raw []byte) *APIError {
 	if len(ae.Message) > 500 {
 		ae.Message = ae.Message[:500] + "…"
 	}
+	// Port echoes request headers in some messages (a 403 quoting the
+	// Authorization header): the access token must not reach the output.
+	ae.Message, ae.Code = secrets.Redact(ae.Message), secrets.Redact(ae.Code)
 	return ae
 }
 

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/secret"
 )
 
 const (
@@ -69,16 +72,24 @@ func newStub(t *testing.T, next func(n int, w http.ResponseWriter, r *http.Reque
 	c := New(Config{
 		BaseURL: srv.URL, ClientID: "cid", ClientSecret: tSecret,
 		IntegrationType: "file", IntegrationID: "tide-file", Version: "1.2.3",
-		MaxAttempts: 4, MaxDelay: 10 * time.Second,
+		Retry:  httpx.Options{MaxAttempts: 4, MaxDelay: 10 * time.Second, Clock: recordClock{mu: &mu, waits: &waits}},
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Sleep: func(_ <-chan struct{}, d time.Duration) error {
-			mu.Lock()
-			waits = append(waits, d)
-			mu.Unlock()
-			return nil
-		},
 	})
 	return s, c, &waits, logs
+}
+
+// recordClock records the waits instead of sleeping.
+type recordClock struct {
+	mu    *gosync.Mutex
+	waits *[]time.Duration
+}
+
+func (recordClock) Now() time.Time { return time.Now() }
+func (c recordClock) Sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	*c.waits = append(*c.waits, d)
+	c.mu.Unlock()
+	return nil
 }
 
 func noSecrets(t *testing.T, texts ...string) {
@@ -101,6 +112,7 @@ func TestRetries(t *testing.T) {
 		{"429 Retry-After seconds", []func(http.ResponseWriter){status(429, "Retry-After", "2"), ok}, []time.Duration{2 * time.Second}, 0},
 		{"x-ratelimit-reset seconds", []func(http.ResponseWriter){status(429, "x-ratelimit-reset", "3"), ok}, []time.Duration{3 * time.Second}, 0},
 		{"Retry-After capped", []func(http.ResponseWriter){status(503, "Retry-After", "3600"), ok}, []time.Duration{10 * time.Second}, 0},
+		{"5xx with x-ratelimit-reset waits the backoff, not the reset", []func(http.ResponseWriter){status(502, "x-ratelimit-reset", "60"), status(503, "x-ratelimit-reset", "60"), ok}, nil, 0},
 		{"5xx then success", []func(http.ResponseWriter){status(502), status(504), ok}, nil, 0},
 		{"gives up after MaxAttempts", []func(http.ResponseWriter){status(500), status(500), status(500), status(503)}, nil, 503},
 		{"422 is not retried", []func(http.ResponseWriter){status(422)}, []time.Duration{}, 422},
@@ -126,9 +138,9 @@ func TestRetries(t *testing.T) {
 				}
 			} else {
 				for i, w := range *waits {
-					base := 300 * time.Millisecond << i
-					if w < base*9/10 || w > base*11/10 {
-						t.Fatalf("wait %d = %v, want %v ±10%%", i, w, base)
+					base := httpx.DefaultBaseDelay << i
+					if w < base*8/10 || w > base*12/10 {
+						t.Fatalf("wait %d = %v, want %v ±20%%", i, w, base)
 					}
 				}
 			}
@@ -182,6 +194,28 @@ func TestAuth(t *testing.T) {
 	}
 	if s.reqs[0].Header.Get("Authorization") != "Bearer "+tToken {
 		t.Fatalf("Authorization = %q", s.reqs[0].Header.Get("Authorization"))
+	}
+}
+
+// Port echoing the Authorization header in an error must not print the
+// access token obtained at run time: it joins the secret set when fetched.
+func TestAccessTokenRedactedFromErrors(t *testing.T) {
+	t.Parallel()
+	s := &stub{next: func(n int, w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"ok":false,"error":"forbidden","message":"%s may not read this"}`, r.Header.Get("Authorization"))
+	}}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	secrets := secret.New(tSecret)
+	c := New(Config{BaseURL: srv.URL, ClientID: "cid", ClientSecret: tSecret, Secrets: secrets})
+	_, err := c.GetBlueprint(context.Background(), "svc")
+	if err == nil || !strings.Contains(err.Error(), "[REDACTED] may not read this") {
+		t.Fatalf("err = %v", err)
+	}
+	noSecrets(t, err.Error())
+	if !slices.Contains(secrets.Values(), tToken) {
+		t.Fatalf("the access token did not join the secret set: %v", secrets.Values())
 	}
 }
 

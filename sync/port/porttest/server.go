@@ -66,6 +66,11 @@ type Fault struct {
 	// EntityErrors makes a bulk upsert answer 207 with these identifiers
 	// failing with the given status; the rest are written.
 	EntityErrors map[string]int
+	// EchoAuthorization puts the request's Authorization header in the
+	// error message, as some gateways do.
+	EchoAuthorization bool
+	// Reset drops the connection without an answer (a connection reset).
+	Reset bool
 }
 
 // Server is the fake: the local target's Port, its seeding and inspection
@@ -213,6 +218,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !sleepCtx(r.Context(), fault.Delay) {
 			return
 		}
+		if fault.Reset {
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
 		if fault.Status != 0 {
 			if fault.RetryAfter != "" {
 				w.Header().Set("Retry-After", fault.RetryAfter)
@@ -220,7 +234,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if fault.RateLimitReset != "" {
 				w.Header().Set("x-ratelimit-reset", fault.RateLimitReset)
 			}
-			local.WriteError(w, fault.Status, "injected_fault", fmt.Sprintf("injected %d", fault.Status))
+			msg := fmt.Sprintf("injected %d", fault.Status)
+			if fault.EchoAuthorization {
+				msg += ": refused the request with Authorization: " + r.Header.Get("Authorization")
+			}
+			local.WriteError(w, fault.Status, "injected_fault", msg)
 			return
 		}
 	}
@@ -273,7 +291,11 @@ func (s *Server) bulkWithEntityErrors(w http.ResponseWriter, r *http.Request, bo
 	var index []int // rest position → request position
 	for i, e := range in.Entities {
 		if st, ok := bad[fmt.Sprint(e["identifier"])]; ok {
-			errs = append(errs, map[string]any{"index": i, "identifier": e["identifier"], "statusCode": st, "error": "injected_fault", "message": "injected entity error"})
+			id := e["identifier"]
+			if _, plain := id.(string); !plain {
+				id = "unknown" // Port's answer for a search identifier
+			}
+			errs = append(errs, map[string]any{"index": i, "identifier": id, "statusCode": st, "error": "injected_fault", "message": "injected entity error"})
 			continue
 		}
 		rest = append(rest, e)
