@@ -61,7 +61,7 @@ func (e *emitter) send(items []map[string]any) error {
 	page := make([]integrations.Item, 0, len(items))
 	for _, it := range items {
 		if e.seen != nil {
-			id := fmt.Sprint(it["id"])
+			id := fmt.Sprint(jsonNum(it["id"]))
 			if e.seen[id] {
 				continue
 			}
@@ -161,11 +161,11 @@ func (s *Source) groups(ctx context.Context, r *request) ([]map[string]any, erro
 func rootGroups(groups []map[string]any) []map[string]any {
 	ids := map[string]bool{}
 	for _, g := range groups {
-		ids[fmt.Sprint(g["id"])] = true
+		ids[fmt.Sprint(jsonNum(g["id"]))] = true
 	}
 	var out []map[string]any
 	for _, g := range groups {
-		if p := g["parent_id"]; p == nil || !ids[fmt.Sprint(p)] {
+		if p := g["parent_id"]; p == nil || !ids[fmt.Sprint(jsonNum(p))] {
 			out = append(out, g)
 		}
 	}

@@ -37,31 +37,35 @@ func (s *Source) ResolveValues(ctx context.Context, req integrations.Request, it
 			}
 		}
 	}
-	out := make([]map[string]any, len(items))
+	vals := make([][]any, len(items)) // vals[i][j]: item i, ref j
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.fanout)
 	for i, it := range items {
-		out[i] = make(map[string]any, len(refs))
-		p, ref := projectOf(it)
+		vals[i] = make([]any, len(refs))
+		p, branch := projectOf(it)
 		if p == nil {
-			for _, r := range refs {
-				out[i][r] = nil
-			}
-			continue
+			continue // no project: every value is null
 		}
-		for _, r := range refs {
+		for j, r := range refs {
 			g.Go(func() error {
-				v, err := s.resolve(gctx, p, ref, r)
+				v, err := s.resolve(gctx, p, branch, r)
 				if err != nil {
 					return fmt.Errorf("%s for project %v: %w", r, p["path_with_namespace"], err)
 				}
-				out[i][r] = v
+				vals[i][j] = v
 				return nil
 			})
 		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	out := make([]map[string]any, len(items))
+	for i := range items {
+		out[i] = make(map[string]any, len(refs))
+		for j, r := range refs {
+			out[i][r] = vals[i][j]
+		}
 	}
 	return out, nil
 }
