@@ -75,6 +75,7 @@ type Server struct {
 	mu     sync.Mutex
 	faults []*Fault
 	counts map[string]int
+	lists  map[string][]map[string]any // decoded array fixtures, by key
 
 	requests    atomic.Int64
 	inFlight    atomic.Int64
@@ -86,7 +87,7 @@ func New(fix Fixtures, opts Options) *Server {
 	if opts.MaxPerPage <= 0 {
 		opts.MaxPerPage = 100
 	}
-	return &Server{opts: opts, fix: fix, counts: map[string]int{}}
+	return &Server{opts: opts, fix: fix, counts: map[string]int{}, lists: map[string][]map[string]any{}}
 }
 
 // Fail injects a fault.
@@ -147,7 +148,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	raw, ok := s.lookup(path, q)
+	raw, key, ok := s.lookup(path, q)
 	if !ok {
 		if strings.HasSuffix(path, "/search") {
 			raw, ok = json.RawMessage("[]"), true // no hits
@@ -165,8 +166,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, text)
 		return
 	}
-	var list []map[string]any
-	if json.Unmarshal(raw, &list) != nil {
+	list, isList := s.list(key, raw)
+	if !isList {
 		w.Write(raw)
 		return
 	}
@@ -178,12 +179,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.offset(w, r, list)
 }
 
+// list decodes an array fixture once (a large one is paged many times).
+func (s *Server) list(key string, raw json.RawMessage) ([]map[string]any, bool) {
+	s.mu.Lock()
+	l, ok := s.lists[key]
+	s.mu.Unlock()
+	if ok {
+		return l, true
+	}
+	if json.Unmarshal(raw, &l) != nil || l == nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	s.lists[key] = l
+	s.mu.Unlock()
+	return l, true
+}
+
 // pagingKeys are the query parameters that choose a page, not a result.
 var pagingKeys = map[string]bool{"page": true, "per_page": true, "pagination": true, "order_by": true, "sort": true, "id_after": true}
 
 // lookup finds the fixture: path plus the largest subset of the request's
 // filters that names a fixture, else the bare path.
-func (s *Server) lookup(path string, q url.Values) (json.RawMessage, bool) {
+func (s *Server) lookup(path string, q url.Values) (json.RawMessage, string, bool) {
 	var keys []string
 	for k := range q {
 		if !pagingKeys[k] {
@@ -192,7 +210,7 @@ func (s *Server) lookup(path string, q url.Values) (json.RawMessage, bool) {
 	}
 	sort.Strings(keys)
 	if len(keys) <= 8 {
-		best, bestN := json.RawMessage(nil), -1
+		best, bestKey, bestN := json.RawMessage(nil), "", -1
 		for mask := 1; mask < 1<<len(keys); mask++ {
 			var parts []string
 			for i, k := range keys {
@@ -200,16 +218,17 @@ func (s *Server) lookup(path string, q url.Values) (json.RawMessage, bool) {
 					parts = append(parts, k+"="+q.Get(k))
 				}
 			}
-			if raw, ok := s.fix[path+"?"+strings.Join(parts, "&")]; ok && len(parts) > bestN {
-				best, bestN = raw, len(parts)
+			key := path + "?" + strings.Join(parts, "&")
+			if raw, ok := s.fix[key]; ok && len(parts) > bestN {
+				best, bestKey, bestN = raw, key, len(parts)
 			}
 		}
 		if best != nil {
-			return best, true
+			return best, bestKey, true
 		}
 	}
 	raw, ok := s.fix[path]
-	return raw, ok
+	return raw, path, ok
 }
 
 // filter applies the filters GitLab applies server-side that the fixtures
