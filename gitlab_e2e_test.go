@@ -190,3 +190,25 @@ func TestReferenceNeedsResolver(t *testing.T) {
 		t.Errorf("stderr does not name the field:\n%s", errs)
 	}
 }
+
+// Ocean's own default gitlab-v2 mapping (file://README.md, folders) loads
+// and runs against the fake; a second run writes nothing.
+func TestGitLabOceanDefaultMapping(t *testing.T) {
+	t.Parallel()
+	h := newGLHarness(t)
+	code, out, errs, sum := h.sync("--mapping", "integrations/gitlab/testdata/ocean-port-app-config.yml")
+	mustCode(t, code, exitOK, out, errs)
+	svc, _ := h.port.Entity("service", "acme/backend/payments-api")
+	if p := svc["properties"].(map[string]any); p["readme"] != "# Payments API\nHandles card payments." || p["language"] != "Go" {
+		t.Errorf("payments-api = %v", p)
+	}
+	if sum.Total.Created == 0 {
+		t.Errorf("nothing created: %+v", sum.Total)
+	}
+	h.port.ResetCounts()
+	code, out, errs, _ = h.sync("--mapping", "integrations/gitlab/testdata/ocean-port-app-config.yml")
+	mustCode(t, code, exitOK, out, errs)
+	if n := writeCount(h.port); n != 0 {
+		t.Errorf("second run: %d writes", n)
+	}
+}
