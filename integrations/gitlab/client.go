@@ -12,6 +12,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // perPage is GitLab's largest page.
@@ -60,7 +61,7 @@ func (c *client) getObject(ctx context.Context, path string, q url.Values) (map[
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("gitlab: GET %s: want a JSON object, got %s", path, typeName(v))
+		return nil, fmt.Errorf("gitlab: GET %s: want a JSON object, got %s", path, jsonx.TypeName(v))
 	}
 	return m, nil
 }
@@ -193,13 +194,13 @@ func decodeList(path string, resp *httpx.Response) ([]map[string]any, error) {
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("gitlab: GET %s: want a JSON array, got %s", path, typeName(v))
+		return nil, fmt.Errorf("gitlab: GET %s: want a JSON array, got %s", path, jsonx.TypeName(v))
 	}
 	out := make([]map[string]any, 0, len(arr))
 	for i, x := range arr {
 		m, ok := x.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("gitlab: GET %s: item %d is %s, want an object", path, i, typeName(x))
+			return nil, fmt.Errorf("gitlab: GET %s: item %d is %s, want an object", path, i, jsonx.TypeName(x))
 		}
 		out = append(out, m)
 	}

@@ -189,6 +189,10 @@ func (s *Source) ValidateRequest(req integrations.Request) error {
 	return err
 }
 
+// SelectorKeys implements integrations.SelectorKeyer: the selector keys
+// each kind reads, for the engine's "did you mean".
+func (s *Source) SelectorKeys(kind string) []string { return append([]string(nil), kindKeys[kind]...) }
+
 // Resync streams every item of req.Kind.
 func (s *Source) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {
 	r, err := parseRequest(req, s.now())

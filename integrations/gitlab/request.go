@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // request is a resource block's selector and the mapping's top-level keys,
@@ -213,7 +214,7 @@ func (r *request) parseConfig(cfg map[string]any) error {
 	}
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return fmt.Errorf("visibility: want an object {useMinAccessLevel, minAccessLevel}, got %s", typeName(raw))
+		return fmt.Errorf("visibility: want an object {useMinAccessLevel, minAccessLevel}, got %s", jsonx.TypeName(raw))
 	}
 	use := true
 	for k, v := range m {
@@ -240,24 +241,6 @@ func (r *request) parseConfig(cfg map[string]any) error {
 	return nil
 }
 
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64:
-		return "a number"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 // boolish reads a boolean, or the strings "true"/"false" Ocean's own
 // default mapping writes (includeLanguages: 'true').
 func boolish(where string, v any) (bool, error) {
@@ -269,7 +252,7 @@ func boolish(where string, v any) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, fmt.Errorf("%s: want true or false, got %s %v", where, typeName(v), v)
+	return false, fmt.Errorf("%s: want true or false, got %s %v", where, jsonx.TypeName(v), v)
 }
 
 func optBool(where string, v any) (*bool, error) {
@@ -286,7 +269,7 @@ func optBool(where string, v any) (*bool, error) {
 func str(where string, v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("%s: want a string, got %s", where, typeName(v))
+		return "", fmt.Errorf("%s: want a string, got %s", where, jsonx.TypeName(v))
 	}
 	return s, nil
 }
@@ -308,13 +291,13 @@ func strList(where string, v any) ([]string, error) {
 	}
 	l, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: want a list of strings, got %s", where, typeName(v))
+		return nil, fmt.Errorf("%s: want a list of strings, got %s", where, jsonx.TypeName(v))
 	}
 	out := make([]string, 0, len(l))
 	for i, x := range l {
 		s, ok := x.(string)
 		if !ok {
-			return nil, fmt.Errorf("%s[%d]: want a string, got %s", where, i, typeName(x))
+			return nil, fmt.Errorf("%s[%d]: want a string, got %s", where, i, jsonx.TypeName(x))
 		}
 		out = append(out, s)
 	}
@@ -324,7 +307,7 @@ func strList(where string, v any) ([]string, error) {
 func days(where string, v any) (int, error) {
 	f, ok := v.(float64)
 	if !ok || f < 0 || f != float64(int(f)) {
-		return 0, fmt.Errorf("%s: want a whole number of days, got %s %v", where, typeName(v), v)
+		return 0, fmt.Errorf("%s: want a whole number of days, got %s %v", where, jsonx.TypeName(v), v)
 	}
 	return int(f), nil
 }
@@ -332,14 +315,14 @@ func days(where string, v any) (int, error) {
 func parseSearchQueries(where string, v any) ([]searchQuery, error) {
 	l, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: want a list of {name, scope, query}, got %s", where, typeName(v))
+		return nil, fmt.Errorf("%s: want a list of {name, scope, query}, got %s", where, jsonx.TypeName(v))
 	}
 	var out []searchQuery
 	for i, x := range l {
 		m, ok := x.(map[string]any)
 		w := fmt.Sprintf("%s[%d]", where, i)
 		if !ok {
-			return nil, fmt.Errorf("%s: want {name, scope, query}, got %s", w, typeName(x))
+			return nil, fmt.Errorf("%s: want {name, scope, query}, got %s", w, jsonx.TypeName(x))
 		}
 		sq := searchQuery{scope: "blobs"}
 		for k, val := range m {
@@ -369,7 +352,7 @@ func parseSearchQueries(where string, v any) ([]searchQuery, error) {
 func queryParams(where string, v any, allowed []string) (url.Values, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: want an object, got %s", where, typeName(v))
+		return nil, fmt.Errorf("%s: want an object, got %s", where, jsonx.TypeName(v))
 	}
 	q := url.Values{}
 	for k, val := range m {
@@ -384,7 +367,7 @@ func queryParams(where string, v any, allowed []string) (url.Values, error) {
 		case float64:
 			q.Set(k, strconv.FormatFloat(t, 'f', -1, 64))
 		default:
-			return nil, fmt.Errorf("%s.%s: want a string, number or boolean, got %s", where, k, typeName(val))
+			return nil, fmt.Errorf("%s.%s: want a string, number or boolean, got %s", where, k, jsonx.TypeName(val))
 		}
 	}
 	return q, nil
@@ -398,7 +381,7 @@ func parseFiles(where string, v any) ([]fileSpec, error) {
 	case []any:
 		list = t
 	default:
-		return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", where, typeName(v))
+		return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", where, jsonx.TypeName(v))
 	}
 	var out []fileSpec
 	for i, x := range list {
@@ -408,7 +391,7 @@ func parseFiles(where string, v any) ([]fileSpec, error) {
 		}
 		m, ok := x.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", w, typeName(x))
+			return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", w, jsonx.TypeName(x))
 		}
 		var fs fileSpec
 		for k, val := range m {
@@ -448,14 +431,14 @@ func parseFiles(where string, v any) ([]fileSpec, error) {
 func parseFolders(where string, v any) ([]folderSpec, error) {
 	l, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: want a list of {path, repos}, got %s", where, typeName(v))
+		return nil, fmt.Errorf("%s: want a list of {path, repos}, got %s", where, jsonx.TypeName(v))
 	}
 	var out []folderSpec
 	for i, x := range l {
 		w := fmt.Sprintf("%s[%d]", where, i)
 		m, ok := x.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("%s: want {path, repos}, got %s", w, typeName(x))
+			return nil, fmt.Errorf("%s: want {path, repos}, got %s", w, jsonx.TypeName(x))
 		}
 		var fs folderSpec
 		for k, val := range m {
@@ -472,7 +455,7 @@ func parseFolders(where string, v any) ([]folderSpec, error) {
 			case "repos":
 				rl, ok := val.([]any)
 				if !ok {
-					return nil, fmt.Errorf("%s.repos: want a list of {name, branch}, got %s", w, typeName(val))
+					return nil, fmt.Errorf("%s.repos: want a list of {name, branch}, got %s", w, jsonx.TypeName(val))
 				}
 				for j, rv := range rl {
 					rw := fmt.Sprintf("%s.repos[%d]", w, j)
@@ -500,7 +483,7 @@ func parseFolders(where string, v any) ([]folderSpec, error) {
 						}
 						fs.repos = append(fs.repos, fr)
 					default:
-						return nil, fmt.Errorf("%s: want {name, branch}, got %s", rw, typeName(rv))
+						return nil, fmt.Errorf("%s: want {name, branch}, got %s", rw, jsonx.TypeName(rv))
 					}
 				}
 			default:

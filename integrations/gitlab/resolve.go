@@ -184,7 +184,7 @@ func (s *Source) searchFinds(ctx context.Context, p map[string]any, scope, query
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return false, fmt.Errorf("project search: want a JSON array, got %s", typeName(v))
+		return false, fmt.Errorf("project search: want a JSON array, got %s", jsonx.TypeName(v))
 	}
 	return len(arr) > 0, nil
 }
