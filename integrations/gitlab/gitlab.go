@@ -27,6 +27,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/secret"
 )
 
 //go:embed resources/*
@@ -70,6 +71,7 @@ func Definition() integrations.Definition {
 				return nil, err
 			}
 			cfg.HTTPClient, cfg.Logger = s.HTTPClient, s.Logger
+			cfg.Secrets, cfg.Timeout = s.Secrets, s.HTTPTimeout
 			return NewSource(cfg)
 		},
 	}
@@ -82,6 +84,11 @@ type Config struct {
 	Concurrency int
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
+	// Secrets is the run's secret set (redacted from errors); nil: the
+	// token alone.
+	Secrets *secret.Set
+	// Timeout bounds one HTTP attempt (--http-timeout); 0: httpx's default.
+	Timeout time.Duration
 	// Clock replaces the wall clock (tests); nil is the wall clock.
 	Clock httpx.Clock
 	// BaseDelay shortens the retry backoff (tests); 0 is httpx's default.
@@ -155,6 +162,11 @@ func NewSource(cfg Config) (*Source, error) {
 	if now == nil {
 		now = time.Now
 	}
+	secrets := cfg.Secrets
+	if secrets == nil {
+		secrets = secret.New()
+	}
+	secrets.Add(cfg.Token)
 	hc := httpx.New(httpx.Options{
 		API:         "gitlab",
 		HTTPClient:  cfg.HTTPClient,
@@ -163,6 +175,8 @@ func NewSource(cfg Config) (*Source, error) {
 		// for the reset once 10 or fewer requests are left) and a 429
 		// waits Retry-After.
 		RateLimit: httpx.GitLab,
+		Secrets:   secrets,
+		Timeout:   cfg.Timeout,
 		MaxWait:   maxRateWait,
 		BaseDelay: cfg.BaseDelay,
 		Clock:     cfg.Clock,
