@@ -13,6 +13,7 @@ import (
 	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
+	"github.com/tide-sync/tide/integrations/gitlab"
 	"github.com/tide-sync/tide/integrations/jira"
 	"github.com/tide-sync/tide/integrations/linear"
 	"github.com/tide-sync/tide/integrations/pagerduty"
@@ -35,7 +36,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition(), linear.Definition(), pagerduty.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), gitlab.Definition(), jira.Definition(), linear.Definition(), pagerduty.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 

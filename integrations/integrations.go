@@ -71,6 +71,22 @@ type SelectorKeyer interface {
 	SelectorKeys(kind string) []string
 }
 
+// ValueResolver is implemented by a Source that resolves mapping values
+// written as references instead of JQ, such as Ocean's `file://PATH` (the
+// content of a file in the item's repository) and
+// `search://scope=blobs&query=...` (whether a code search finds it). A
+// mapping that uses a prefix its integration does not resolve is a
+// configuration error naming the field.
+type ValueResolver interface {
+	// ValuePrefixes lists the prefixes it resolves, e.g. "file://".
+	ValuePrefixes() []string
+	// ResolveValues returns, for each item of one page (in order), the
+	// value of each reference, keyed by the reference as written; a value
+	// that does not exist (a missing file) is nil. An error fails the
+	// resource block, as a failed fetch does: the engine deletes nothing.
+	ResolveValues(ctx context.Context, req Request, items []Item, refs []string) ([]map[string]any, error)
+}
+
 // ErrUnknownKind is returned (wrapped) by Resync for a kind the integration
 // does not offer.
 var ErrUnknownKind = errors.New("unknown kind")

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -243,12 +244,28 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		Config:   e.mapping.Config.Extra,
 		Notice:   e.blockNotice(br),
 	}
+	refs := mapping.Values(br.block.References())
+	resolver, _ := e.cfg.Source.(integrations.ValueResolver)
 	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
 		br.update(func(r *BlockResult) { r.Fetched += len(items) })
+		var resolved []map[string]any
+		if len(refs) > 0 && resolver != nil {
+			var err error
+			if resolved, err = resolver.ResolveValues(ctx, req, items, refs); err != nil {
+				return fmt.Errorf("page %d: resolving %s: %w", n, strings.Join(refs, ", "), err)
+			}
+			if len(resolved) != len(items) {
+				return fmt.Errorf("page %d: resolving %s: %d results for %d items", n, strings.Join(refs, ", "), len(resolved), len(items))
+			}
+		}
 		for i, item := range items {
 			pos := position(n, i, item)
+			var vals map[string]any
+			if resolved != nil {
+				vals = resolved[i]
+			}
 			k := 0
-			if err := br.block.Process(item, func(o mapping.Outcome) {
+			if err := br.block.ProcessResolved(item, vals, func(o mapping.Outcome) {
 				e.handle(ctx, br, o, pos, sourcePos(n, i, k))
 				k++
 			}); err != nil {

@@ -65,11 +65,37 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 		if err := checkSelectorKeys(cfg.Source, m.Config, b); err != nil {
 			return err
 		}
+		if err := checkReferences(cfg, b); err != nil {
+			return err
+		}
 		if v, ok := cfg.Source.(integrations.RequestValidator); ok {
 			req := integrations.Request{Kind: k, Selector: b.Resource.Selector.Extra, Config: m.Config.Extra}
 			if err := v.ValidateRequest(req); err != nil {
 				return configErr("resources[%d] (kind %q): %v", b.Index, k, err)
 			}
+		}
+	}
+	return nil
+}
+
+// checkReferences fails a block whose prefixed values (file://,
+// search://) the integration cannot resolve.
+func checkReferences(cfg Config, b *mapping.Block) error {
+	refs := b.References()
+	if len(refs) == 0 {
+		return nil
+	}
+	var offered []string
+	if r, ok := cfg.Source.(integrations.ValueResolver); ok {
+		offered = r.ValuePrefixes()
+	}
+	for _, ref := range refs {
+		if !slices.Contains(offered, ref.Prefix) {
+			have := "resolves no prefixed values"
+			if len(offered) > 0 {
+				have = "resolves only " + strings.Join(offered, ", ")
+			}
+			return configErr("resources[%d] (kind %q): %s: %q: integration %q %s; use a JQ expression", b.Index, b.Resource.Kind, ref.Field, ref.Value, cfg.Definition.Type, have)
 		}
 	}
 	return nil

@@ -20,10 +20,18 @@ import (
 // it (a property mapped to `.labels` is the item's own list): both are
 // read-only from here on.
 func (b *Block) Process(item map[string]any, emit func(Outcome)) error {
+	return b.ProcessResolved(item, nil, emit)
+}
+
+// ProcessResolved is Process for a block with prefixed values
+// (References): resolved holds the item's value of each, keyed by the
+// value as written, as the integration resolved them for this item. The
+// expanded items of itemsToParse share their parent's values.
+func (b *Block) ProcessResolved(item map[string]any, resolved map[string]any, emit func(Outcome)) error {
 	if b.items == nil {
-		return b.one(item, emit)
+		return b.one(item, resolved, emit)
 	}
-	warning, err := b.items.expand(item, func(it map[string]any) error { return b.one(it, emit) })
+	warning, err := b.items.expand(item, func(it map[string]any) error { return b.one(it, resolved, emit) })
 	if err != nil {
 		return err
 	}
@@ -34,7 +42,7 @@ func (b *Block) Process(item map[string]any, emit func(Outcome)) error {
 }
 
 // one runs the selector and the mapping on one (expanded) item.
-func (b *Block) one(item map[string]any, emit func(Outcome)) error {
+func (b *Block) one(item map[string]any, refs map[string]any, emit func(Outcome)) error {
 	q := b.Resource.Selector.Query
 	v, ok, err := b.selector.first(item)
 	switch {
@@ -52,16 +60,16 @@ func (b *Block) one(item map[string]any, emit func(Outcome)) error {
 		emit(Outcome{Filtered: true})
 		return nil
 	}
-	emit(b.mapItem(item))
+	emit(b.mapItem(item, refs))
 	return nil
 }
 
 // mapItem evaluates every mapped field and applies Ocean's acceptance rule.
-func (b *Block) mapItem(item map[string]any) Outcome {
+func (b *Block) mapItem(item map[string]any, refs map[string]any) Outcome {
 	var mis []Misconfig
 	ent := &Entity{Has: b.fields.Has}
-	id, _ := b.identifier.eval(item, &mis)
-	bp, _ := b.blueprint.eval(item, &mis)
+	id, _ := b.identifier.eval(item, refs, &mis)
+	bp, _ := b.blueprint.eval(item, refs, &mis)
 	// A field whose expression raised an error is left out of the write, so
 	// a merge upsert keeps Port's value. Ocean writes null over it.
 	for _, f := range []struct {
@@ -73,7 +81,7 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 		if f.n == nil {
 			continue
 		}
-		v, ok := f.n.eval(item, &mis)
+		v, ok := f.n.eval(item, refs, &mis)
 		if !ok {
 			ent.Has &^= f.bit
 			ent.Omitted = append(ent.Omitted, f.n.path)
@@ -85,10 +93,10 @@ func (b *Block) mapItem(item map[string]any) Outcome {
 		*f.dst = v
 	}
 	if b.properties != nil {
-		ent.Properties = evalFields(b.properties, item, &mis, &ent.Omitted)
+		ent.Properties = evalFields(b.properties, item, refs, &mis, &ent.Omitted)
 	}
 	if b.relations != nil {
-		ent.Relations = evalFields(b.relations, item, &mis, &ent.Omitted)
+		ent.Relations = evalFields(b.relations, item, refs, &mis, &ent.Omitted)
 	}
 
 	idv, accept := identifier(id)
@@ -191,10 +199,10 @@ func truthy(v any) bool {
 // properties or relations), a key whose expression raised an error is left
 // out and its path recorded; inside a value (a search query, a structured
 // property) an error fails the whole value.
-func evalFields(fs []field, item any, mis *[]Misconfig, omitted *[]string) map[string]any {
+func evalFields(fs []field, item any, refs map[string]any, mis *[]Misconfig, omitted *[]string) map[string]any {
 	m := make(map[string]any, len(fs))
 	for _, f := range fs {
-		v, ok := f.n.eval(item, mis)
+		v, ok := f.n.eval(item, refs, mis)
 		if !ok && omitted != nil {
 			*omitted = append(*omitted, f.n.path)
 			continue
@@ -211,13 +219,13 @@ func evalFields(fs []field, item any, mis *[]Misconfig, omitted *[]string) map[s
 // Matches Ocean's _search_as_object (docs/ocean-compatibility.md#mapped-values),
 // except that an optional leaf (`.x // null`) giving null is not
 // reported, and the caller leaves a failed field out instead of writing null.
-func (n *node) eval(item any, mis *[]Misconfig) (any, bool) {
+func (n *node) eval(item any, refs map[string]any, mis *[]Misconfig) (any, bool) {
 	switch n.kind {
 	case objectNode:
 		m := make(map[string]any, len(n.obj))
 		ok := true
 		for _, f := range n.obj {
-			v, good := f.n.eval(item, mis)
+			v, good := f.n.eval(item, refs, mis)
 			m[f.key] = v
 			ok = ok && good
 		}
@@ -227,10 +235,23 @@ func (n *node) eval(item any, mis *[]Misconfig) (any, bool) {
 		ok := true
 		for i, c := range n.arr {
 			var good bool
-			a[i], good = c.eval(item, mis)
+			a[i], good = c.eval(item, refs, mis)
 			ok = ok && good
 		}
 		return a, ok
+	case refNode:
+		v, ok := refs[n.expr]
+		switch {
+		case !ok:
+			// Like an expression that raised an error: left out of the write.
+			*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr, Err: "the integration did not resolve this value"})
+			return nil, false
+		case v == nil:
+			// Ocean: a file that does not exist maps to null.
+			*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr})
+			return nil, true
+		}
+		return normalize(v), true
 	}
 	v, _, err := n.prog.first(item)
 	if err != nil {
