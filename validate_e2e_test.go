@@ -135,7 +135,8 @@ func TestMistakesFailDryRunLikeRealRun(t *testing.T) {
 
 // TestNoticesGolden runs a sync that gives every kind of notice tide has
 // (which mapping was used, an ignored mapping key, a selector that kept 0
-// of N items, a glob that matched nothing) plus a field whose expression
+// of N items, a glob that matched nothing, relation targets Port will
+// create as stubs) plus a field whose expression
 // raised an error, and holds its text summary, markdown and JUnit reports
 // to testdata/golden (rewritten with -update).
 func TestNoticesGolden(t *testing.T) {
@@ -175,6 +176,9 @@ resources:
           blueprint: '"service"'
           properties:
             language: .language
+          relations:
+            owner: .owner
+            system: '"platform-" + .language'
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +192,7 @@ resources:
 	for _, n := range sum.Notices {
 		kinds[string(n.Kind)] = true
 	}
-	for _, k := range []string{"mapping", "unknown-key", "selector-kept-none", "source-empty"} {
+	for _, k := range []string{"mapping", "unknown-key", "selector-kept-none", "source-empty", "relation-stubs"} {
 		if !kinds[k] {
 			t.Errorf("no %s notice in the JSON summary: %+v", k, sum.Notices)
 		}
