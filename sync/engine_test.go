@@ -533,3 +533,67 @@ func TestKindsDeletesDoNotCascade(t *testing.T) {
 		t.Fatalf("a --kinds team run deleted services (-want +got):\n%s", diff)
 	}
 }
+
+// Relation targets are looked up in Port only when the run does not know
+// them: teams this integration owns are in the snapshot and cost no
+// search; 2500 teams that exist nowhere are looked up in three requests
+// (1000 identifiers each) and, with createMissingRelatedEntities, named as
+// the stubs Port creates. Without it, every service naming one is refused
+// and not sent, and the owned teams' services are written.
+func TestRelationTargetLookup(t *testing.T) {
+	t.Parallel()
+	svcOnly := `
+createMissingRelatedEntities: %v
+resources:
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"svc"', relations: {owner: .owner}}}}
+`
+	for _, createMissing := range []bool{true, false} {
+		t.Run(fmt.Sprint("createMissing=", createMissing), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
+			w.run(fmt.Sprintf(relMapping, true), nil) // the teams are owned now
+
+			var svcs []integrations.Item
+			for i := range 2500 {
+				svcs = append(svcs, map[string]any{"id": fmt.Sprintf("s%d", i), "owner": fmt.Sprintf("x%d", i)})
+			}
+			svcs = append(svcs, map[string]any{"id": "owned-1", "owner": "t1"}, map[string]any{"id": "owned-2", "owner": "t2"})
+			w.src.items["svc"] = svcs
+			w.fake.ResetCounts()
+			// svc only, so the teams are owned entities of another blueprint
+			// (the datasource listing), not of an indexed one.
+			res := w.run(fmt.Sprintf(svcOnly, createMissing), func(c *Config) { c.DryRun = true })
+			// One snapshot search of svc, then the lookups.
+			if got := w.fake.Count(porttest.RouteSearch); got != 1+3 {
+				t.Errorf("%d entity searches, want 4 (the svc snapshot, then 2500 targets in 3)", got)
+			}
+			var stubs *Notice
+			for i := range res.Notices {
+				if res.Notices[i].Kind == NoticeRelationStubs {
+					stubs = &res.Notices[i]
+				}
+			}
+			if !createMissing {
+				if stubs != nil {
+					t.Errorf("stub notice without createMissingRelatedEntities: %+v", stubs)
+				}
+				if res.Total.Failed != 2500 || res.Total.Created != 2 || res.Status != StatusFailed {
+					t.Errorf("status %s total %+v, want 2500 refused and the 2 owned teams' services planned", res.Status, res.Total)
+				}
+				if len(res.Plan.Creates) != 2 {
+					t.Errorf("plan creates %v, want owned-1 and owned-2", res.Plan.Creates)
+				}
+				return
+			}
+			if stubs == nil || stubs.Count != 2500 || len(stubs.Names) != maxNoticeNames || stubs.Names[0] != "team/x0" {
+				t.Fatalf("stub notice = %+v, want 2500 stubs, %d named", stubs, maxNoticeNames)
+			}
+			if res.Total.Failed != 0 || res.Total.Created != 2502 {
+				t.Errorf("total %+v, want every service planned", res.Total)
+			}
+		})
+	}
+}
