@@ -556,19 +556,24 @@ resources:
 			w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
 			w.run(fmt.Sprintf(relMapping, true), nil) // the teams are owned now
 
-			var svcs []integrations.Item
+			// svc only, so the teams are owned entities of another blueprint
+			// (the datasource listing), not of an indexed one.
+			dry := func(c *Config) { c.DryRun = true }
+			owned := []integrations.Item{map[string]any{"id": "owned-1", "owner": "t1"}, map[string]any{"id": "owned-2", "owner": "t2"}}
+			w.src.items["svc"] = owned
+			w.fake.ResetCounts()
+			w.run(fmt.Sprintf(svcOnly, createMissing), dry)
+			base := w.fake.Count(porttest.RouteSearch) // the run's own searches: no lookup for owned targets
+
+			svcs := append([]integrations.Item(nil), owned...)
 			for i := range 2500 {
 				svcs = append(svcs, map[string]any{"id": fmt.Sprintf("s%d", i), "owner": fmt.Sprintf("x%d", i)})
 			}
-			svcs = append(svcs, map[string]any{"id": "owned-1", "owner": "t1"}, map[string]any{"id": "owned-2", "owner": "t2"})
 			w.src.items["svc"] = svcs
 			w.fake.ResetCounts()
-			// svc only, so the teams are owned entities of another blueprint
-			// (the datasource listing), not of an indexed one.
-			res := w.run(fmt.Sprintf(svcOnly, createMissing), func(c *Config) { c.DryRun = true })
-			// One snapshot search of svc, then the lookups.
-			if got := w.fake.Count(porttest.RouteSearch); got != 1+3 {
-				t.Errorf("%d entity searches, want 4 (the svc snapshot, then 2500 targets in 3)", got)
+			res := w.run(fmt.Sprintf(svcOnly, createMissing), dry)
+			if got := w.fake.Count(porttest.RouteSearch) - base; got != 3 {
+				t.Errorf("%d lookup searches, want 3 (2500 targets, 1000 a request)", got)
 			}
 			var stubs *Notice
 			for i := range res.Notices {
