@@ -61,8 +61,8 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 	fs.StringVar(&o.portURL, "port-url", "", "Port API URL, or local:PATH for the embedded file-backed Port (default "+defaultPortURL+")")
 	fs.StringVar(&o.portRegion, "port-region", "", "Port region: eu or us (shortcut for --port-url)")
 	fs.StringVar(&o.mapping, "mapping", "", "mapping (port-app-config) YAML or JSON file; default: the mapping stored on the Port integration")
-	fs.StringVar(&o.blueprints, "blueprints", "", "local target only: JSON array of blueprint definitions to seed it with")
-	fs.BoolVar(&o.initResources, "init-resources", false, "create the integration's default blueprints when missing")
+	fs.StringVar(&o.blueprints, "blueprints", "", "JSON file of blueprints to create or update (an array, or Port's export {\"ok\": true, \"blueprints\": [...]}): on the local target, which then gets the integration's default blueprints only with --init-resources; on Port, with --init-resources (a dry run lists them in the plan)")
+	fs.BoolVar(&o.initResources, "init-resources", false, "create the integration's default blueprints when missing, and on Port those of --blueprints (created or updated)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "write nothing; print the plan")
 	fs.Var(listFlag{&o.kinds}, "kinds", "sync only these kinds (comma-separated or repeated); deletion is scoped to blueprints only they write")
 	fs.IntVar(&o.concurrency, "concurrency", 4, "resource blocks fetched in parallel")
@@ -279,8 +279,15 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	if err != nil {
 		return nil, err
 	}
+	var blueprints []map[string]any
 	if o.blueprints != "" && localPath == "" {
-		return nil, fmt.Errorf("%w: --blueprints seeds the local target only (use it with --port-url local:PATH)", errUsage)
+		// Writing blueprints to Port is what --init-resources allows.
+		if !o.initResources {
+			return nil, fmt.Errorf("%w: --blueprints %s writes blueprints to Port only with --init-resources (or use --port-url local:PATH)", errUsage, o.blueprints)
+		}
+		if blueprints, err = readBlueprints(o.blueprints); err != nil {
+			return nil, err
+		}
 	}
 	var mappingSrc []byte
 	if o.mapping != "" {
@@ -320,7 +327,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	}
 	var target *local.Server
 	if localPath != "" {
-		if target, err = openLocal(localPath, def, o.blueprints); err != nil {
+		if target, err = openLocal(localPath, def, o.blueprints, o.initResources); err != nil {
 			return nil, err
 		}
 		pc.BaseURL, pc.HTTPClient = "http://local.tide", target.Client()
@@ -343,6 +350,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 		Mapping:          mappingSrc,
 		MappingName:      o.mapping,
 		InitResources:    o.initResources,
+		Blueprints:       blueprints,
 		Kinds:            o.kinds,
 		DryRun:           o.dryRun,
 		Concurrency:      o.concurrency,

@@ -38,7 +38,12 @@ type Config struct {
 	// MappingSource is set by Run: which mapping the run used.
 	MappingSource *MappingSource
 
-	InitResources    bool
+	InitResources bool
+	// Blueprints are the definitions of --blueprints FILE: with
+	// InitResources, each is created when Port lacks it and updated when
+	// its definition differs (on Port; the local target applies them
+	// itself).
+	Blueprints       []map[string]any
 	Kinds            []string
 	DryRun           bool
 	Concurrency      int // resource blocks in parallel

@@ -33,6 +33,7 @@ type engine struct {
 	indexOrder []string
 	others     *others
 	bpDefs     *blueprintDefs
+	rels       *relations
 
 	absent   map[string]bool // blueprints that do not exist yet
 	snapDone chan struct{}
@@ -85,6 +86,7 @@ func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start tim
 		indexes:  map[string]*index{},
 		others:   newOthers(),
 		bpDefs:   bpDefs,
+		rels:     newRelations(),
 		absent:   map[string]bool{},
 		snapDone: make(chan struct{}),
 		ledger:   newLedger(),
@@ -181,6 +183,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	}
 	_ = g.Wait()
 	<-e.snapDone
+	if e.snapErr == nil {
+		e.releaseHeld(ctx)
+	}
 	e.writer.close(ctx)
 	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
@@ -429,6 +434,15 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, po
 // diff compares one entity with the snapshot and queues a write when needed.
 func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	e.protectTargets(ctx, ent)
+	if e.holdForTargets(ctx, br, ent, pos) {
+		return
+	}
+	e.diffEntity(ctx, br, ent, pos)
+}
+
+// diffEntity is diff once ent's relation targets are known to exist (or
+// to be created as stubs).
+func (e *engine) diffEntity(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	id, plain := ent.ID()
 	if len(ent.Omitted) > 0 {
 		if !e.rejected(ctx, br, ent, id, true, pos) {

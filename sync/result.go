@@ -169,6 +169,7 @@ type KeptEntity struct {
 // Plan is what a dry run would write.
 type Plan struct {
 	CreateBlueprints []string     `json:"createBlueprints,omitempty"`
+	UpdateBlueprints []string     `json:"updateBlueprints,omitempty"`
 	Creates          []PlanEntity `json:"creates"`
 	Updates          []PlanEntity `json:"updates"`
 	Deletes          []PlanEntity `json:"deletes"`
@@ -205,4 +206,5 @@ func (p *Plan) sort() {
 		})
 	}
 	sort.Strings(p.CreateBlueprints)
+	sort.Strings(p.UpdateBlueprints)
 }

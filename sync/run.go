@@ -65,7 +65,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	defs, toCreate, err := checkBlueprints(ctx, cfg, m)
+	defs, bpChanges, err := checkBlueprints(ctx, cfg, m)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				return nil, err
 			}
 		}
-		if err := createBlueprints(ctx, cfg, toCreate); err != nil {
+		if err := createBlueprints(ctx, cfg, bpChanges); err != nil {
 			return nil, err
 		}
 		startISO := start.UTC().Format(time.RFC3339Nano)
@@ -91,16 +91,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.phase("Sync: fetch, map, write and delete stale entities")
 	}
 	e := newEngine(&cfg, m, defs, start)
-	for _, bp := range toCreate {
+	for _, bp := range bpChanges.create {
 		// Not in Port yet (a dry run with --init-resources): nothing to read.
 		e.absent[bp["identifier"].(string)] = true
 	}
 	res := e.run(ctx)
 	if res.Plan != nil {
-		for _, bp := range toCreate {
+		for _, bp := range bpChanges.create {
 			res.Plan.CreateBlueprints = append(res.Plan.CreateBlueprints, bp["identifier"].(string))
 		}
+		for _, bp := range bpChanges.update {
+			res.Plan.UpdateBlueprints = append(res.Plan.UpdateBlueprints, bp["identifier"].(string))
+		}
 		sort.Strings(res.Plan.CreateBlueprints)
+		sort.Strings(res.Plan.UpdateBlueprints)
 	}
 
 	if !cfg.DryRun {

@@ -44,6 +44,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	gosync "sync"
 
@@ -309,6 +310,17 @@ func (s *Source) parseSpec(where, kind string, m map[string]any, base pagination
 		}
 	}
 	return sp, nil
+}
+
+// SelectorKeys lists the selector keys every kind reads, so the engine can
+// answer a near miss (queryParams, dataPath) with "did you mean".
+func (s *Source) SelectorKeys(kind string) []string {
+	keys := make([]string, 0, len(selectorKeys))
+	for k := range selectorKeys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // ValidateRequest checks a block's selector and the mapping's pagination without
