@@ -78,6 +78,42 @@ var ErrUnknownKind = errors.New("unknown kind")
 // ErrConfig marks an error in the integration's parameters; the CLI exits 2.
 var ErrConfig = errors.New("invalid configuration")
 
+// ErrIncomplete marks a listing that stopped before its end: a page cap
+// reached, an answer saying more pages exist that were not fetched, an
+// empty body, a truncated listing, a 404 in the middle of a pagination, a
+// missing directory. Its block fails, so nothing is deleted on its account.
+var ErrIncomplete = errors.New("incomplete listing")
+
+// ErrCredentials marks the vendor refusing the configured credentials: a
+// 401, or a 403 on the first request of a run (before any listing, a 403
+// means the credentials reach nothing). The CLI exits 2. Build it with
+// CredentialsError, which names the flags and env vars to check.
+var ErrCredentials = errors.New("the vendor rejected the credentials")
+
+// CredentialsError wraps err (the vendor's answer) in ErrCredentials,
+// naming what to check, e.g. "--github-token / GITHUB_TOKEN".
+func CredentialsError(check string, err error) error {
+	return fmt.Errorf("%w (check %s): %w", ErrCredentials, check, err)
+}
+
+// CredentialChecker is implemented by a Source that can learn whether the
+// vendor accepts its credentials before anything is written. The engine
+// calls CheckCredentials once, with every selected resource block's
+// request, after the mapping is checked and before the first write to
+// Port (the integration and blueprints included): an error wrapping
+// ErrCredentials ends the run with exit 2, nothing written or deleted.
+// Any other problem the check meets is not returned but left for Resync
+// to report on its block. A check should cost what the run would spend
+// anyway (GitHub resolves the organisations it syncs; custom asks for
+// the first page of the first block, which that block then reuses).
+//
+// A refusal met later (a token revoked mid-run) fails its block with
+// ErrCredentials: the run exits 2 and deletes nothing, but writes already
+// made stay.
+type CredentialChecker interface {
+	CheckCredentials(ctx context.Context, reqs []Request) error
+}
+
 // Param declares one integration parameter. It becomes the flag --<Name>,
 // the env var TIDE_<NAME> (dashes to underscores, upper case), and Ocean's
 // OCEAN__INTEGRATION__CONFIG__<NAME>.

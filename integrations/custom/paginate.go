@@ -414,7 +414,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 // ErrIncomplete is a listing that stopped before its end: a page cap
 // reached, an empty body, or an answer saying more pages exist that were
 // not fetched. The block fails, so nothing is deleted on its account.
-var ErrIncomplete = errors.New("incomplete listing")
+var ErrIncomplete = integrations.ErrIncomplete
 
 // morePages names the sign, if any, that an answer fetched without
 // pagination has more pages: a Link rel="next" header, a true
