@@ -63,6 +63,17 @@ type RequestValidator interface {
 	ValidateRequest(req Request) error
 }
 
+// Planner is implemented by a Source that wants to see every resource
+// block of the mapping (selected by --kinds or not) before any is fetched:
+// the custom integration learns there how each endpoint pages, so a path
+// parameter listing the same endpoint pages the same way, and which
+// listings several blocks share, so each is fetched once per run. The
+// engine calls Plan once, after validating the requests; an error is a
+// configuration error (exit 2).
+type Planner interface {
+	Plan(reqs []Request) error
+}
+
 // SelectorKeyer is implemented by a Source that knows every selector key
 // a kind reads (besides query): the engine then rejects a near miss of one
 // with "did you mean" (exit 2) and warns about any other unknown key, which
@@ -83,6 +94,14 @@ var ErrConfig = errors.New("invalid configuration")
 // empty body, a truncated listing, a 404 in the middle of a pagination, a
 // missing directory. Its block fails, so nothing is deleted on its account.
 var ErrIncomplete = errors.New("incomplete listing")
+
+// ErrPartialAllowed marks a listing its selector capped on purpose (the
+// custom integration's allow_partial: true with max_pages): the items
+// delivered are synced, but what was not listed cannot be told from what
+// is gone, so the engine does not prune the block's blueprint and the run
+// ends "blocked" (exit 3). Return it (wrapped, naming the cap) from Resync
+// after every delivered page.
+var ErrPartialAllowed = errors.New("listing capped on purpose (allow_partial)")
 
 // ErrCredentials marks the vendor refusing the configured credentials: a
 // 401, or a 403 on the first request of a run (before any listing, a 403

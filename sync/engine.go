@@ -58,6 +58,8 @@ type blockRun struct {
 	mu  gosync.Mutex
 	res *BlockResult
 	mis map[string]*MisconfigStat
+	// credentials: the vendor refused the credentials (exit 2).
+	credentials bool
 }
 
 func (b *blockRun) update(f func(r *BlockResult)) {
@@ -176,10 +178,12 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.writer.close(ctx)
 	e.writer.retryMissing(ctx)
 
-	failed, writeFailed := false, false
+	failed, writeFailed, partial := false, false, false
 	for _, br := range e.blocks {
 		br.finish()
 		failed = failed || br.res.Error != ""
+		partial = partial || br.res.Partial != ""
+		res.CredentialsRejected = res.CredentialsRejected || br.credentials
 		if br.res.Failed > 0 {
 			writeFailed = true
 		}
@@ -223,7 +227,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Status = StatusAborted
 	case failed || res.Total.Failed > 0:
 		res.Status = StatusFailed
-	case res.Deletion.State == DeletionBlocked:
+	case res.Deletion.State == DeletionBlocked, partial:
 		res.Status = StatusBlocked
 	default:
 		res.Status = StatusCompleted
@@ -264,6 +268,17 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		br.update(func(r *BlockResult) { r.Error = "not synced: reading the current catalog failed" })
 	case ctx.Err() != nil:
 		br.update(func(r *BlockResult) { r.Error = "interrupted" })
+	case errors.Is(err, integrations.ErrPartialAllowed):
+		// Every delivered item is synced; the blueprint is left unpruned
+		// (prune) and the run ends blocked.
+		log.Warn("listing capped on purpose: the blueprint is not pruned", "items", br.res.Fetched, "err", err)
+		br.update(func(r *BlockResult) { r.Partial = err.Error() })
+	case errors.Is(err, integrations.ErrCredentials):
+		log.Error("the vendor rejected the credentials", "err", err)
+		br.update(func(r *BlockResult) { r.Error = err.Error() })
+		br.mu.Lock()
+		br.credentials = true
+		br.mu.Unlock()
 	default:
 		log.Error("resource block failed", "err", err)
 		br.update(func(r *BlockResult) { r.Error = err.Error() })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	gosync "sync"
 
 	"github.com/tide-sync/tide/sync/port"
@@ -20,6 +21,45 @@ func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
 	scope, notPruned := e.pruneScope()
 	d.Scope, d.NotPruned = scope, notPruned
 	protect := cfg.CreateMissingRelatedEntities
+
+	// A block whose listing was capped on purpose (allow_partial) keeps
+	// its blueprint out of the scope: its unlisted entities are counted
+	// as blocked, never deleted.
+	scope, partial, partialWhy := e.partialScope(scope)
+	d.Scope = scope
+	for _, bp := range partial {
+		d.NotPruned = append(d.NotPruned, bp)
+		var del, kept []string
+		if x := e.indexes[bp]; x != nil {
+			d.Owned += x.len()
+			del, kept = x.stale(protect)
+		} else {
+			d.Owned += e.others.count(bp)
+			del, kept = e.others.stale(bp, protect)
+		}
+		sort.Strings(del)
+		d.Kept += len(kept)
+		d.Blocked += len(del)
+		if br := e.owner(bp); br != nil {
+			br.update(func(r *BlockResult) { r.BlockedDeletes += len(del) })
+		}
+		e.planList(e.planBlocked, bp, del)
+	}
+	sort.Strings(d.NotPruned)
+	defer func() {
+		if len(partial) == 0 {
+			return
+		}
+		why := fmt.Sprintf("not pruned: %s (%s), since a listing capped on purpose cannot tell entities it did not list from deleted ones", strings.Join(partial, ", "), partialWhy)
+		if d.Reason == "" {
+			d.Reason = why
+		} else {
+			d.Reason += "; " + why
+		}
+		if d.Blocked > 0 && (d.State == DeletionNone || d.State == "") {
+			d.State = DeletionBlocked
+		}
+	}()
 
 	stale := map[string][]string{}
 	for _, bp := range scope {
@@ -166,6 +206,37 @@ func (e *engine) pruneScope() (scope, notPruned []string) {
 	sort.Strings(scope)
 	sort.Strings(notPruned)
 	return scope, notPruned
+}
+
+// partialScope splits scope into the blueprints still pruned and those
+// written by a block whose listing was capped on purpose (allow_partial);
+// a capped block of computed blueprints leaves nothing pruned. why names
+// the capped blocks.
+func (e *engine) partialScope(scope []string) (kept, partial []string, why string) {
+	held := map[string]bool{}
+	all := false
+	var kinds []string
+	for _, br := range e.blocks {
+		if !br.selected || br.res.Partial == "" {
+			continue
+		}
+		kinds = append(kinds, fmt.Sprintf("resources[%d] kind %q allow_partial", br.res.Index, br.res.Kind))
+		if br.bp == "" {
+			all = true
+		}
+		held[br.bp] = true
+	}
+	if len(kinds) == 0 {
+		return scope, nil, ""
+	}
+	for _, bp := range scope {
+		if all || held[bp] {
+			partial = append(partial, bp)
+		} else {
+			kept = append(kept, bp)
+		}
+	}
+	return kept, partial, strings.Join(kinds, ", ")
 }
 
 func (e *engine) planList(which func(PlanEntity), bp string, ids []string) {

@@ -32,10 +32,13 @@ type Result struct {
 	// Mapping says which mapping the run used.
 	Mapping *MappingSource `json:"mapping,omitempty"`
 	// Notices are what the run did that its author may not expect.
-	Notices    []Notice  `json:"notices,omitempty"`
-	Errors     []string  `json:"errors,omitempty"`
-	StartedAt  time.Time `json:"startedAt"`
-	DurationMS int64     `json:"durationMs"`
+	Notices []Notice `json:"notices,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+	// CredentialsRejected: a vendor refused the credentials during the
+	// run (a block failed with integrations.ErrCredentials); exit 2.
+	CredentialsRejected bool      `json:"credentialsRejected,omitempty"`
+	StartedAt           time.Time `json:"startedAt"`
+	DurationMS          int64     `json:"durationMs"`
 }
 
 // Counts are the per-block and total counters. A total is the sum of its
@@ -78,7 +81,10 @@ type BlockResult struct {
 	Warnings      []string        `json:"warnings,omitempty"`
 	WriteErrors   []string        `json:"writeErrors,omitempty"` // a few samples
 	Error         string          `json:"error,omitempty"`
-	DurationMS    int64           `json:"durationMs"`
+	// Partial says why the block's listing is short on purpose
+	// (allow_partial): its blueprint is not pruned and the run is blocked.
+	Partial    string `json:"partial,omitempty"`
+	DurationMS int64  `json:"durationMs"`
 }
 
 // MisconfigStat is a mapping field that came out null or failed.
