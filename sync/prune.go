@@ -15,9 +15,9 @@ import (
 // deletion guards (docs/ocean-compatibility.md#deletion-guards). A non-empty
 // blockReason blocks all deletes (a failed block) but still counts what
 // would have gone.
-func (e *engine) prune(ctx context.Context, blockReason string) Deletion {
+func (e *engine) prune(ctx context.Context, blockReason string) (d Deletion) {
 	cfg := e.mapping.Config
-	d := Deletion{Threshold: cfg.EntityDeletionThreshold}
+	d = Deletion{Threshold: cfg.EntityDeletionThreshold}
 	scope, notPruned := e.pruneScope()
 	d.Scope, d.NotPruned = scope, notPruned
 	protect := cfg.CreateMissingRelatedEntities

@@ -590,7 +590,8 @@ func (s *Source) Plan(reqs []integrations.Request) error {
 // CheckCredentials asks, before anything is written, for the token (custom
 // auth: a 400, 401 or 403 from the token request is a credentials error)
 // and then the first page of the first block's endpoint (or of its first
-// parent listing): one request more per run. A 401 there is a credentials
+// parent listing): one request more per run, none when that listing is a
+// shared parent listing (read once per run anyway, and kept). A 401 there is a credentials
 // error. A 403 is not: an API's permissions differ by endpoint, so it
 // fails only the blocks of that endpoint. Anything else is left for the
 // blocks to report.
@@ -619,9 +620,18 @@ func (s *Source) CheckCredentials(ctx context.Context, reqs []integrations.Reque
 		if err != nil {
 			continue
 		}
-		pag := sp.pag
-		pag.maxPages = 1
-		err = s.c.pages(ctx, fetch{method: sp.method, url: u, headers: sp.headers, body: sp.body, pag: pag, items: sp.items, what: sp.endpoint}, func([]any) error { return nil })
+		f := fetch{method: sp.method, url: u, headers: sp.headers, body: sp.body, pag: sp.pag, items: sp.items, what: sp.endpoint, allowPartial: r.allowPartial}
+		s.mu.Lock()
+		shared := s.parents[f.key()]
+		s.mu.Unlock()
+		if shared {
+			// A listing read once per run anyway: the check reads it,
+			// and the blocks then reuse it.
+			_, err = s.listing(ctx, f)
+		} else {
+			f.pag.maxPages, f.allowPartial = 1, true
+			err = s.c.pages(ctx, f, func([]any) error { return nil })
+		}
 		if errors.Is(err, integrations.ErrCredentials) {
 			return err
 		}
