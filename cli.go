@@ -13,6 +13,9 @@ import (
 	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
+	"github.com/tide-sync/tide/integrations/jira"
+	"github.com/tide-sync/tide/integrations/linear"
+	"github.com/tide-sync/tide/integrations/pagerduty"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
@@ -32,7 +35,7 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition(), linear.Definition(), pagerduty.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 
@@ -85,9 +88,10 @@ func exitCode(res *tsync.Result, err error) int {
 		}
 		return exitFailed
 	}
-	if res.CredentialsRejected {
-		// A vendor refused the credentials mid-run: a setting to fix, as
-		// when the check before the first write catches it.
+	if res.CredentialsRejected || (res.ConfigError != nil && res.Status != tsync.StatusAborted) {
+		// A vendor refused the credentials (or the configuration) during
+		// the run: a setting to fix, as when the check before the first
+		// write catches it.
 		return exitUsage
 	}
 	switch res.Status {

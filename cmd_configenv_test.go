@@ -57,8 +57,8 @@ func TestConfigEnv(t *testing.T) {
 func TestConfigEnvUnknownIntegration(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"config-env", "--integration", "jira"}, func(string) string { return "" }, &out, &errb)
-	if code != exitUsage || !strings.Contains(errb.String(), `--integration "jira": unknown integration; one of: `) || !strings.Contains(errb.String(), "file") {
+	code := run(context.Background(), []string{"config-env", "--integration", "bitbucket"}, func(string) string { return "" }, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), `--integration "bitbucket": unknown integration; one of: `) || !strings.Contains(errb.String(), "file") {
 		t.Fatalf("code %d stderr %q", code, errb.String())
 	}
 }

@@ -38,12 +38,17 @@ type engine struct {
 	snapErr  error
 
 	writer *writer
+	ledger *ledger
 
 	planMu gosync.Mutex
 	plan   *Plan
 
 	noticeMu gosync.Mutex
 	notices  noticeSet
+
+	// cfgErr is the first block error that is a configuration error.
+	cfgErrMu gosync.Mutex
+	cfgErr   error
 }
 
 // blockRun is one resource block's run state.
@@ -55,9 +60,10 @@ type blockRun struct {
 	setIdx   int // position of set in the blueprint's index
 	index    *index
 
-	mu  gosync.Mutex
-	res *BlockResult
-	mis map[string]*MisconfigStat
+	mu   gosync.Mutex
+	res  *BlockResult
+	mis  map[string]*MisconfigStat
+	dups dedup
 	// credentials: the vendor refused the credentials (exit 2).
 	credentials bool
 }
@@ -82,6 +88,7 @@ func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start tim
 		bpDefs:   bpDefs,
 		absent:   map[string]bool{},
 		snapDone: make(chan struct{}),
+		ledger:   newLedger(),
 	}
 	if cfg.DryRun {
 		e.plan = &Plan{Creates: []PlanEntity{}, Updates: []PlanEntity{}, Deletes: []PlanEntity{}, Blocked: []PlanEntity{}}
@@ -176,17 +183,15 @@ func (e *engine) run(ctx context.Context) *Result {
 	_ = g.Wait()
 	<-e.snapDone
 	e.writer.close(ctx)
+	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
 
-	failed, writeFailed, partial := false, false, false
+	failed, partial := false, false
 	for _, br := range e.blocks {
 		br.finish()
 		failed = failed || br.res.Error != ""
 		partial = partial || br.res.Partial != ""
 		res.CredentialsRejected = res.CredentialsRejected || br.credentials
-		if br.res.Failed > 0 {
-			writeFailed = true
-		}
 	}
 	// One line per distinct error: a file every block reads fails each
 	// block the same way.
@@ -196,19 +201,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Errors = append(res.Errors, e.snapErr.Error())
 	}
 
-	switch {
-	case ctx.Err() != nil:
-		res.Deletion = Deletion{State: DeletionSkipped, Reason: "the run was interrupted"}
-	case failed:
-		res.Deletion = e.prune(ctx, "a resource block failed, so the source state is incomplete")
-	case writeFailed:
-		// An entity that failed to write may be the target another kept
-		// entity relates to, or the write may yet have landed: delete
-		// nothing on a run Port did not fully accept.
-		res.Deletion = e.prune(ctx, "a write to Port failed, so the catalog is not in the state the source describes")
-	default:
-		res.Deletion = e.prune(ctx, "")
-	}
+	res.Deletion = e.prune(ctx, failed)
 
 	for _, br := range e.blocks {
 		res.Total.add(br.res.Counts)
@@ -227,7 +220,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Status = StatusAborted
 	case failed || res.Total.Failed > 0:
 		res.Status = StatusFailed
-	case res.Deletion.State == DeletionBlocked, partial:
+	case res.Deletion.Blocked > 0, partial:
 		res.Status = StatusBlocked
 	default:
 		res.Status = StatusCompleted
@@ -235,6 +228,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	if e.plan != nil {
 		e.plan.sort()
 	}
+	e.cfgErrMu.Lock()
+	res.ConfigError = e.cfgErr
+	e.cfgErrMu.Unlock()
 	res.DurationMS = time.Since(e.start).Milliseconds()
 	return res
 }
@@ -255,7 +251,11 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		br.update(func(r *BlockResult) { r.Fetched += len(items) })
 		for i, item := range items {
 			pos := position(n, i, item)
-			if err := br.block.Process(item, func(o mapping.Outcome) { e.handle(ctx, br, o, pos) }); err != nil {
+			k := 0
+			if err := br.block.Process(item, func(o mapping.Outcome) {
+				e.handle(ctx, br, o, pos, sourcePos(n, i, k))
+				k++
+			}); err != nil {
 				return fmt.Errorf("page %d: %w", n, err)
 			}
 		}
@@ -282,6 +282,13 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 	default:
 		log.Error("resource block failed", "err", err)
 		br.update(func(r *BlockResult) { r.Error = err.Error() })
+		if errors.Is(err, integrations.ErrConfig) {
+			e.cfgErrMu.Lock()
+			if e.cfgErr == nil {
+				e.cfgErr = err
+			}
+			e.cfgErrMu.Unlock()
+		}
 	}
 }
 
@@ -374,8 +381,18 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 	return err
 }
 
-// handle accounts for one mapped item and queues its entity when it changed.
-func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, pos string) {
+// handle accounts for one mapped item and queues its entity when it
+// changed. pos names the item for messages; seq is its place in the
+// source's order.
+func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, pos string, seq uint64) {
+	if o.Warning != "" || (o.Entity == nil && !o.Filtered) {
+		// Its entity is unknown: it may be one Port has, so the block's
+		// blueprint is not pruned this run.
+		e.ledger.unmappableItem(br.res.Index)
+	}
+	if o.Entity != nil && !e.claim(ctx, br, o.Entity, pos, seq) {
+		return
+	}
 	br.mu.Lock()
 	for _, m := range o.Misconfigured {
 		st := br.mis[m.Field]
@@ -414,6 +431,12 @@ func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, po
 	if len(ent.Omitted) > 0 {
 		if !e.rejected(ctx, br, ent, id, true, pos) {
 			e.omittedWrite(ctx, br, ent, id, plain)
+		}
+		return
+	}
+	if !plain && e.plan != nil {
+		if !e.rejected(ctx, br, ent, id, true, pos) {
+			e.planSearch(ctx, br, ent)
 		}
 		return
 	}
@@ -480,14 +503,17 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 }
 
 // protectTargets records the relation targets of a kept entity, which stale
-// deletion must keep when createMissingRelatedEntities is on (Ocean's safe
-// delete: docs/ocean-compatibility.md#relation-targets).
+// deletion keeps (Ocean's safe delete, which tide applies whatever
+// createMissingRelatedEntities says: docs/ocean-compatibility.md#relation-targets).
 func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) {
-	if !e.mapping.Config.CreateMissingRelatedEntities || len(ent.Relations) == 0 {
+	if len(ent.Relations) == 0 {
 		return
 	}
 	def, err := e.bpDefs.fetch(ctx, ent.Blueprint)
 	if err != nil {
+		// Without the blueprint its relations' targets are unknown, so
+		// nothing may be deleted this run.
+		e.ledger.unreadableBlueprint(ent.Blueprint, fmt.Errorf("reading blueprint %q: %w", ent.Blueprint, err))
 		return
 	}
 	for rel, v := range ent.Relations {

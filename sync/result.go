@@ -32,13 +32,18 @@ type Result struct {
 	// Mapping says which mapping the run used.
 	Mapping *MappingSource `json:"mapping,omitempty"`
 	// Notices are what the run did that its author may not expect.
-	Notices []Notice `json:"notices,omitempty"`
-	Errors  []string `json:"errors,omitempty"`
+	Notices    []Notice  `json:"notices,omitempty"`
+	Errors     []string  `json:"errors,omitempty"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMS int64     `json:"durationMs"`
+	// ConfigError is set when a resource block failed because the
+	// integration's configuration was refused (errors.Is
+	// integrations.ErrConfig: a vendor rejecting the credentials); the CLI
+	// then exits 2. Its text is also in the block's Error.
+	ConfigError error `json:"-"`
 	// CredentialsRejected: a vendor refused the credentials during the
 	// run (a block failed with integrations.ErrCredentials); exit 2.
-	CredentialsRejected bool      `json:"credentialsRejected,omitempty"`
-	StartedAt           time.Time `json:"startedAt"`
-	DurationMS          int64     `json:"durationMs"`
+	CredentialsRejected bool `json:"credentialsRejected,omitempty"`
 }
 
 // Counts are the per-block and total counters. A total is the sum of its
@@ -55,6 +60,9 @@ type Counts struct {
 	Deleted        int `json:"deleted"`
 	BlockedDeletes int `json:"blockedDeletes"`
 	Failed         int `json:"failed"` // failed writes (upserts and deletes)
+	// Duplicates are mapped entities whose identifier an earlier item of the
+	// same block already gave; the earlier one (in source order) is written.
+	Duplicates int `json:"duplicates,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -68,6 +76,7 @@ func (c *Counts) add(o Counts) {
 	c.Deleted += o.Deleted
 	c.BlockedDeletes += o.BlockedDeletes
 	c.Failed += o.Failed
+	c.Duplicates += o.Duplicates
 }
 
 // BlockResult is one resource block's share of a run.
@@ -80,7 +89,9 @@ type BlockResult struct {
 	Misconfigured []MisconfigStat `json:"misconfigured,omitempty"`
 	Warnings      []string        `json:"warnings,omitempty"`
 	WriteErrors   []string        `json:"writeErrors,omitempty"` // a few samples
-	Error         string          `json:"error,omitempty"`
+	// DuplicateIDs samples the identifiers given by more than one item.
+	DuplicateIDs []string `json:"duplicateIds,omitempty"`
+	Error        string   `json:"error,omitempty"`
 	// Partial says why the block's listing is short on purpose
 	// (allow_partial): its blueprint is not pruned and the run is blocked.
 	Partial    string `json:"partial,omitempty"`
@@ -124,6 +135,42 @@ type Deletion struct {
 	Scope     []string `json:"scope,omitempty"`
 	NotPruned []string `json:"notPruned,omitempty"`
 	Errors    []string `json:"errors,omitempty"` // a few delete failures
+	// Entities names every stale entity that was not deleted (kept or
+	// blocked) with its reason, sorted by blueprint and identifier.
+	Entities []KeptEntity `json:"entities,omitempty"`
+}
+
+// Reason says why a stale entity was not deleted. The ledger decides it,
+// in one place (sync/ledger.go).
+type Reason string
+
+// Reasons a stale entity is not deleted. The first two are kept by rule
+// (the run is fine); every other one is a guard that blocked the delete.
+const (
+	ReasonRelationTarget Reason = "relation-target"     // a kept entity relates to it (createMissingRelatedEntities)
+	ReasonNotConfirmed   Reason = "not-confirmed"       // the datasource-entities listing does not return it as owned
+	ReasonBlockFailed    Reason = "block-failed"        // a resource block failed: the source state is incomplete
+	ReasonWriteFailed    Reason = "write-failed"        // a write of this run failed
+	ReasonUnresolved     Reason = "unresolved-write"    // a search identifier matched no single entity
+	ReasonBlueprint      Reason = "blueprint-unread"    // a blueprint's relations could not be read
+	ReasonInterrupted    Reason = "interrupted"         // SIGINT/SIGTERM or --timeout
+	ReasonDeletionOff    Reason = "deletion-off"        // entityDeletionThreshold is 0
+	ReasonThreshold      Reason = "threshold"           // stale share of all owned entities above the threshold
+	ReasonBPThreshold    Reason = "blueprint-threshold" // stale share of the blueprint's owned entities above the threshold
+	ReasonUnmappable     Reason = "unmappable-items"    // items of a block writing it had no identifier or blueprint
+	ReasonRefused        Reason = "refused-by-port"     // Port refused the delete (dependents, with delete_dependents=false)
+	ReasonPartial        Reason = "partial-listing"     // a block writing it was capped on purpose (allow_partial)
+)
+
+// Guard reports whether r is a guard that blocked a delete, as opposed
+// to a rule that keeps the entity.
+func (r Reason) Guard() bool { return r != ReasonRelationTarget && r != ReasonNotConfirmed }
+
+// KeptEntity is one stale entity that was not deleted, and why.
+type KeptEntity struct {
+	Blueprint  string `json:"blueprint"`
+	Identifier string `json:"identifier"`
+	Reason     Reason `json:"reason"`
 }
 
 // Plan is what a dry run would write.
@@ -142,6 +189,7 @@ type PlanEntity struct {
 	Identifier string        `json:"identifier"`
 	Block      int           `json:"block"` // resource index; -1 for deletes of unmapped blueprints
 	Changes    []FieldChange `json:"changes,omitempty"`
+	Reason     Reason        `json:"reason,omitempty"` // why a blocked delete is kept
 }
 
 // FieldChange is one field of a planned update.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"sort"
 	gosync "sync"
 
 	"github.com/tide-sync/tide/sync/port"
@@ -18,7 +19,7 @@ import (
 // Identifiers are kept in one byte arena and found through a map keyed by
 // their 64-bit hash, checked against the arena copy (a rare colliding
 // identifier goes to a small overflow map). Nothing in it holds a pointer
-// per entity: a million owned entities cost about 66 bytes each
+// per entity: a million owned entities cost about 67 bytes each
 // (BenchmarkIndexMemory), and the garbage collector never scans them.
 type index struct {
 	blueprint string
@@ -33,6 +34,7 @@ type index struct {
 	hashes    []uint64         // len(ends) × len(sets)
 	seen      []bool
 	protected []bool
+	listed    []bool         // returned by the datasource-entities listing
 	olds      [][]fieldValue // dry run only: values per set, flattened like hashes
 }
 
@@ -86,6 +88,7 @@ func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
 		x.ends = append(x.ends, uint32(len(x.arena)))
 		x.seen = append(x.seen, false)
 		x.protected = append(x.protected, false)
+		x.listed = append(x.listed, false)
 		for _, cs := range x.sets {
 			vals := cs.portValues(e)
 			x.hashes = append(x.hashes, h.sum(vals))
@@ -143,23 +146,40 @@ func (x *index) len() int {
 	return len(x.ends)
 }
 
-// stale returns the owned identifiers not seen this run, split into those to
-// delete and those kept as relation targets (when protect is set).
-func (x *index) stale(protect bool) (del, kept []string) {
+// confirm marks id as returned by the datasource-entities listing.
+func (x *index) confirm(id string) {
+	x.mu.Lock()
+	if i, ok := x.find(id); ok {
+		x.listed[i] = true
+	}
+	x.mu.Unlock()
+}
+
+func (x *index) isSeen(id string) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	i, ok := x.find(id)
+	return ok && x.seen[i]
+}
+
+// unseenEntity is an owned entity this run did not see.
+type unseenEntity struct {
+	id                string
+	protected, listed bool
+}
+
+// unseen returns the owned entities not seen this run.
+func (x *index) unseen() []unseenEntity {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []unseenEntity
 	for i := range int32(len(x.ends)) {
 		if x.seen[i] {
 			continue
 		}
-		id := string(x.idAt(i))
-		if protect && x.protected[i] {
-			kept = append(kept, id)
-			continue
-		}
-		del = append(del, id)
+		out = append(out, unseenEntity{id: string(x.idAt(i)), protected: x.protected[i], listed: x.listed[i]})
 	}
-	return del, kept
+	return out
 }
 
 // others holds owned entities of blueprints the selected blocks do not
@@ -229,20 +249,24 @@ func (o *others) blueprints() []string {
 	return out
 }
 
-func (o *others) stale(bp string, protect bool) (del, kept []string) {
+// unseen returns bp's owned entities not seen this run; the listing found
+// every one of them.
+func (o *others) unseen(bp string) []unseenEntity {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	var out []unseenEntity
 	for id, seen := range o.ids[bp] {
-		if seen {
-			continue
+		if !seen {
+			out = append(out, unseenEntity{id: id, protected: o.protected[bp][id], listed: true})
 		}
-		if protect && o.protected[bp][id] {
-			kept = append(kept, id)
-			continue
-		}
-		del = append(del, id)
 	}
-	return del, kept
+	return out
+}
+
+func (o *others) isSeen(bp, id string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ids[bp][id]
 }
 
 // ownedQuery is the search query matching entities this integration owns.
@@ -259,6 +283,12 @@ func ownedQuery(typ, id string) map[string]any {
 // snapshot reads the owned entities of every indexed blueprint and the
 // owned refs of every other blueprint. It runs while the resync handlers
 // fetch; mapping waits for it before diffing.
+//
+// The paged search's `$datasource contains` rules decide what the index
+// holds, but Port documents that rule for the global search only; the
+// datasource-entities listing (what Ocean uses) confirms each owned entity,
+// and an entity it does not return is never deleted
+// (docs/port-api.md#owned-entities-paged-search).
 func (e *engine) snapshot(ctx context.Context) error {
 	keepOld := e.cfg.DryRun
 	for _, bp := range e.indexOrder {
@@ -271,9 +301,14 @@ func (e *engine) snapshot(ctx context.Context) error {
 		for _, cs := range x.sets {
 			include = cs.include(seen, include)
 		}
+		def := e.relationsOf(ctx, bp)
+		if def != nil {
+			include = append(include, "relations")
+		}
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: include}
 		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
 			x.load(e.hash, page, keepOld)
+			e.recordRelations(def, bp, page)
 			return nil
 		})
 		if err != nil {
@@ -287,7 +322,8 @@ func (e *engine) snapshot(ctx context.Context) error {
 	}
 	err := e.cfg.Client.DatasourceEntities(ctx, q, func(page []port.EntityRef) error {
 		for _, r := range page {
-			if _, indexed := e.indexes[r.Blueprint]; indexed {
+			if x, indexed := e.indexes[r.Blueprint]; indexed {
+				x.confirm(r.Identifier)
 				continue
 			}
 			e.others.add(r.Blueprint, r.Identifier)
@@ -297,5 +333,59 @@ func (e *engine) snapshot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing owned entities: %w", err)
 	}
+	// The relations of owned entities no selected block writes protect
+	// their targets too (with --kinds, a shard must keep what another
+	// shard's entities point at).
+	bps := e.others.blueprints()
+	sort.Strings(bps)
+	for _, bp := range bps {
+		def := e.relationsOf(ctx, bp)
+		if def == nil {
+			continue
+		}
+		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: []string{"identifier", "relations"}}
+		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
+			e.recordRelations(def, bp, page)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading relations of owned entities of blueprint %q: %w", bp, err)
+		}
+	}
 	return nil
+}
+
+// relationsOf returns bp's definition when it has relations, nil when it
+// has none or cannot be read (recorded in the ledger: deletes wait).
+func (e *engine) relationsOf(ctx context.Context, bp string) *bpDef {
+	def, err := e.bpDefs.fetch(ctx, bp)
+	if err != nil {
+		e.ledger.unreadableBlueprint(bp, fmt.Errorf("reading blueprint %q: %w", bp, err))
+		return nil
+	}
+	if def == nil || len(def.targets) == 0 {
+		return nil
+	}
+	return def
+}
+
+// recordRelations keeps the relation targets Port holds for a page of
+// owned entities.
+func (e *engine) recordRelations(def *bpDef, bp string, page []port.Entity) {
+	if def == nil {
+		return
+	}
+	for i := range page {
+		var ts []ref
+		for rel, v := range page[i].Relations {
+			target := def.relationTarget(rel)
+			if target == "" {
+				continue
+			}
+			for _, id := range relationIDs(v) {
+				ts = append(ts, ref{target, id})
+			}
+		}
+		e.ledger.addRelations(bp, page[i].Identifier, ts)
+	}
 }

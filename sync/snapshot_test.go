@@ -53,7 +53,18 @@ func TestIndexCollisions(t *testing.T) {
 			x.markSeen(ids[3])
 			x.protect(ids[6])
 			x.protect("nope")
-			del, kept := x.stale(true)
+			x.confirm(ids[0])
+			var del, kept []string
+			for _, u := range x.unseen() {
+				if u.listed != (u.id == ids[0]) {
+					t.Errorf("unseen %s: listed %v", u.id, u.listed)
+				}
+				if u.protected {
+					kept = append(kept, u.id)
+				} else {
+					del = append(del, u.id)
+				}
+			}
 			var wantDel []string
 			for i := 0; i < 50; i += 3 {
 				if i != 3 && i != 6 {

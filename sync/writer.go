@@ -21,6 +21,9 @@ type pending struct {
 	// create is the diff's verdict (not in the snapshot); known is false for
 	// entities written without a diff, counted by Port's answer instead.
 	create, known bool
+	// late marks a duplicate's winner rewritten after the loser: the
+	// loser's write was already counted.
+	late bool
 }
 
 // writer batches entities per blueprint into bulk upserts, a bounded number
@@ -55,14 +58,26 @@ func newWriter(e *engine) *writer {
 }
 
 func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity, create, known bool) {
+	w.queue(ctx, pending{block: br, ent: ent, create: create, known: known})
+}
+
+// addLate queues a duplicate's winner (see writeLateWinners).
+func (w *writer) addLate(ctx context.Context, br *blockRun, ent *mapping.Entity) {
+	w.queue(ctx, pending{block: br, ent: ent, late: true})
+}
+
+func (w *writer) queue(ctx context.Context, p pending) {
+	br, ent := p.block, p.ent
 	raw, err := ent.MarshalJSON()
 	if err != nil {
+		w.e.ledger.failWrite(false, fmt.Sprintf("encoding entity: %v", err))
 		br.update(func(r *BlockResult) {
 			r.Failed++
 			addSample(&r.WriteErrors, fmt.Sprintf("encoding entity: %v", err))
 		})
 		return
 	}
+	p.raw = raw
 	bp := ent.Blueprint
 	w.mu.Lock()
 	if n := w.sizes[bp]; n > 0 && n+len(raw)+64 > port.MaxBulkBytes {
@@ -72,7 +87,7 @@ func (w *writer) add(ctx context.Context, br *blockRun, ent *mapping.Entity, cre
 		w.send(ctx, bp, batch)
 		w.mu.Lock()
 	}
-	w.batches[bp] = append(w.batches[bp], pending{block: br, raw: raw, ent: ent, create: create, known: known})
+	w.batches[bp] = append(w.batches[bp], p)
 	w.sizes[bp] += len(raw) + 1
 	var full []pending
 	if len(w.batches[bp]) >= port.MaxBulkEntities {
@@ -119,6 +134,9 @@ func (w *writer) upsert(ctx context.Context, bp string, batch []pending, mayRetr
 			if p.known {
 				created = p.create
 			}
+			if p.late {
+				continue
+			}
 			p.block.update(func(res *BlockResult) {
 				if created {
 					res.Created++
@@ -137,10 +155,15 @@ func (w *writer) upsert(ctx context.Context, bp string, batch []pending, mayRetr
 			w.retryMu.Unlock()
 			continue
 		}
-		id, _ := p.ent.ID()
+		id, plain := p.ent.ID()
+		if !plain {
+			id = "(search query)"
+		}
+		msg := fmt.Sprintf("%s %q: %v", bp, id, r.Err)
+		w.e.ledger.failWrite(!plain, msg)
 		p.block.update(func(res *BlockResult) {
 			res.Failed++
-			addSample(&res.WriteErrors, fmt.Sprintf("%s %q: %v", bp, id, r.Err))
+			addSample(&res.WriteErrors, msg)
 		})
 	}
 }
@@ -175,6 +198,8 @@ func (w *writer) retryMissing(ctx context.Context) {
 	}
 	for _, p := range orderTargetsFirst(w.retry) {
 		if ctx.Err() != nil {
+			_, plain := p.ent.ID()
+			w.e.ledger.failWrite(!plain, "a write waiting for its relation target: the run was interrupted")
 			p.block.update(func(res *BlockResult) { res.Failed++ })
 			continue
 		}

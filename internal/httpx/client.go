@@ -129,6 +129,9 @@ type Client struct {
 	requests    atomic.Int64
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
+	// pauseUntil (Unix nanoseconds) holds every request back while an
+	// API's Pacer has asked for a pause.
+	pauseUntil atomic.Int64
 }
 
 // NewTransport returns a transport keeping one idle connection per
@@ -311,8 +314,18 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	deadline := c.o.Clock.Now().Add(c.o.MaxElapsed)
 	attempts, rateWaits, refreshed := 0, 0, false
 	for {
+		// A pause the API asked for is no failure: it does not spend the
+		// bound on failures.
+		if d, err := c.waitPause(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w (while pausing for the API's rate limit)", where, err)
+		} else if d > 0 {
+			deadline = deadline.Add(d)
+		}
 		attempts++
 		resp, gen, err := c.once(ctx, r, deadline)
+		if resp != nil {
+			c.pace(r.Method, path, resp)
+		}
 		var lastErr error
 		var wait time.Duration
 		switch {
@@ -326,7 +339,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			}
 			lastErr = c.wrap(where, te.err)
 			wait = c.backoff(attempts)
-		case resp.Status >= 200 && resp.Status < 300:
+		case resp.Status >= 200 && resp.Status < 300 && !c.limitedSuccess(resp):
 			return resp, nil
 		case resp.Status == http.StatusUnauthorized && r.Auth != nil && !refreshed && r.Auth.Rejected(gen):
 			// The token may have been revoked or re-issued: fresh
@@ -336,6 +349,10 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			continue
 		default:
 			se := c.statusError(r.Method, path, resp)
+			if sp, ok := c.o.RateLimit.(Spender); ok && sp.Spent(resp.Status, resp.Header) {
+				se.RateLimited = true
+				return nil, se
+			}
 			if d, limited := c.o.RateLimit.Limited(resp.Status, resp.Header, resp.Body, c.o.Clock.Now()); limited {
 				se.RateLimited = true
 				rateWaits++
@@ -379,6 +396,56 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			return nil, fmt.Errorf("%s: %w (after: %v)", where, err, lastErr)
 		}
 	}
+}
+
+// limitedSuccess reports a 2xx answer that the API's adapter calls a rate
+// limit (a GraphQL API answering 200 with a RATELIMITED error); it is then
+// waited out and retried like a 429.
+func (c *Client) limitedSuccess(resp *Response) bool {
+	if _, ok := c.o.RateLimit.(SuccessRateLimit); !ok {
+		return false
+	}
+	_, limited := c.o.RateLimit.Limited(resp.Status, resp.Header, resp.Body, c.o.Clock.Now())
+	return limited
+}
+
+// pace asks the API's Pacer, if it has one, whether this answer calls for
+// a pause of every request (5xx answers excepted: their headers never
+// decide a wait).
+func (c *Client) pace(method, path string, resp *Response) {
+	p, ok := c.o.RateLimit.(Pacer)
+	if !ok || resp.Status >= 500 {
+		return
+	}
+	now := c.o.Clock.Now()
+	d := p.Pause(resp.Status, resp.Header, now)
+	if d <= 0 {
+		return
+	}
+	d = min(d, c.o.MaxWait)
+	until := now.Add(d).UnixNano()
+	for cur := c.pauseUntil.Load(); until > cur; cur = c.pauseUntil.Load() {
+		if c.pauseUntil.CompareAndSwap(cur, until) {
+			if resp.Status != http.StatusTooManyRequests {
+				c.o.Logger.Info("rate limit nearly spent: pausing", "api", c.o.API, "method", method, "path", path, "pause", d)
+			}
+			return
+		}
+	}
+}
+
+// waitPause sleeps until a pause a Pacer asked for is over and returns
+// how long it slept.
+func (c *Client) waitPause(ctx context.Context) (time.Duration, error) {
+	until := c.pauseUntil.Load()
+	if until == 0 {
+		return 0, nil
+	}
+	d := time.Unix(0, until).Sub(c.o.Clock.Now())
+	if d <= 0 {
+		return 0, nil
+	}
+	return d, c.o.Clock.Sleep(ctx, d)
 }
 
 // Retryable reports the statuses worth another attempt.
@@ -504,7 +571,8 @@ func (c *Client) statusError(method, path string, resp *Response) *StatusError {
 
 // Message extracts an API's error message from a body: a JSON object's
 // "message", "error" (a string, or an object with a message),
-// "error_description" or "errorMessages", else the body's start.
+// "error_description", "errorMessages" or GraphQL's "errors", else the
+// body's start.
 func Message(body []byte) string {
 	var msg string
 	if v, err := jsonx.Decode(body); err == nil {
@@ -521,6 +589,14 @@ func Message(body []byte) string {
 			if msg == "" {
 				if list, ok := m["errorMessages"].([]any); ok && len(list) > 0 {
 					msg, _ = list[0].(string)
+				}
+			}
+			if msg == "" {
+				// GraphQL: {"errors": [{"message": ...}]}
+				if list, ok := m["errors"].([]any); ok && len(list) > 0 {
+					if e, ok := list[0].(map[string]any); ok {
+						msg = firstString(e, "message")
+					}
 				}
 			}
 		}

@@ -83,6 +83,8 @@ func script(t *testing.T, clock *fakeClock, steps ...step) (*httptest.Server, *a
 			// Dates in the script are relative to the fake clock.
 			v = strings.ReplaceAll(v, "{now+10s}", clock.Now().Add(10*time.Second).Format(http.TimeFormat))
 			v = strings.ReplaceAll(v, "{epoch+100}", fmt.Sprint(clock.Now().Add(100*time.Second).Unix()))
+			v = strings.ReplaceAll(v, "{epochms+90}", fmt.Sprint(clock.Now().Add(90*time.Second).UnixMilli()))
+			v = strings.ReplaceAll(v, "{epochms+20}", fmt.Sprint(clock.Now().Add(20*time.Second).UnixMilli()))
 			v = strings.ReplaceAll(v, "{iso+40s}", clock.Now().Add(40*time.Second).Format(time.RFC3339))
 			w.Header().Set(k, v)
 		}
@@ -92,6 +94,9 @@ func script(t *testing.T, clock *fakeClock, steps ...step) (*httptest.Server, *a
 	t.Cleanup(srv.Close)
 	return srv, &n
 }
+
+// linearLimited is Linear's answer to a spent budget.
+const linearLimited = `{"errors":[{"message":"Rate limit exceeded","extensions":{"type":"ratelimited","code":"RATELIMITED","statusCode":429,"userError":true,"userPresentableMessage":"Rate limit exceeded. Please try again later."}}]}`
 
 const s = time.Second
 const ms = time.Millisecond
@@ -210,6 +215,60 @@ func TestDoRetryPolicy(t *testing.T) {
 			name: "PagerDuty 500 with ratelimit-reset waits the backoff", rl: PagerDuty,
 			steps:     []step{{status: 500, header: map[string]string{"ratelimit-reset": "30"}}, ok},
 			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
+		},
+		{
+			name: "Linear 400 RATELIMITED waits until the spent requests budget resets (epoch ms)", rl: Linear,
+			steps: []step{{status: 400, body: linearLimited, header: map[string]string{
+				"X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": "{epochms+90}",
+				"X-RateLimit-Complexity-Remaining": "240000", "X-RateLimit-Complexity-Reset": "{epochms+20}",
+			}}, ok},
+			wantWaits: []time.Duration{90 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear 200 RATELIMITED is no page: the spent complexity budget is waited out", rl: Linear,
+			steps: []step{{status: 200, body: linearLimited, header: map[string]string{
+				"X-Complexity": "1500", "X-RateLimit-Complexity-Remaining": "900", "X-RateLimit-Complexity-Reset": "{epochms+20}",
+				"X-RateLimit-Requests-Remaining": "4000", "X-RateLimit-Requests-Reset": "{epochms+90}",
+			}}, ok},
+			wantWaits: []time.Duration{20 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear RATELIMITED with no budget spent waits the earliest reset", rl: Linear,
+			steps: []step{{status: 400, body: linearLimited, header: map[string]string{
+				"X-RateLimit-Requests-Reset": "{epochms+90}", "X-RateLimit-Complexity-Reset": "{epochms+20}",
+			}}, ok},
+			wantWaits: []time.Duration{20 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear RATELIMITED prefers Retry-After", rl: Linear,
+			steps:     []step{{status: 400, body: linearLimited, header: map[string]string{"Retry-After": "3", "X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": "{epochms+90}"}}, ok},
+			wantWaits: []time.Duration{3 * s}, wantCalls: 2,
+		},
+		{
+			name: "Linear RATELIMITED without headers backs off", rl: Linear,
+			steps:     []step{{status: 400, body: linearLimited}, ok},
+			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
+		},
+		{
+			name: "Linear 400 query error fails at once with GraphQL's message", rl: Linear,
+			steps:   []step{{status: 400, body: `{"errors":[{"message":"Cannot query field \"nope\" on type \"Issue\".","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`}},
+			wantErr: `400 Bad Request: Cannot query field "nope" on type "Issue".`, wantCalls: 1,
+		},
+		{
+			name: "Linear 200 whose data mentions RATELIMITED is a page", rl: Linear,
+			steps: []step{{status: 200, body: `{"data":{"issues":{"edges":[{"node":{"title":"RATELIMITED answers loop"}}]}}}`}}, wantCalls: 1,
+		},
+		{
+			name: "Linear 502 with a RATELIMITED body waits the backoff", rl: Linear,
+			steps:     []step{{status: 502, body: linearLimited, header: map[string]string{"X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": "{epochms+90}"}}, ok},
+			wantWaits: []time.Duration{500 * ms}, wantCalls: 2,
+		},
+		{
+			name: "Linear 200 RATELIMITED forever gives up naming the limit", rl: Linear,
+			opts:      func(o *Options) { o.MaxRateWaits = 1 },
+			steps:     []step{{status: 200, body: linearLimited, header: map[string]string{"Retry-After": "1"}}},
+			wantWaits: []time.Duration{1 * s}, wantCalls: 2,
+			wantErr: "200 OK: Rate limit exceeded (still rate limited after 1 waits)",
 		},
 		{
 			name: "404 fails at once", steps: []step{{status: 404, body: `{"message":"Not Found"}`}},
@@ -479,4 +538,113 @@ func TestResponseJSON(t *testing.T) {
 	if diff := cmp.Diff(map[string]any{"a": []any{1.0, "x"}}, v); diff != "" {
 		t.Error(diff)
 	}
+}
+
+// Jira's near-limit warnings on ordinary answers pause the next request
+// (any goroutine's) for as long as Jira says; a 5xx's headers never do.
+func TestJiraProactivePause(t *testing.T) {
+	t.Parallel()
+	ok := step{status: 200, body: `{}`}
+	tests := []struct {
+		name      string
+		first     step
+		wantWaits []time.Duration
+	}{
+		{name: "near limit waits until X-RateLimit-Reset", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true", "X-RateLimit-Reset": "{iso+40s}"}}, wantWaits: []time.Duration{40 * s}},
+		{name: "remaining 1 without a reset waits a window", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-Remaining": "1"}}, wantWaits: []time.Duration{JiraWindow}},
+		{name: "near limit with Retry-After", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true", "Retry-After": "3"}}, wantWaits: []time.Duration{3 * s}},
+		{name: "plenty remaining: no pause", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-Remaining": "90", "X-RateLimit-NearLimit": "false"}}},
+		{name: "a 404 near the limit pauses too", first: step{status: 404, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true"}}, wantWaits: []time.Duration{JiraWindow}},
+		{name: "a pause is capped at MaxWait", first: step{status: 200, body: `{}`, header: map[string]string{"X-RateLimit-NearLimit": "true", "Retry-After": "3600"}}, wantWaits: []time.Duration{DefaultMaxWait}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			srv, calls := script(t, clock, tc.first, ok)
+			c := New(Options{API: "jira", Clock: clock, RateLimit: Jira})
+			_, _ = c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL})
+			if len(clock.Waits()) != 0 {
+				t.Fatalf("the first request waited %v", clock.Waits())
+			}
+			if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantWaits, clock.Waits()); diff != "" {
+				t.Errorf("waits before the second request (-want +got):\n%s", diff)
+			}
+			if calls.Load() != 2 {
+				t.Errorf("requests = %d", calls.Load())
+			}
+		})
+	}
+	t.Run("a 5xx near the limit backs off only", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		srv, _ := script(t, clock, step{status: 503, header: map[string]string{"X-RateLimit-NearLimit": "true", "X-RateLimit-Reset": "{iso+40s}"}}, ok)
+		c := New(Options{API: "jira", Clock: clock, RateLimit: Jira, Rand: func() float64 { return 0.5 }})
+		if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]time.Duration{500 * ms}, clock.Waits()); diff != "" {
+			t.Errorf("waits (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// PagerDuty's ratelimit-* headers on ordinary answers pause the next
+// request once 90% of the window's budget is used; a 429 with the daily
+// analytics budget spent ends the request at once.
+func TestPagerDutyPacing(t *testing.T) {
+	t.Parallel()
+	ok := step{status: 200, body: `{}`}
+	tests := []struct {
+		name      string
+		first     step
+		wantWaits []time.Duration
+	}{
+		{name: "90% used waits ratelimit-reset", first: step{status: 200, body: `{}`, header: map[string]string{"ratelimit-limit": "960", "ratelimit-remaining": "96", "ratelimit-reset": "25"}}, wantWaits: []time.Duration{25 * s}},
+		{name: "89% used: no pause", first: step{status: 200, body: `{}`, header: map[string]string{"ratelimit-limit": "100", "ratelimit-remaining": "11", "ratelimit-reset": "25"}}},
+		{name: "no headers: no pause", first: ok},
+		{name: "a 404 at the limit pauses too", first: step{status: 404, body: `{}`, header: map[string]string{"ratelimit-limit": "960", "ratelimit-remaining": "0", "ratelimit-reset": "7"}}, wantWaits: []time.Duration{7 * s}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			srv, calls := script(t, clock, tc.first, ok)
+			c := New(Options{API: "pagerduty", Clock: clock, RateLimit: PagerDuty})
+			_, _ = c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL})
+			if len(clock.Waits()) != 0 {
+				t.Fatalf("the first request waited %v", clock.Waits())
+			}
+			if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantWaits, clock.Waits()); diff != "" {
+				t.Errorf("waits before the second request (-want +got):\n%s", diff)
+			}
+			if calls.Load() != 2 {
+				t.Errorf("requests = %d", calls.Load())
+			}
+		})
+	}
+	t.Run("daily analytics budget spent: no retry, no pause", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		srv, calls := script(t, clock, step{status: 429, body: `{"error":{"message":"Daily limit reached"}}`,
+			header: map[string]string{"daily-ratelimit-remaining": "0", "daily-ratelimit-reset": "40000", "ratelimit-reset": "30"}}, ok)
+		c := New(Options{API: "pagerduty", Clock: clock, RateLimit: PagerDuty})
+		_, err := c.Do(context.Background(), Request{Method: http.MethodPost, URL: srv.URL})
+		var se *StatusError
+		if !errors.As(err, &se) || se.Status != 429 || !se.RateLimited {
+			t.Fatalf("err = %v, want a rate-limited 429", err)
+		}
+		if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		if len(clock.Waits()) != 0 || calls.Load() != 2 {
+			t.Errorf("waits %v, requests %d; want none and 2", clock.Waits(), calls.Load())
+		}
+	})
 }

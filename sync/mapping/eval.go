@@ -134,6 +134,10 @@ func identifier(v any) (any, bool) {
 			return nil, false // falsy in Python
 		}
 		return strconv.FormatFloat(t, 'f', -1, 64), true
+	case *big.Int:
+		// Beyond 2^53: the exact decimal text, so two ids a float64 would
+		// round to one stay two entities.
+		return t.String(), t.Sign() != 0
 	case map[string]any:
 		return t, len(t) > 0
 	}
@@ -171,6 +175,8 @@ func truthy(v any) bool {
 		return t
 	case float64:
 		return t != 0
+	case *big.Int:
+		return t.Sign() != 0
 	case string:
 		return t != ""
 	case []any:
@@ -242,8 +248,11 @@ func (n *node) eval(item any, mis *[]Misconfig) (any, bool) {
 
 // normalize makes every number a float64, as encoding/json decodes them,
 // so an integer computed by gojq (int or *big.Int) marshals and compares
-// like the same number read from Port. Values are copied only where
-// something changes: the item's own values are shared, never modified.
+// like the same number read from Port. An integer a float64 cannot hold
+// exactly (beyond 2^53, e.g. a 64-bit snowflake id the source decoded
+// exactly) stays a *big.Int: it keeps its decimal text to the identifier
+// and the written properties. Values are copied only where something
+// changes: the item's own values are shared, never modified.
 func normalize(v any) any {
 	n, _ := norm(v)
 	return n
@@ -256,9 +265,16 @@ func norm(v any) (any, bool) {
 	case int:
 		return float64(t), true
 	case *big.Int:
-		f, _ := new(big.Float).SetInt(t).Float64()
+		f, acc := new(big.Float).SetInt(t).Float64()
+		if acc != big.Exact {
+			return v, false
+		}
 		return f, true
 	case json.Number:
+		if b, ok := new(big.Int).SetString(string(t), 10); ok {
+			n, _ := norm(b)
+			return n, true
+		}
 		if f, err := t.Float64(); err == nil {
 			return f, true
 		}

@@ -456,3 +456,40 @@ func TestIconTeamAsText(t *testing.T) {
 		}
 	}
 }
+
+// Integers beyond 2^53, decoded exactly by the source (a *big.Int, as the
+// custom integration gives), keep their decimal text in the identifier and
+// the written properties: rounding them to a float64 would make two
+// records one entity.
+func TestBigIntegersStayExact(t *testing.T) {
+	t.Parallel()
+	b := block(t, "true", map[string]any{"identifier": `.id`, "blueprint": `"b"`, "properties": map[string]any{
+		"id": ".id", "next": ".id + 1", "small": ".small", "text": ".id | tostring",
+	}})
+	id1, _ := new(big.Int).SetString("1234567890123456789", 10)
+	id2, _ := new(big.Int).SetString("1234567890123456788", 10)
+	outs, err := process(t, b,
+		map[string]any{"id": id1, "small": big.NewInt(7)},
+		map[string]any{"id": id2, "small": big.NewInt(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range outs {
+		if o.Entity == nil {
+			t.Fatalf("outcome %+v", o)
+		}
+		raw, err := o.Entity.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(raw))
+	}
+	want := []string{
+		`{"identifier":"1234567890123456789","blueprint":"b","properties":{"id":1234567890123456789,"next":1234567890123456790,"small":7,"text":"1234567890123456789"}}`,
+		`{"identifier":"1234567890123456788","blueprint":"b","properties":{"id":1234567890123456788,"next":1234567890123456789,"small":7,"text":"1234567890123456788"}}`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entities (-want +got):\n%s", diff)
+	}
+}

@@ -70,6 +70,10 @@ func scenario(name string) Outcome {
 		res.Blocks[1].BlockedDeletes = 10
 		res.Deletion = tsync.Deletion{State: "blocked", Owned: 10, Stale: 10, Blocked: 10, Threshold: 0.9, Rate: 1,
 			Reason: "deleting 10 of 10 owned entities (100%) would exceed entityDeletionThreshold 0.9"}
+		for i := range 10 {
+			res.Deletion.Entities = append(res.Deletion.Entities, tsync.KeptEntity{Blueprint: "service", Identifier: fmt.Sprintf("svc-%d", i), Reason: tsync.ReasonThreshold})
+		}
+		res.Blocks[0].Duplicates, res.Blocks[0].DuplicateIDs = 1, []string{`team "data"`}
 	case "config-error":
 		return Outcome{Error: "--port-client-secret " + secret + ": usage error: --mapping: open nope.yml: no such file or directory", ExitCode: 2}
 	}

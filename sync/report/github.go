@@ -182,7 +182,7 @@ func (g *GitHub) annotate(o Outcome) {
 	}
 	d := res.Deletion
 	switch {
-	case d.State == tsync.DeletionBlocked:
+	case d.State == tsync.DeletionBlocked || (d.State != tsync.DeletionSkipped && d.Blocked > 0):
 		// An error, not a warning: the step fails with exit code 3.
 		errorf("tide: stale deletes blocked (exit 3)", fmt.Sprintf("%d stale entities kept: %s", d.Blocked, d.Reason), nil)
 	case d.State == tsync.DeletionSkipped && d.Blocked > 0:

@@ -215,7 +215,7 @@ func deletionCase(class string, res *tsync.Result) junitCase {
 	d := res.Deletion
 	c := junitCase{Classname: class, Name: "stale entity deletion", Time: "0.000", SystemOut: "deletion: " + deletionLine(d, res.DryRun) + "\n"}
 	switch {
-	case d.State == tsync.DeletionBlocked:
+	case d.State == tsync.DeletionBlocked || (d.State != tsync.DeletionSkipped && d.Blocked > 0):
 		c.Failure = &junitFailure{Message: fmt.Sprintf("%d stale deletes blocked by a guard", d.Blocked), Type: "deletes blocked", Text: deletionLine(d, res.DryRun)}
 	case d.Failed > 0 || len(d.Errors) > 0:
 		c.Failure = &junitFailure{Message: fmt.Sprintf("%d delete(s) failed", d.Failed), Type: "deletes failed", Text: strings.Join(d.Errors, "\n")}

@@ -71,7 +71,7 @@ func Markdown(w io.Writer, o Outcome) {
 	blockedDeletes(w, res)
 
 	for _, b := range res.Blocks {
-		if b.Error == "" && len(b.WriteErrors) == 0 && len(b.Warnings) == 0 {
+		if b.Error == "" && len(b.WriteErrors) == 0 && len(b.Warnings) == 0 && b.Duplicates == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "#### resources[%d] (kind %s)\n\n", b.Index, code(b.Kind))
@@ -87,7 +87,10 @@ func Markdown(w io.Writer, o Outcome) {
 		if n := moreFailed(b); n > 0 && len(b.WriteErrors) > 0 {
 			fmt.Fprintf(w, "- … and %d more failed writes (see the JSON summary)\n", n)
 		}
-		if len(b.Warnings)+len(b.WriteErrors) > 0 {
+		if b.Duplicates > 0 {
+			fmt.Fprintf(w, "- ⚠️ %d items repeated an identifier an earlier item gave (the first in source order was written): %s\n", b.Duplicates, inline(strings.Join(b.DuplicateIDs, ", ")))
+		}
+		if len(b.Warnings)+len(b.WriteErrors) > 0 || b.Duplicates > 0 {
 			fmt.Fprintln(w)
 		}
 	}
@@ -125,6 +128,20 @@ func blockedDeletes(w io.Writer, res *tsync.Result) {
 	if len(d.NotPruned) > 0 {
 		fmt.Fprintf(w, "Not pruned (also written by kinds outside `--kinds`): %s.\n\n", code(strings.Join(d.NotPruned, ", ")))
 	}
+	if len(d.Entities) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "<details><summary>%d stale entities not deleted, and why</summary>\n\n", len(d.Entities))
+	fmt.Fprintln(w, "| blueprint | identifier | reason |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for i, k := range d.Entities {
+		if i == keptLimit {
+			fmt.Fprintf(w, "\n… and %d more (all in `--summary-file`).\n", len(d.Entities)-keptLimit)
+			break
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", cell(code(k.Blueprint)), cell(code(k.Identifier)), cell(string(k.Reason)))
+	}
+	fmt.Fprint(w, "\n</details>\n\n")
 }
 
 func misconfigured(w io.Writer, res *tsync.Result) {
@@ -180,7 +197,11 @@ func planSection(w io.Writer, title string, es []tsync.PlanEntity) {
 			fmt.Fprintf(w, "- … and %d more (see the summary file)\n", len(es)-markdownPlanLimit)
 			break
 		}
-		fmt.Fprintf(w, "- %s\n", code(e.Blueprint+"/"+e.Identifier))
+		if e.Reason != "" {
+			fmt.Fprintf(w, "- %s (%s)\n", code(e.Blueprint+"/"+e.Identifier), e.Reason)
+		} else {
+			fmt.Fprintf(w, "- %s\n", code(e.Blueprint+"/"+e.Identifier))
+		}
 		for _, c := range e.Changes {
 			fmt.Fprintf(w, "  - %s: %s → %s\n", code(c.Field), code(compact(c.From)), code(compact(c.To)))
 		}

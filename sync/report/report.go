@@ -91,6 +91,10 @@ func Text(w io.Writer, res *tsync.Result) {
 		if n := moreFailed(b); n > 0 {
 			fmt.Fprintf(w, "%s: … and %d more failed writes (see --summary-file)\n", name, n)
 		}
+		if b.Duplicates > 0 {
+			fmt.Fprintf(w, "%s: %d items repeated an identifier an earlier item gave (the first in source order was written): %s\n",
+				name, b.Duplicates, strings.Join(b.DuplicateIDs, ", "))
+		}
 	}
 	// Block errors come grouped: one line per distinct error, naming
 	// every block it failed.
@@ -114,6 +118,7 @@ func Text(w io.Writer, res *tsync.Result) {
 	if n := d.Failed - len(d.Errors); len(d.Errors) > 0 && n > 0 {
 		fmt.Fprintf(w, "… and %d more failed deletes\n", n)
 	}
+	keptList(w, d.Entities)
 	if res.Plan != nil {
 		plan(w, res.Plan)
 	}
@@ -157,7 +162,10 @@ func deletionLine(d tsync.Deletion, dry bool) string {
 	case tsync.DeletionDone:
 		s := fmt.Sprintf("deleted %d stale of %d owned entities", d.Deleted, d.Owned)
 		if d.Kept > 0 {
-			s += fmt.Sprintf("; kept %d still targeted by relations", d.Kept)
+			s += fmt.Sprintf("; kept %d (relation targets of kept entities, or not confirmed as owned)", d.Kept)
+		}
+		if d.Blocked > 0 {
+			s += fmt.Sprintf("; %d BLOCKED: %s", d.Blocked, d.Reason)
 		}
 		if d.Failed > 0 {
 			s += fmt.Sprintf("; %d FAILED", d.Failed)
@@ -166,7 +174,10 @@ func deletionLine(d tsync.Deletion, dry bool) string {
 	case tsync.DeletionPlanned:
 		s := fmt.Sprintf("would delete %d stale of %d owned entities", d.Deleted, d.Owned)
 		if d.Kept > 0 {
-			s += fmt.Sprintf("; would keep %d still targeted by relations", d.Kept)
+			s += fmt.Sprintf("; would keep %d (relation targets of kept entities, or not confirmed as owned)", d.Kept)
+		}
+		if d.Blocked > 0 {
+			s += fmt.Sprintf("; %d would be BLOCKED: %s", d.Blocked, d.Reason)
 		}
 		return s
 	case tsync.DeletionBlocked:
@@ -182,6 +193,25 @@ func deletionLine(d tsync.Deletion, dry bool) string {
 		return "skipped: " + d.Reason
 	}
 	return string(d.State)
+}
+
+// keptLimit bounds the kept and blocked entities the text and markdown
+// summaries name; the JSON summary names them all.
+const keptLimit = 50
+
+// keptList names stale entities that were not deleted, with the reason.
+func keptList(w io.Writer, ks []tsync.KeptEntity) {
+	if len(ks) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "stale entities not deleted (%d):\n", len(ks))
+	for i, k := range ks {
+		if i == keptLimit {
+			fmt.Fprintf(w, "  … and %d more (all in --summary-file)\n", len(ks)-keptLimit)
+			break
+		}
+		fmt.Fprintf(w, "  %s/%s: %s\n", k.Blueprint, k.Identifier, k.Reason)
+	}
 }
 
 func row(tw io.Writer, idx, kind, bp string, c tsync.Counts) {
@@ -214,7 +244,11 @@ func section(w io.Writer, mark string, es []tsync.PlanEntity) {
 			fmt.Fprintf(w, "  %s … and %d more (see --summary-file)\n", mark, len(es)-planLimit)
 			return
 		}
-		fmt.Fprintf(w, "  %s %s/%s\n", mark, e.Blueprint, e.Identifier)
+		if e.Reason != "" {
+			fmt.Fprintf(w, "  %s %s/%s (%s)\n", mark, e.Blueprint, e.Identifier, e.Reason)
+		} else {
+			fmt.Fprintf(w, "  %s %s/%s\n", mark, e.Blueprint, e.Identifier)
+		}
 		for _, c := range e.Changes {
 			fmt.Fprintf(w, "      %s: %s → %s\n", c.Field, compact(c.From), compact(c.To))
 		}

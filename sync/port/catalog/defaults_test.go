@@ -7,6 +7,8 @@ import (
 	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
+	"github.com/tide-sync/tide/integrations/linear"
+	"github.com/tide-sync/tide/integrations/pagerduty"
 	"github.com/tide-sync/tide/integrations/synthetic"
 	"github.com/tide-sync/tide/sync/port/catalog"
 )
@@ -15,7 +17,7 @@ import (
 // blueprints of the same set: Port would accept them.
 func TestDefaultBlueprintsParse(t *testing.T) {
 	t.Parallel()
-	for _, def := range []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), synthetic.Definition()} {
+	for _, def := range []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), linear.Definition(), pagerduty.Definition(), synthetic.Definition()} {
 		raws, err := def.Blueprints()
 		if err != nil {
 			t.Fatalf("%s: %v", def.Type, err)

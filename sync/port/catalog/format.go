@@ -13,6 +13,31 @@ import (
 var emailPattern = regexp.MustCompile("(?i)^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*" +
 	`@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
 
+// dateTimePattern is JSON Schema's "date-time" as ajv-formats checks it: a
+// date, T (or t, or a space), a time with optional fraction, and a zone: Z
+// or an offset whose colon is optional. Jira, for one, writes offsets as
+// +0000, and Ocean's Jira mapping puts them in date-time properties.
+var dateTimePattern = regexp.MustCompile(`(?i)^(\d{4}-\d{2}-\d{2})[t ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(z|[+-]\d{2}(?::?\d{2})?)$`)
+
+// validDateTime reports whether s is a date-time (dateTimePattern, with
+// the date and time in range).
+func validDateTime(s string) bool {
+	m := dateTimePattern.FindStringSubmatch(s)
+	if m == nil {
+		return false
+	}
+	zone := strings.ToUpper(m[3])
+	switch {
+	case zone == "Z":
+	case len(zone) == 3: // ±hh
+		zone += ":00"
+	case len(zone) == 5: // ±hhmm
+		zone = zone[:3] + ":" + zone[3:]
+	}
+	_, err := time.Parse(time.RFC3339Nano, m[1]+"T"+m[2]+zone)
+	return err == nil
+}
+
 // checkFormat returns why s breaks format f ("" when it does not). Only the
 // formats with a definite shape are checked: date-time and timer (an
 // RFC 3339 instant), email and idn-email, url, ipv4, ipv6. Markdown, yaml,
@@ -20,7 +45,7 @@ var emailPattern = regexp.MustCompile("(?i)^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a
 func checkFormat(f, s string) string {
 	switch f {
 	case "date-time", "timer":
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		if !validDateTime(s) {
 			return "an RFC 3339 date-time such as 2024-06-09T09:57:52.931Z"
 		}
 	case "email":

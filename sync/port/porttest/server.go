@@ -291,7 +291,11 @@ func (s *Server) bulkWithEntityErrors(w http.ResponseWriter, r *http.Request, bo
 	var index []int // rest position → request position
 	for i, e := range in.Entities {
 		if st, ok := bad[fmt.Sprint(e["identifier"])]; ok {
-			errs = append(errs, map[string]any{"index": i, "identifier": e["identifier"], "statusCode": st, "error": "injected_fault", "message": "injected entity error"})
+			id := e["identifier"]
+			if _, plain := id.(string); !plain {
+				id = "unknown" // Port's answer for a search identifier
+			}
+			errs = append(errs, map[string]any{"index": i, "identifier": id, "statusCode": st, "error": "injected_fault", "message": "injected entity error"})
 			continue
 		}
 		rest = append(rest, e)

@@ -1,0 +1,133 @@
+package pagerduty
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/jsonx"
+)
+
+// Classic pagination: pages of pageSize, and PagerDuty answers no offset
+// past MaxRecords (offset + limit must stay within it).
+const (
+	pageSize   = 100
+	MaxRecords = 10000
+)
+
+// ErrIncomplete is a listing that could not be read to its end: PagerDuty's
+// 10,000-record ceiling reached, or an answer saying more pages exist that
+// cannot be followed. The resource block fails, so nothing is deleted.
+var ErrIncomplete = errors.New("incomplete listing")
+
+// do sends one request and decodes its JSON object.
+func (s *Source) do(ctx context.Context, method, p string, q url.Values, body any) (map[string]any, *httpx.Response, error) {
+	u := s.base + "/" + p
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	r := httpx.Request{Method: method, URL: u, Auth: s.auth}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.Body = b
+	}
+	resp, err := s.c.Do(ctx, r)
+	if err != nil {
+		return nil, nil, s.refusal(err)
+	}
+	v, err := resp.JSON()
+	if err != nil {
+		return nil, resp, fmt.Errorf("pagerduty: %s /%s: %w", method, p, err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, resp, fmt.Errorf("pagerduty: %s /%s: want a JSON object, got %s", method, p, jsonx.TypeName(v))
+	}
+	return obj, resp, nil
+}
+
+// refusal names what a 401 means for the user: the token or the region.
+func (s *Source) refusal(err error) error {
+	var se *httpx.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
+		return fmt.Errorf("%w: PagerDuty rejected the token (401): check %s, and --pagerduty-api-url for an EU account (%s): %v",
+			integrations.ErrConfig, tokenHint, EUAPIURL, err)
+	}
+	return err
+}
+
+// list reads every page of the collection at path p and emits each. The
+// items are under the key named like the path's last segment.
+func (s *Source) list(ctx context.Context, p string, q url.Values, emit integrations.Emit) error {
+	key := path.Base(p)
+	query := url.Values{}
+	for k, v := range q {
+		query[k] = v
+	}
+	offset := 0
+	for n := 1; ; n++ {
+		query.Set("limit", strconv.Itoa(pageSize))
+		query.Set("offset", strconv.Itoa(offset))
+		obj, _, err := s.do(ctx, http.MethodGet, p, query, nil)
+		if err != nil {
+			return fmt.Errorf("page %d: %w", n, err)
+		}
+		raw, ok := obj[key].([]any)
+		if !ok {
+			return fmt.Errorf("page %d: pagerduty: GET /%s: the answer has no %q list", n, p, key)
+		}
+		items, err := objects(raw, key)
+		if err != nil {
+			return fmt.Errorf("page %d: pagerduty: GET /%s: %w", n, p, err)
+		}
+		more, _ := obj["more"].(bool)
+		if len(items) > 0 {
+			if err := emit(items); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+		if len(items) == 0 {
+			return fmt.Errorf("page %d: pagerduty: GET /%s: %w: an empty page says more pages exist", n, p, ErrIncomplete)
+		}
+		offset += len(items)
+		if offset+pageSize > MaxRecords {
+			return fmt.Errorf("pagerduty: GET /%s: %w: PagerDuty lists at most %d records and more exist past %d; narrow the resource block's selector.apiQueryParams (e.g. since/until, statuses, service_ids, team_ids) so each listing stays under the ceiling",
+				p, ErrIncomplete, MaxRecords, offset)
+		}
+	}
+}
+
+// listAll collects a whole listing (enrichment lookups).
+func (s *Source) listAll(ctx context.Context, p string, q url.Values) ([]integrations.Item, error) {
+	var all []integrations.Item
+	err := s.list(ctx, p, q, func(page []integrations.Item) error {
+		all = append(all, page...)
+		return nil
+	})
+	return all, err
+}
+
+func objects(raw []any, key string) ([]integrations.Item, error) {
+	items := make([]integrations.Item, 0, len(raw))
+	for i, x := range raw {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s[%d]: want an object, got %s", key, i, jsonx.TypeName(x))
+		}
+		items = append(items, m)
+	}
+	return items, nil
+}

@@ -1,0 +1,169 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sort"
+	gosync "sync"
+
+	"github.com/tide-sync/tide/sync/mapping"
+	"github.com/tide-sync/tide/sync/port"
+)
+
+// dedup finds identifiers one block gives more than once in a run. The
+// winner is the first item in the source's order, whatever order the map
+// workers finish pages in: Ocean upserts every duplicate and the last
+// write wins, which with concurrent writes is whichever lands last.
+//
+// It keeps a 64-bit hash of each identifier, not the identifier: about
+// 40 bytes per entity. Two identifiers sharing a hash would be taken for
+// duplicates; the dropped one is still marked seen, so a collision keeps
+// an entity unwritten for a run and never deletes it.
+type dedup struct {
+	mu    gosync.Mutex
+	seed  maphash.Seed
+	first map[uint64]uint64 // identifier hash → earliest source position
+	late  map[uint64]lateWinner
+}
+
+// lateWinner is a duplicate that came first in the source but was mapped
+// after another item with its identifier had been written.
+type lateWinner struct {
+	seq uint64
+	pos string // for messages
+	ent *mapping.Entity
+}
+
+// sourcePos orders items as the source emitted them: page, item in the
+// page, entity of the item (itemsToParse).
+func sourcePos(page, item, k int) uint64 {
+	return uint64(min(page, 1<<24-1))<<40 | uint64(min(item, 1<<20-1))<<20 | uint64(min(k, 1<<20-1))
+}
+
+// claim reports whether ent is the first of its identifier in br so far.
+// A later duplicate is counted and dropped; an earlier one arriving late
+// is kept for writeLateWinners.
+func (e *engine) claim(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string, seq uint64) bool {
+	id, plain := ent.ID()
+	if !plain {
+		return true // Port resolves a search identifier; nothing to compare
+	}
+	dd := &br.dups
+	dd.mu.Lock()
+	if dd.first == nil {
+		dd.seed = maphash.MakeSeed()
+		dd.first = map[uint64]uint64{}
+	}
+	var h maphash.Hash
+	h.SetSeed(dd.seed)
+	h.WriteString(ent.Blueprint)
+	h.WriteByte(0)
+	h.WriteString(id)
+	key := h.Sum64()
+	p, dup := dd.first[key]
+	if !dup {
+		dd.first[key] = seq
+		dd.mu.Unlock()
+		return true
+	}
+	if seq < p {
+		dd.first[key] = seq
+		if dd.late == nil {
+			dd.late = map[uint64]lateWinner{}
+		}
+		dd.late[key] = lateWinner{seq: seq, pos: pos, ent: ent}
+	}
+	dd.mu.Unlock()
+	br.update(func(r *BlockResult) {
+		r.Duplicates++
+		addSample(&r.DuplicateIDs, fmt.Sprintf("%s %q", ent.Blueprint, id))
+	})
+	e.markSeen(ent.Blueprint, id)
+	return false
+}
+
+// writeLateWinners writes, after every other write, the duplicates that
+// won on source order but were mapped after a loser was written. A dry run
+// replaces the loser's plan entry instead.
+func (e *engine) writeLateWinners(ctx context.Context) {
+	wrote := false
+	for _, br := range e.blocks {
+		br.dups.mu.Lock()
+		late := make([]lateWinner, 0, len(br.dups.late))
+		for _, w := range br.dups.late {
+			late = append(late, w)
+		}
+		br.dups.late = nil
+		br.dups.mu.Unlock()
+		sort.Slice(late, func(i, j int) bool { return late[i].seq < late[j].seq })
+		for _, w := range late {
+			wrote = true
+			e.protectTargets(ctx, w.ent)
+			if e.plan != nil {
+				id, _ := w.ent.ID()
+				e.planDrop(w.ent.Blueprint, id, br.res.Index)
+				e.diff(ctx, br, w.ent, w.pos)
+				continue
+			}
+			if id, _ := w.ent.ID(); !e.rejected(ctx, br, w.ent, id, true, w.pos) {
+				e.writer.addLate(ctx, br, w.ent)
+			}
+		}
+	}
+	if wrote && e.plan == nil {
+		e.writer.close(ctx)
+	}
+}
+
+// planDrop removes the planned write of (bp, id) by block.
+func (e *engine) planDrop(bp, id string, block int) {
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
+	drop := func(s []PlanEntity) []PlanEntity {
+		out := s[:0]
+		for _, p := range s {
+			if p.Blueprint != bp || p.Identifier != id || p.Block != block {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	e.plan.Creates = drop(e.plan.Creates)
+	e.plan.Updates = drop(e.plan.Updates)
+}
+
+// planSearch resolves a search identifier on a dry run, as Port will on
+// the real run, so the plan marks the entity it writes as seen and deletes
+// what the real run deletes. One that matches no single entity would fail
+// its write: the plan counts it failed and deletes nothing, as the real
+// run will.
+func (e *engine) planSearch(ctx context.Context, br *blockRun, ent *mapping.Entity) {
+	q, _ := ent.Identifier.(map[string]any)
+	var ids []string
+	err := e.cfg.Client.SearchEntities(ctx, ent.Blueprint, port.SearchRequest{Query: q, Include: []string{"identifier"}}, func(page []port.Entity) error {
+		for _, p := range page {
+			ids = append(ids, p.Identifier)
+		}
+		return nil
+	})
+	var why string
+	switch {
+	case err == nil && len(ids) == 1:
+		e.markSeen(ent.Blueprint, ids[0])
+		e.planMu.Lock()
+		e.plan.Updates = append(e.plan.Updates, PlanEntity{Blueprint: ent.Blueprint, Identifier: ids[0], Block: br.res.Index})
+		e.planMu.Unlock()
+		br.update(func(r *BlockResult) { r.Updated++ })
+		return
+	case err != nil:
+		why = fmt.Sprintf("%s (search query): would fail: %v", ent.Blueprint, err)
+	default:
+		why = fmt.Sprintf("%s (search query): would fail: the search identifier matched %d entities, want exactly 1", ent.Blueprint, len(ids))
+	}
+	e.ledger.unresolvedPlan(why)
+	br.update(func(r *BlockResult) {
+		r.Failed++
+		addSample(&r.WriteErrors, why)
+	})
+}

@@ -1,0 +1,405 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	gosync "sync"
+)
+
+// ledger records what this run saw, kept, wrote and failed. It is the one
+// owner of deletion: decide reads it, with the snapshot's seen, protected
+// and confirmed marks, and answers for every stale entity whether it may
+// be deleted and, if not, why (docs/architecture.md#deletion-one-ledger-decides).
+type ledger struct {
+	mu          gosync.Mutex
+	writeFailed int
+	writeSample string
+	unresolved  int
+	unresSample string
+	unreadable  map[string]string // blueprint → why its definition could not be read
+	unmappable  map[int]int       // block index → items with no identifier or blueprint
+	rels        map[ref][]ref     // Port's relations of owned entities
+}
+
+// ref names one entity.
+type ref struct{ bp, id string }
+
+func newLedger() *ledger {
+	return &ledger{unreadable: map[string]string{}, unmappable: map[int]int{}, rels: map[ref][]ref{}}
+}
+
+// failWrite records a write that did not land. search marks a write under
+// a search identifier: the entity it meant is unknown, so it is unresolved.
+func (l *ledger) failWrite(search bool, what string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writeFailed++
+	if l.writeSample == "" {
+		l.writeSample = what
+	}
+	if search {
+		l.unresolved++
+		if l.unresSample == "" {
+			l.unresSample = what
+		}
+	}
+}
+
+// noteBlockFailures makes sure failures a block counted outside the
+// writer (validation before writing) hold deletes back as well.
+func (l *ledger) noteBlockFailures(n int, sample string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writeFailed = max(l.writeFailed, n)
+	if l.writeSample == "" {
+		l.writeSample = sample
+	}
+}
+
+// unresolvedPlan records, on a dry run, a search identifier that does not
+// match exactly one entity: the real run's write would fail.
+func (l *ledger) unresolvedPlan(what string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.unresolved++
+	if l.unresSample == "" {
+		l.unresSample = what
+	}
+}
+
+// unreadableBlueprint records a blueprint whose relations are unknown:
+// what its entities protect cannot be told.
+func (l *ledger) unreadableBlueprint(bp string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.unreadable[bp]; !ok {
+		l.unreadable[bp] = err.Error()
+	}
+}
+
+// unmappableItem records an item of block that gave no entity for want of
+// an identifier or a blueprint.
+func (l *ledger) unmappableItem(block int) {
+	l.mu.Lock()
+	l.unmappable[block]++
+	l.mu.Unlock()
+}
+
+// addRelations records the relation targets Port holds for an owned entity.
+func (l *ledger) addRelations(bp, id string, targets []ref) {
+	if len(targets) == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.rels[ref{bp, id}] = targets
+	l.mu.Unlock()
+}
+
+// candidate is one stale entity: owned, in the pruned scope, not seen.
+type candidate struct {
+	ref
+	marked bool // a kept entity of this run relates to it
+	listed bool // the datasource-entities listing returns it as owned
+	reason Reason
+	kept   bool // its relations were counted as protecting
+}
+
+// guards are the run-wide and per-blueprint facts why() reads.
+type guards struct {
+	interrupted  bool
+	blockFailed  bool
+	writeFailed  bool
+	unresolved   bool
+	unreadable   bool
+	threshold    float64
+	overRate     bool            // stale/owned over the threshold, all pruned blueprints together
+	overBP       map[string]bool // stale/owned over the threshold within one written blueprint
+	unmappableBP map[string]bool // "" stands for every blueprint
+	partialBP    map[string]bool // written by a block capped on purpose; "" stands for every blueprint
+	protected    map[ref]bool    // targets of relations of entities kept by decide
+}
+
+// why returns why the stale entity c may not be deleted, or "" when it
+// may. It is the only place that enumerates the reasons.
+func (g *guards) why(c *candidate) Reason {
+	switch {
+	case !c.listed:
+		return ReasonNotConfirmed
+	case g.interrupted:
+		return ReasonInterrupted
+	case g.blockFailed:
+		return ReasonBlockFailed
+	case g.unresolved:
+		return ReasonUnresolved
+	case g.writeFailed:
+		return ReasonWriteFailed
+	case g.unreadable:
+		return ReasonBlueprint
+	case g.threshold == 0:
+		return ReasonDeletionOff
+	case g.overRate:
+		return ReasonThreshold
+	case g.unmappableBP[""] || g.unmappableBP[c.bp]:
+		return ReasonUnmappable
+	case g.partialBP[""] || g.partialBP[c.bp]:
+		return ReasonPartial
+	case g.overBP[c.bp]:
+		return ReasonBPThreshold
+	case c.marked || g.protected[c.ref]:
+		return ReasonRelationTarget
+	}
+	return ""
+}
+
+// decision is decide's answer: what to delete, and the Deletion record of
+// everything else.
+type decision struct {
+	d   Deletion
+	del map[string][]string // blueprint → identifiers, sorted
+	g   *guards
+}
+
+// decide gathers the stale entities of the pruned scope and asks why() of
+// each. Relation targets of every entity that stays (seen this run, out
+// of scope, or stale but kept) are protected, to a fixed point. Ocean's
+// safe delete does so only with createMissingRelatedEntities on; tide does
+// it always, since deleting a target either cascades to the entity that
+// stays (delete_dependents=true) or leaves its relation dangling
+// (docs/ocean-compatibility.md#relation-targets).
+func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
+	cfg := e.mapping.Config
+	l := e.ledger
+	d := Deletion{Threshold: cfg.EntityDeletionThreshold}
+	scope, notPruned := e.pruneScope()
+	d.Scope, d.NotPruned = scope, notPruned
+	inScope := map[string]bool{}
+	for _, bp := range scope {
+		inScope[bp] = true
+	}
+
+	var cands []*candidate
+	staleBP := map[string]int{}
+	ownedBP := map[string]int{}
+	for _, bp := range scope {
+		var unseen []unseenEntity
+		if x := e.indexes[bp]; x != nil {
+			ownedBP[bp] = x.len()
+			unseen = x.unseen()
+		} else {
+			ownedBP[bp] = e.others.count(bp)
+			unseen = e.others.unseen(bp)
+		}
+		d.Owned += ownedBP[bp]
+		staleBP[bp] = len(unseen)
+		for _, u := range unseen {
+			cands = append(cands, &candidate{ref: ref{bp, u.id}, marked: u.protected, listed: u.listed})
+		}
+	}
+	d.Stale = len(cands)
+	if d.Owned > 0 {
+		d.Rate = float64(d.Stale) / float64(d.Owned)
+	}
+
+	// Entities refused before they were sent (validation, a field that
+	// would be erased) are failed writes too.
+	failed, sample := 0, ""
+	for _, br := range e.blocks {
+		br.mu.Lock()
+		failed += br.res.Failed
+		if sample == "" && len(br.res.WriteErrors) > 0 {
+			sample = br.res.WriteErrors[0]
+		}
+		br.mu.Unlock()
+	}
+	if failed > 0 {
+		l.noteBlockFailures(failed, sample)
+	}
+	l.mu.Lock()
+	g := &guards{
+		interrupted:  ctx.Err() != nil,
+		blockFailed:  blockFailed,
+		writeFailed:  l.writeFailed > 0,
+		unresolved:   l.unresolved > 0,
+		unreadable:   len(l.unreadable) > 0,
+		threshold:    cfg.EntityDeletionThreshold,
+		overRate:     d.Rate > cfg.EntityDeletionThreshold,
+		overBP:       map[string]bool{},
+		unmappableBP: map[string]bool{},
+		partialBP:    map[string]bool{},
+		protected:    map[ref]bool{},
+	}
+	for _, br := range e.blocks {
+		if br.selected && br.res.Partial != "" {
+			g.partialBP[br.bp] = true // "" for a computed blueprint: every one
+		}
+	}
+	for idx, n := range l.unmappable {
+		if n == 0 {
+			continue
+		}
+		for _, br := range e.blocks {
+			if br.res.Index == idx {
+				g.unmappableBP[br.bp] = true // "" for a computed blueprint: every one
+			}
+		}
+	}
+	rels := l.rels
+	l.mu.Unlock()
+	// The per-blueprint threshold applies to blueprints a selected block
+	// writes: there an empty or short listing is suspicious. A blueprint no
+	// block writes any more is pruned under the overall threshold alone, so
+	// removing a resource block still prunes its entities (as Ocean does).
+	for bp, n := range staleBP {
+		if e.owner(bp) != nil && ownedBP[bp] > 0 && float64(n)/float64(ownedBP[bp]) > cfg.EntityDeletionThreshold {
+			g.overBP[bp] = true
+		}
+	}
+
+	keep := func(r ref) bool {
+		changed := false
+		for _, t := range rels[r] {
+			if !g.protected[t] {
+				g.protected[t] = true
+				changed = true
+			}
+		}
+		return changed
+	}
+	// Owned entities outside the scope stay whatever this run saw.
+	for r := range rels {
+		if !inScope[r.bp] && !e.seen(r) {
+			keep(r)
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, c := range cands {
+			c.reason = g.why(c)
+			if c.reason != "" && !c.kept {
+				c.kept = true
+				if keep(c.ref) {
+					changed = true
+				}
+			}
+		}
+	}
+
+	del := map[string][]string{}
+	guardCount := map[Reason]int{}
+	for _, c := range cands {
+		if c.reason == "" {
+			del[c.bp] = append(del[c.bp], c.id)
+			continue
+		}
+		d.Entities = append(d.Entities, KeptEntity{Blueprint: c.bp, Identifier: c.id, Reason: c.reason})
+		if c.reason.Guard() {
+			d.Blocked++
+			guardCount[c.reason]++
+		} else {
+			d.Kept++
+		}
+	}
+	for bp := range del {
+		sort.Strings(del[bp])
+	}
+	sortKept(d.Entities)
+	d.Reason = e.reasonText(g, guardCount, d, staleBP, ownedBP)
+	return decision{d: d, del: del, g: g}
+}
+
+// seen reports whether this run wrote or matched r.
+func (e *engine) seen(r ref) bool {
+	if x := e.indexes[r.bp]; x != nil {
+		return x.isSeen(r.id)
+	}
+	return e.others.isSeen(r.bp, r.id)
+}
+
+// reasonText explains, in one line, the guards that blocked deletes.
+func (e *engine) reasonText(g *guards, n map[Reason]int, d Deletion, staleBP, ownedBP map[string]int) string {
+	l := e.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var parts []string
+	if n[ReasonInterrupted] > 0 {
+		parts = append(parts, "the run was interrupted")
+	}
+	if n[ReasonBlockFailed] > 0 {
+		parts = append(parts, "a resource block failed, so the source state is incomplete")
+	}
+	if n[ReasonUnresolved] > 0 {
+		parts = append(parts, fmt.Sprintf("%d search identifiers matched no single entity (first: %s), so which entity they keep is unknown", l.unresolved, l.unresSample))
+	}
+	if n[ReasonWriteFailed] > 0 {
+		parts = append(parts, fmt.Sprintf("%d writes failed (first: %s); a run that could not write what it saw deletes nothing", l.writeFailed, l.writeSample))
+	}
+	if n[ReasonBlueprint] > 0 {
+		bps := make([]string, 0, len(l.unreadable))
+		for bp := range l.unreadable {
+			bps = append(bps, bp)
+		}
+		sort.Strings(bps)
+		parts = append(parts, fmt.Sprintf("the relations of blueprint %q could not be read (%s), so the relation targets to keep are unknown", bps[0], l.unreadable[bps[0]]))
+	}
+	if n[ReasonDeletionOff] > 0 {
+		parts = append(parts, "entityDeletionThreshold is 0, so stale entities are never deleted")
+	}
+	if n[ReasonThreshold] > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d owned entities (%.1f%%) are stale, above entityDeletionThreshold %g (%.0f%%); check the source, or raise the threshold",
+			d.Stale, d.Owned, d.Rate*100, g.threshold, g.threshold*100))
+	}
+	if n[ReasonUnmappable] > 0 {
+		var bs []string
+		for _, br := range e.blocks {
+			if k := l.unmappable[br.res.Index]; k > 0 {
+				bp := br.bp
+				if bp == "" {
+					bp = "every blueprint (computed per item)"
+				} else {
+					bp = fmt.Sprintf("%q", bp)
+				}
+				bs = append(bs, fmt.Sprintf("resources[%d] (kind %q) had %d items with no identifier or blueprint, so %s is not pruned", br.res.Index, br.res.Kind, k, bp))
+			}
+		}
+		parts = append(parts, strings.Join(bs, "; "))
+	}
+	if n[ReasonPartial] > 0 {
+		var bs []string
+		for _, br := range e.blocks {
+			if br.selected && br.res.Partial != "" {
+				bp := fmt.Sprintf("%q", br.bp)
+				if br.bp == "" {
+					bp = "every blueprint (computed per item)"
+				}
+				bs = append(bs, fmt.Sprintf("resources[%d] (kind %q) was capped on purpose (allow_partial), so %s is not pruned: a capped listing cannot tell entities it did not list from deleted ones", br.res.Index, br.res.Kind, bp))
+			}
+		}
+		parts = append(parts, strings.Join(bs, "; "))
+	}
+	if n[ReasonBPThreshold] > 0 {
+		bps := make([]string, 0, len(g.overBP))
+		for bp := range g.overBP {
+			bps = append(bps, bp)
+		}
+		sort.Strings(bps)
+		for _, bp := range bps {
+			parts = append(parts, fmt.Sprintf("%d of %d owned %q entities are stale, above entityDeletionThreshold %g for that blueprint; check the source, or raise the threshold",
+				staleBP[bp], ownedBP[bp], bp, g.threshold))
+		}
+	}
+	if n[ReasonRefused] > 0 {
+		parts = append(parts, fmt.Sprintf("Port refused %d deletes (entities other entities require; delete_dependents=false)", n[ReasonRefused]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func sortKept(ks []KeptEntity) {
+	sort.Slice(ks, func(i, j int) bool {
+		if ks[i].Blueprint != ks[j].Blueprint {
+			return ks[i].Blueprint < ks[j].Blueprint
+		}
+		return ks[i].Identifier < ks[j].Identifier
+	})
+}
