@@ -19,7 +19,7 @@ import (
 // (and, against Port, TLS-handshakes) a new one.
 //
 // What is counted is the connections the client drops while the requests
-// run: none, since the pool holds one per request in flight. (Counting
+// run: (almost) none, since the pool holds one per request in flight. (Counting
 // connections opened instead is racy: a request that finds no idle
 // connection dials one even when another returns to the pool a moment
 // later, so a loaded machine opens a few more than the requests in
@@ -66,8 +66,11 @@ func TestConnectionsReused(t *testing.T) {
 	}
 	wg.Wait()
 	running.Store(false)
-	if n := closed.Load(); n != 0 {
-		t.Errorf("%d connections dropped during %d requests (%d at most in flight, %d connections opened); want none dropped", n, workers*rounds, maxInFlight.Load(), opened.Load())
+	// With two idle connections per host, 20 to 30 are dropped here; a
+	// loaded machine has shown one dropped with the pool sized right (a
+	// dial that raced a connection back to the pool), so two are allowed.
+	if n := closed.Load(); n > 2 {
+		t.Errorf("%d connections dropped during %d requests (%d at most in flight, %d connections opened); want at most 2", n, workers*rounds, maxInFlight.Load(), opened.Load())
 	}
 	if n := opened.Load(); n >= workers*rounds/2 {
 		t.Errorf("%d connections opened for %d requests: they are not reused", n, workers*rounds)
