@@ -82,15 +82,17 @@ func exitCode(res *tsync.Result, err error) int {
 	if err != nil {
 		switch {
 		case errors.Is(err, errUsage), errors.Is(err, tsync.ErrConfig), errors.Is(err, mapping.ErrInvalid),
-			errors.Is(err, integrations.ErrConfig), errors.Is(err, port.ErrAuth):
+			errors.Is(err, integrations.ErrConfig), errors.Is(err, integrations.ErrCredentials), errors.Is(err, port.ErrAuth):
 			return exitUsage
 		case errors.Is(err, tsync.ErrInterrupted):
 			return exitInterrupted
 		}
 		return exitFailed
 	}
-	if res.ConfigError != nil && res.Status != tsync.StatusAborted {
-		// A vendor refused the credentials: fix the configuration.
+	if res.CredentialsRejected || (res.ConfigError != nil && res.Status != tsync.StatusAborted) {
+		// A vendor refused the credentials (or the configuration) during
+		// the run: a setting to fix, as when the check before the first
+		// write catches it.
 		return exitUsage
 	}
 	switch res.Status {

@@ -187,6 +187,11 @@ resources:
 	h := newHarness(t)
 	dir := t.TempDir()
 	md, junit := filepath.Join(dir, "summary.md"), filepath.Join(dir, "junit.xml")
+	// The directory exists and holds no catalog file: a notice. (A glob
+	// whose directory does not exist fails its blocks.)
+	if err := os.MkdirAll(filepath.Join(h.dir, "nothing-here"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs, sum := h.sync("--mapping", mapping, "--file-glob", filepath.Join(h.dir, "nothing-here", "*.yaml"),
 		"--markdown-report", md, "--junit-report", junit, "--ci", "none")
 	mustCode(t, code, exitOK, out, errs)

@@ -66,6 +66,8 @@ type blockRun struct {
 	res  *BlockResult
 	mis  map[string]*MisconfigStat
 	dups dedup
+	// credentials: the vendor refused the credentials (exit 2).
+	credentials bool
 }
 
 func (b *blockRun) update(f func(r *BlockResult)) {
@@ -190,10 +192,12 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
 
-	failed := false
+	failed, partial := false, false
 	for _, br := range e.blocks {
 		br.finish()
 		failed = failed || br.res.Error != ""
+		partial = partial || br.res.Partial != ""
+		res.CredentialsRejected = res.CredentialsRejected || br.credentials
 	}
 	// One line per distinct error: a file every block reads fails each
 	// block the same way.
@@ -222,7 +226,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Status = StatusAborted
 	case failed || res.Total.Failed > 0:
 		res.Status = StatusFailed
-	case res.Deletion.Blocked > 0:
+	case res.Deletion.Blocked > 0, partial:
 		res.Status = StatusBlocked
 	default:
 		res.Status = StatusCompleted
@@ -286,6 +290,17 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 		br.update(func(r *BlockResult) { r.Error = "not synced: reading the current catalog failed" })
 	case ctx.Err() != nil:
 		br.update(func(r *BlockResult) { r.Error = "interrupted" })
+	case errors.Is(err, integrations.ErrPartialAllowed):
+		// Every delivered item is synced; the blueprint is left unpruned
+		// (prune) and the run ends blocked.
+		log.Warn("listing capped on purpose: the blueprint is not pruned", "items", br.res.Fetched, "err", err)
+		br.update(func(r *BlockResult) { r.Partial = err.Error() })
+	case errors.Is(err, integrations.ErrCredentials):
+		log.Error("the vendor rejected the credentials", "err", err)
+		br.update(func(r *BlockResult) { r.Error = err.Error() })
+		br.mu.Lock()
+		br.credentials = true
+		br.mu.Unlock()
 	default:
 		log.Error("resource block failed", "err", err)
 		br.update(func(r *BlockResult) { r.Error = err.Error() })
