@@ -64,6 +64,9 @@ type blockRun struct {
 	res  *BlockResult
 	mis  map[string]*MisconfigStat
 	dups dedup
+	// started and done say where the block's fetch is, for Progress.
+	started time.Time
+	done    bool
 }
 
 func (b *blockRun) update(f func(r *BlockResult)) {
@@ -132,6 +135,9 @@ func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start tim
 		}
 	}
 	e.writer = newWriter(e)
+	if cfg.Progress != nil {
+		cfg.Progress.attach(e.blocks)
+	}
 	return e
 }
 
@@ -234,7 +240,15 @@ func (e *engine) run(ctx context.Context) *Result {
 // runBlock streams one block's items through mapping and diff.
 func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 	t0 := time.Now()
-	defer func() { br.update(func(r *BlockResult) { r.DurationMS = time.Since(t0).Milliseconds() }) }()
+	br.mu.Lock()
+	br.started = t0
+	br.mu.Unlock()
+	defer func() {
+		br.mu.Lock()
+		br.res.DurationMS = time.Since(t0).Milliseconds()
+		br.done = true
+		br.mu.Unlock()
+	}()
 	log := e.log.With("kind", br.res.Kind, "index", br.res.Index)
 	log.Info("fetching")
 	req := integrations.Request{

@@ -294,22 +294,6 @@ func (c *Client) DeleteIntegration(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/integration/"+esc(id), nil, nil, nil, callOpts{})
 }
 
-// HasEntities reports whether a blueprint holds any entity (one search
-// page).
-func (c *Client) HasEntities(ctx context.Context, blueprint string) (bool, error) {
-	found := false
-	err := c.SearchEntities(ctx, blueprint, SearchRequest{}, func(es []Entity) error {
-		found = len(es) > 0
-		return errStopSearch
-	})
-	if errors.Is(err, errStopSearch) {
-		err = nil
-	}
-	return found, err
-}
-
-var errStopSearch = errors.New("stop")
-
 // SearchEntities pages POST /v1/blueprints/{bp}/entities/search (limit 1000,
 // from/next) and calls fn with each page. The next page is requested while
 // fn works on this one, so a large snapshot costs about max(fetch, fn) per
