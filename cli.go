@@ -168,7 +168,7 @@ func exitCode(res *tsync.Result, err error) int {
 // flagSpec documents one flag: its env var and the aliases read after it.
 type flagSpec struct {
 	name    string
-	group   string // help section: Port, Mapping, Run, Reports, or an integration's
+	group   string   // help section: Port, Mapping, Run, Reports, or an integration's
 	aliases []string // other env vars, in order (Ocean's and Port's names)
 	secret  bool
 	list    bool // env values split on commas and newlines

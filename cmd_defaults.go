@@ -56,22 +56,14 @@ Examples:
   tide defaults dock github --dry-run
   tide defaults clean github --port-url local:.tide/catalog.json`)
 	}
-	// The action and the type may come before the flags.
-	var pos []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") && len(pos) < 2 {
-		if args[0] == "help" {
-			break
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	if err := parseArgs("defaults", fs, args, env.stdout, usage); err != nil {
+	pos, err := parseArgs("defaults", fs, args, env.stdout, usage)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		fmt.Fprintf(env.stderr, "tide: %v\n", err)
 		return exitUsage
 	}
-	pos = append(pos, fs.Args()...)
 	secrets := secret.New()
 	stdout, stderr := redact(env.stdout, secrets), redact(env.stderr, secrets)
 	fail := func(err error) int {
@@ -128,7 +120,8 @@ Examples:
 		plan, err = tsync.CleanDefaults(env.ctx, cfg)
 	}
 	if plan != nil {
-		printDefaultsPlan(stdout, action, def.Type, identifier, where, dryRun, plan)
+		// A refused clean changed nothing: say what it would have done.
+		printDefaultsPlan(stdout, action, def.Type, identifier, where, dryRun || errors.Is(err, tsync.ErrEntitiesExist), plan)
 	}
 	if err != nil {
 		if errors.Is(err, tsync.ErrEntitiesExist) {
@@ -223,7 +216,7 @@ func printDefaultsPlan(w io.Writer, action, typ, identifier, where string, dryRu
 	}
 	fmt.Fprintf(w, "defaults %s %s in %s", action, typ, where)
 	if dryRun {
-		fmt.Fprint(w, " (dry run: nothing changed)")
+		fmt.Fprint(w, ": nothing changed")
 	}
 	fmt.Fprintln(w)
 	if action == "dock" {

@@ -64,7 +64,8 @@ func runList(env *cliEnv, args []string) int {
 		printFlags(w, fs)
 		fmt.Fprintln(w, "\nExamples:\n  tide list\n  tide list github\n  tide list --json | jq '.[].type'")
 	}
-	if err := parseArgs("list", fs, args, env.stdout, usage); err != nil {
+	pos, err := parseArgs("list", fs, args, env.stdout, usage)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -73,12 +74,12 @@ func runList(env *cliEnv, args []string) int {
 	}
 	reg := registry()
 	defs := reg.All()
-	if fs.NArg() > 1 {
-		fmt.Fprintf(env.stderr, "tide: %v: list takes at most one integration, got %s\n", errUsage, strings.Join(fs.Args(), " "))
+	if len(pos) > 1 {
+		fmt.Fprintf(env.stderr, "tide: %v: list takes at most one integration, got %s\n", errUsage, strings.Join(pos, " "))
 		return exitUsage
 	}
-	if fs.NArg() == 1 {
-		d, err := lookupIntegration(reg, fs.Arg(0), "list INTEGRATION")
+	if len(pos) == 1 {
+		d, err := lookupIntegration(reg, pos[0], "list INTEGRATION")
 		if err != nil {
 			fmt.Fprintf(env.stderr, "tide: %v\n", err)
 			return exitUsage

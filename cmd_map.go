@@ -61,6 +61,7 @@ func runMap(env *cliEnv, args []string) int {
 	fs := flag.NewFlagSet("tide map", flag.ContinueOnError)
 	specs := checkFlags(fs, &o.checkOptions, reg)
 	fs.StringVar(&o.kind, "kind", "", "the kind the items are (required when the mapping has several)")
+	specs = append(specs[:4:4], append([]flagSpec{{name: "kind", group: groupMapping}, {name: "live", group: groupMapping}, {name: "limit", group: groupMapping}}, specs[5:]...)...)
 	fs.Var(boolValue{&o.live}, "live", "fetch the items from the integration (read only) instead of a file")
 	o.limit = 5
 	fs.Var(intValue{&o.limit}, "limit", "with --live: items to fetch at most")
@@ -77,15 +78,17 @@ ITEMS is a file (or - for stdin) holding a JSON array, JSON lines, or YAML
 from the integration instead (read only; credentials as for sync).
 The mapping defaults to the integration's default mapping; blueprints come
 from --blueprints FILE, Port (with credentials), or the integration's
-defaults.`)
-		printFlags(w, fs)
+defaults.
+Each flag can also be set by the environment variables shown.`)
+		printFlagGroups(w, fs, specs, reg)
 		fmt.Fprintln(w, `
 Examples:
   tide map --integration github --kind repository repos.json
   gh api orgs/acme/repos | tide map --integration github --mapping port-app-config.yml --kind repository -
   GITHUB_TOKEN=... tide map --integration github --kind pull-request --live --limit 3`)
 	}
-	if err := parseArgs("map", fs, args, env.stdout, usage); err != nil {
+	pos, err := parseArgs("map", fs, args, env.stdout, usage)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -96,14 +99,14 @@ Examples:
 	stdout, stderr := redact(env.stdout, secrets), redact(env.stderr, secrets)
 	// The positional argument is the items, not the mapping.
 	itemsArg := ""
-	if fs.NArg() > 0 {
-		itemsArg = fs.Arg(0)
+	if len(pos) > 0 {
+		itemsArg = pos[0]
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "tide: %v: unexpected argument %q (see tide map --help)\n", errUsage, fs.Arg(1))
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "tide: %v: unexpected argument %q (see tide map --help)\n", errUsage, pos[1])
 		return exitUsage
 	}
-	if err := o.finish(fs, specs, env.getenv, secrets, "map", false); err != nil {
+	if err := o.finish(fs, nil, specs, env.getenv, secrets, "map"); err != nil {
 		fmt.Fprintf(stderr, "tide: %v\n", err)
 		return exitUsage
 	}

@@ -80,6 +80,7 @@ const (
 	groupMapping = "Mapping"
 	groupRun     = "Run"
 	groupReports = "Reports"
+	groupOutput  = "Output"
 )
 
 // paramFlags declares every registered integration's parameters, bound to
@@ -210,13 +211,14 @@ func parseSync(args []string, getenv func(string) string, stdout io.Writer, reg 
 	o := &syncOptions{}
 	fs := flag.NewFlagSet("tide sync", flag.ContinueOnError)
 	specs := syncFlags(fs, o, reg)
-	if err := parseArgs("sync", fs, args, stdout, func(w io.Writer) { printSyncUsage(w, fs, specs, reg) }); err != nil {
+	pos, err := parseArgs("sync", fs, args, stdout, func(w io.Writer) { printSyncUsage(w, fs, specs, reg) })
+	if err != nil {
 		return nil, nil, err
 	}
 	o.given = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
-	if fs.NArg() > 0 {
-		return nil, nil, fmt.Errorf("%w: unexpected argument %q (see tide sync --help)", errUsage, fs.Arg(0))
+	if len(pos) > 0 {
+		return nil, nil, fmt.Errorf("%w: unexpected argument %q (see tide sync --help)", errUsage, pos[0])
 	}
 	if err := applyEnv(fs, specs, getenv); err != nil {
 		return nil, nil, err
@@ -399,24 +401,26 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	}
 	prog := &tsync.Progress{}
 	reporter := &progressReporter{p: prog, mode: progressMode, interval: o.progressEvery, log: log, w: stderr}
-	res, err := withProgress(ctx, reporter, func() (*tsync.Result, error) { return tsync.Run(ctx, tsync.Config{
-		Definition:       def,
-		Source:           src,
-		Client:           port.New(pc),
-		Identifier:       o.identifier,
-		Version:          buildVersion(),
-		Mapping:          mappingSrc,
-		MappingName:      o.mapping,
-		InitResources:    o.initResources,
-		Kinds:            o.kinds,
-		DryRun:           o.dryRun,
-		Concurrency:      o.concurrency,
-		WriteConcurrency: o.writeConc,
-		JQEnv:            jqEnv,
-		Logger:           log,
-		Phase:            phase,
-		Progress:         prog,
-	}) })
+	res, err := withProgress(ctx, reporter, func() (*tsync.Result, error) {
+		return tsync.Run(ctx, tsync.Config{
+			Definition:       def,
+			Source:           src,
+			Client:           port.New(pc),
+			Identifier:       o.identifier,
+			Version:          buildVersion(),
+			Mapping:          mappingSrc,
+			MappingName:      o.mapping,
+			InitResources:    o.initResources,
+			Kinds:            o.kinds,
+			DryRun:           o.dryRun,
+			Concurrency:      o.concurrency,
+			WriteConcurrency: o.writeConc,
+			JQEnv:            jqEnv,
+			Logger:           log,
+			Phase:            phase,
+			Progress:         prog,
+		})
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,8 @@ func checkFlags(fs *flag.FlagSet, o *checkOptions, reg *integrations.Registry) [
 	fs.StringVar(&o.blueprints, "blueprints", "", "JSON array of blueprints (or Port's export {\"blueprints\": [...]}) to check against; default: Port's, when Port credentials are set")
 	fs.Var(boolValue{&o.jsonOut}, "json", "print JSON instead of text")
 	fs.Var(listFlag{&o.jqEnvAllow}, "jq-env-allow", "environment variables the mapping's env/$ENV may read (comma-separated)")
-	specs := []flagSpec{{name: "integration", aliases: []string{"OCEAN__INTEGRATION__TYPE"}}, {name: "mapping"}, {name: "blueprints"}, {name: "jq-env-allow", list: true}}
+	specs := []flagSpec{{name: "integration", group: groupMapping, aliases: []string{"OCEAN__INTEGRATION__TYPE"}}, {name: "mapping", group: groupMapping},
+		{name: "blueprints", group: groupMapping}, {name: "jq-env-allow", group: groupMapping, list: true}, {name: "json", group: groupOutput}}
 	specs = append(specs, portFlags(fs, &o.portOptions)...)
 	o.params = integrations.Values{}
 	return append(specs, paramFlags(fs, o.params, reg)...)
@@ -69,7 +70,8 @@ func runValidate(env *cliEnv, args []string) int {
 	fs := flag.NewFlagSet("tide validate", flag.ContinueOnError)
 	var ciMode string
 	fs.StringVar(&ciMode, "ci", "auto", "annotations: auto (GitHub Actions from GITHUB_ACTIONS), github or none")
-	specs := append(checkFlags(fs, o, reg), flagSpec{name: "ci"})
+	specs := checkFlags(fs, o, reg)
+	specs = append(specs[:5:5], append([]flagSpec{{name: "ci", group: groupOutput}}, specs[5:]...)...)
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, `Usage: tide validate --integration TYPE [--blueprints FILE] [flags] MAPPING
 
@@ -80,8 +82,9 @@ integration does not offer, selector fields a kind does not read, and, when
 blueprints are at hand (--blueprints FILE, or Port's with Port credentials),
 blueprints that do not exist and properties or relations they do not declare.
 Exit 0 when the mapping is good, 2 when it is not. In GitHub Actions each
-problem is also an annotation on the mapping's line.`)
-		printFlags(w, fs)
+problem is also an annotation on the mapping's line.
+Each flag can also be set by the environment variables shown.`)
+		printFlagGroups(w, fs, specs, reg)
 		fmt.Fprintln(w, `
 Examples:
   tide validate --integration github --blueprints blueprints.json port-app-config.yml
@@ -89,7 +92,8 @@ Examples:
   # against the blueprints in Port (read only)
   PORT_CLIENT_ID=... PORT_CLIENT_SECRET=... tide validate --integration file catalog-mapping.yml`)
 	}
-	if err := parseArgs("validate", fs, args, env.stdout, usage); err != nil {
+	pos, err := parseArgs("validate", fs, args, env.stdout, usage)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -98,7 +102,7 @@ Examples:
 	}
 	secrets := secret.New()
 	stdout, stderr := redact(env.stdout, secrets), redact(env.stderr, secrets)
-	if err := o.finish(fs, specs, env.getenv, secrets, "validate", true); err != nil {
+	if err := o.finish(fs, pos, specs, env.getenv, secrets, "validate"); err != nil {
 		fmt.Fprintf(stderr, "tide: %v\n", err)
 		return exitUsage
 	}
@@ -135,7 +139,7 @@ Examples:
 
 // finish reads env into the options (as sync does), takes the positional
 // mapping file, and checks what the command needs.
-func (o *checkOptions) finish(fs *flag.FlagSet, specs []flagSpec, getenv func(string) string, secrets *secret.Set, cmd string, takeMapping bool) error {
+func (o *checkOptions) finish(fs *flag.FlagSet, pos []string, specs []flagSpec, getenv func(string) string, secrets *secret.Set, cmd string) error {
 	o.given = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
 	if err := applyEnv(fs, specs, getenv); err != nil {
@@ -149,13 +153,12 @@ func (o *checkOptions) finish(fs *flag.FlagSet, specs []flagSpec, getenv func(st
 		}
 	}
 	switch {
-	case !takeMapping:
-	case fs.NArg() == 1 && o.mapping == "":
-		o.mapping = fs.Arg(0)
-	case fs.NArg() == 1:
+	case len(pos) == 1 && o.mapping == "":
+		o.mapping = pos[0]
+	case len(pos) == 1:
 		return fmt.Errorf("%w: give the mapping as --mapping or as an argument, not both", errUsage)
-	case fs.NArg() > 1:
-		return fmt.Errorf("%w: unexpected argument %q (see tide %s --help)", errUsage, fs.Arg(1), cmd)
+	case len(pos) > 1:
+		return fmt.Errorf("%w: unexpected argument %q (see tide %s --help)", errUsage, pos[1], cmd)
 	}
 	return nil
 }
@@ -290,7 +293,7 @@ func findings(err error, m *mapping.Mapping) []finding {
 		return out
 	}
 	// The other checks name the block (resources[N]...) in their text.
-	msg := err.Error()
+	msg := strings.TrimPrefix(err.Error(), tsync.ErrConfig.Error()+": ")
 	f := finding{Message: msg}
 	if loc := resourcePath.FindStringIndex(msg); loc != nil {
 		f.Path = strings.TrimRight(msg[loc[0]:loc[1]], ".")

@@ -12,28 +12,39 @@ import (
 	"github.com/tide-sync/tide/sync/mapping"
 )
 
-// parseArgs parses args into fs for `tide cmd`. An unknown flag is named
+// parseArgs parses args into fs for `tide cmd` and returns the positional
+// arguments; flags may follow them. An unknown flag is named
 // with the closest known one ("did you mean"); a bad value names the flag,
 // the value and what is accepted. On --help (or a lone `help` argument) it
 // prints usage to stdout and returns flag.ErrHelp.
-func parseArgs(cmd string, fs *flag.FlagSet, args []string, stdout io.Writer, usage func(io.Writer)) error {
+func parseArgs(cmd string, fs *flag.FlagSet, args []string, stdout io.Writer, usage func(io.Writer)) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if len(args) > 0 && args[0] == "help" {
 		usage(stdout)
-		return flag.ErrHelp
+		return nil, flag.ErrHelp
 	}
 	if err := checkFlagNames(cmd, fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage(stdout)
-			return flag.ErrHelp
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				usage(stdout)
+				return nil, flag.ErrHelp
+			}
+			return nil, fmt.Errorf("%w: %v (see tide %s --help)", errUsage, err, cmd)
 		}
-		return fmt.Errorf("%w: %v (see tide %s --help)", errUsage, err, cmd)
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
 	}
-	return nil
 }
 
 // checkFlagNames finds the first flag in args that fs does not define, as
@@ -41,8 +52,11 @@ func parseArgs(cmd string, fs *flag.FlagSet, args []string, stdout io.Writer, us
 func checkFlagNames(cmd string, fs *flag.FlagSet, args []string) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+		if a == "--" {
 			return nil // flag parsing stops here
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			continue // a positional argument; flags may follow
 		}
 		name := strings.TrimLeft(a, "-")
 		hasValue := strings.Contains(name, "=")
