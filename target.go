@@ -19,7 +19,7 @@ const defaultPortURL = "https://api.port.io"
 var regions = map[string]string{"eu": "https://api.port.io", "us": "https://api.us.port.io"}
 
 // target resolves --port-url and --port-region.
-func (o *syncOptions) target() (baseURL, localPath string, err error) {
+func (o *portOptions) target() (baseURL, localPath string, err error) {
 	if strings.HasPrefix(o.portURL, "local:") {
 		p := strings.TrimPrefix(o.portURL, "local:")
 		if p == "" {

@@ -161,6 +161,31 @@ type Param struct {
 	Env        []string // extra env vars read when the flag and TIDE_ var are unset (e.g. GITHUB_TOKEN)
 }
 
+// SelectorField is one selector field a kind reads.
+type SelectorField struct {
+	Name    string
+	Default string // as written in a mapping; "" when none
+	Usage   string
+}
+
+// SelectorKeys returns the selector fields a kind reads besides query, and
+// whether the definition declares them.
+func (d Definition) SelectorKeys(kind string) ([]string, bool) {
+	fs, ok := d.Selectors[kind]
+	if !ok {
+		// An open-kinds integration declares its fields once for every kind.
+		fs, ok = d.Selectors["*"]
+	}
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
+	}
+	return out, true
+}
+
 // Values are the parameter values the CLI collected, by Param.Name.
 type Values map[string][]string
 
@@ -205,6 +230,12 @@ type Definition struct {
 	OpenKinds bool
 	// Params lists the integration's own parameters.
 	Params []Param
+	// Selectors lists, by kind, the selector fields each kind reads besides
+	// query, with their defaults: `tide list` prints them, and `tide
+	// validate` holds a block's selector keys against them when the Source
+	// cannot be built (no credentials in a pull-request check). The key "*"
+	// holds the fields of every kind of an OpenKinds integration.
+	Selectors map[string][]SelectorField
 	// Resources holds blueprints.json (a JSON array of blueprints in Port's
 	// format) and port-app-config.yml (the default mapping).
 	Resources fs.FS

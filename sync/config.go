@@ -57,6 +57,9 @@ type Config struct {
 	// reporters can fold the log into sections (GitHub groups, GitLab
 	// collapsible sections).
 	Phase func(title string)
+	// Progress, when set, is where a caller watches the blocks while the
+	// run goes (Progress.Snapshot).
+	Progress *Progress
 }
 
 func (c *Config) phase(title string) {

@@ -68,6 +68,9 @@ type blockRun struct {
 	dups dedup
 	// credentials: the vendor refused the credentials (exit 2).
 	credentials bool
+	// started and done say where the block's fetch is, for Progress.
+	started time.Time
+	done    bool
 }
 
 func (b *blockRun) update(f func(r *BlockResult)) {
@@ -137,6 +140,9 @@ func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start tim
 		}
 	}
 	e.writer = newWriter(e)
+	if cfg.Progress != nil {
+		cfg.Progress.attach(e.blocks)
+	}
 	return e
 }
 
@@ -244,7 +250,15 @@ func (e *engine) run(ctx context.Context) *Result {
 // runBlock streams one block's items through mapping and diff.
 func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 	t0 := time.Now()
-	defer func() { br.update(func(r *BlockResult) { r.DurationMS = time.Since(t0).Milliseconds() }) }()
+	br.mu.Lock()
+	br.started = t0
+	br.mu.Unlock()
+	defer func() {
+		br.mu.Lock()
+		br.res.DurationMS = time.Since(t0).Milliseconds()
+		br.done = true
+		br.mu.Unlock()
+	}()
 	log := e.log.With("kind", br.res.Kind, "index", br.res.Index)
 	log.Info("fetching")
 	req := integrations.Request{

@@ -62,7 +62,7 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 		if !cfg.Definition.HasKind(k) {
 			return configErr("resources[%d].kind: integration %q has no kind %q (it offers: %v)", b.Index, cfg.Definition.Type, k, cfg.Definition.Kinds)
 		}
-		if err := checkSelectorKeys(cfg.Source, m.Config, b); err != nil {
+		if err := checkSelectorKeys(cfg.selectorKeyer(), m.Config, b); err != nil {
 			return err
 		}
 		if err := checkReferences(cfg, b); err != nil {
@@ -82,7 +82,9 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 // search://) the integration cannot resolve.
 func checkReferences(cfg Config, b *mapping.Block) error {
 	refs := b.References()
-	if len(refs) == 0 {
+	if len(refs) == 0 || cfg.Source == nil {
+		// No Source (tide validate without the vendor's credentials): which
+		// prefixes the integration resolves is its Source's to say.
 		return nil
 	}
 	var offered []string
@@ -99,6 +101,26 @@ func checkReferences(cfg Config, b *mapping.Block) error {
 		}
 	}
 	return nil
+}
+
+// selectorKeyer says which selector keys each kind reads: the Source's own
+// list, or, when no Source could be built (Check without credentials), the
+// definition's.
+func (c *Config) selectorKeyer() integrations.SelectorKeyer {
+	if sk, ok := c.Source.(integrations.SelectorKeyer); ok {
+		return sk
+	}
+	if c.Source == nil && c.Definition.Selectors != nil {
+		return defKeys{c.Definition}
+	}
+	return nil
+}
+
+type defKeys struct{ d integrations.Definition }
+
+func (k defKeys) SelectorKeys(kind string) []string {
+	keys, _ := k.d.SelectorKeys(kind)
+	return keys
 }
 
 func joinSorted(m map[string]bool) string {
@@ -120,9 +142,8 @@ func joinSorted(m map[string]bool) string {
 // checkSelectorKeys holds a block's selector keys against those its kind
 // reads, when the integration says which: a near miss is a config error
 // with "did you mean"; another unknown key becomes a warning of the mapping.
-func checkSelectorKeys(src integrations.Source, c *mapping.Config, b *mapping.Block) error {
-	sk, ok := src.(integrations.SelectorKeyer)
-	if !ok {
+func checkSelectorKeys(sk integrations.SelectorKeyer, c *mapping.Config, b *mapping.Block) error {
+	if sk == nil {
 		return nil
 	}
 	known := append(sk.SelectorKeys(b.Resource.Kind), "query", "exportEnvVariables")

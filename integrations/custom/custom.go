@@ -65,6 +65,16 @@ func Definition() integrations.Definition {
 		Kinds:     []string{"/users", "/api/v1/services"},
 		OpenKinds: true,
 		Params:    params(),
+		Selectors: map[string][]integrations.SelectorField{"*": {
+			{Name: "endpoint", Usage: "path to call instead of the kind"},
+			{Name: "method", Default: "GET", Usage: "HTTP method"},
+			{Name: "query_params", Usage: "query parameters (object)"},
+			{Name: "headers", Usage: "extra request headers (object)"},
+			{Name: "body", Usage: "request body (object), for POST"},
+			{Name: "data_path", Usage: "JQ path to the items in the response; default: the response's array"},
+			{Name: "pagination", Usage: "pagination override (object: type and its fields); default: --custom-pagination-type"},
+			{Name: "path_parameters", Usage: "values of {placeholders} in the endpoint, each from another endpoint's records"},
+		}},
 		// No default blueprints or mapping: an arbitrary API has no
 		// natural catalog shape. Without a mapping on the Port integration,
 		// the run asks for --mapping FILE; see examples/.

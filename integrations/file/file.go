@@ -82,6 +82,9 @@ func Definition() integrations.Definition {
 			Usage:      "glob of JSON/YAML catalog files, relative to the working directory; ** matches any depth",
 			Repeatable: true,
 		}},
+		Selectors: map[string][]integrations.SelectorField{
+			"file": {{Name: "files", Usage: "glob or list of globs narrowing the files --file-glob found; default: every file"}},
+		},
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			src, err := NewSource(s.Values.List("file-glob"), s.Getenv, nil)

@@ -66,6 +66,7 @@ func Definition() integrations.Definition {
 			{Name: "github-organization", Usage: "sync this organisation (or user) only; default: every organisation the token or App installation sees"},
 			{Name: "github-concurrency", Usage: "GitHub requests in flight at once, shared by every resource block", Default: "10"},
 		},
+		Selectors: selectorFields(),
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			cfg, err := configFrom(s.Values, s.Getenv)

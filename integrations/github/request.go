@@ -523,3 +523,50 @@ func (f fields) enums(k string, def []string, allowed ...string) ([]string, erro
 	}
 	return out, nil
 }
+
+// selectorFields lists what parseRequest reads of each kind's selector, for
+// `tide list` and for `tide validate` without credentials.
+func selectorFields() map[string][]integrations.SelectorField {
+	f := func(name, def, usage string) integrations.SelectorField {
+		return integrations.SelectorField{Name: name, Default: def, Usage: usage}
+	}
+	out := map[string][]integrations.SelectorField{
+		"repository": {
+			f("includedFiles", "", "file paths whose content is added as __includedFiles"),
+			f("includedRelations", "", "{teams: true, collaborators: true|{affiliation: all|direct|outside}, sbom: true}"),
+			f("include", "", "Ocean's older form of includedRelations: a list of collaborators, teams, sbom"),
+		},
+		"pull-request": {
+			f("states", "[open]", "open and/or closed"),
+			f("since", fmt.Sprint(defaultPRSinceDays), "closed pull requests of the last N days"),
+			f("closedSinceDate", "", "closed since this date (wins over since; lifts the cap)"),
+			f("maxResults", fmt.Sprint(defaultPRMax), "closed pull requests per repository at most"),
+		},
+		"issue": {
+			f("state", "open", "open, closed or all"),
+			f("labels", "", "issues with these labels only"),
+			f("includePullRequests", "false", "keep the pull requests GitHub lists as issues"),
+		},
+		"team":         {f("members", "true", "add each team's members")},
+		"workflow-run": {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
+		"branch":       {f("defaultBranchOnly", "false", "the default branch only"), f("protectionRules", "false", "add each branch's protection rules"), f("branchNames", "", "these branches only")},
+		"deployment":   {f("task", "", "deployments of this task only"), f("environment", "", "deployments to this environment only")},
+		"dependabot-alert": {
+			f("states", "[open]", "auto_dismissed, dismissed, fixed and/or open"),
+			f("severity", "", "low, medium, high and/or critical; default: every severity"),
+			f("ecosystems", "", "these package ecosystems only"),
+		},
+		"code-scanning-alerts": {
+			f("state", "open", "open, closed, dismissed or fixed"),
+			f("severity", "", "critical, high, medium, low, warning, note and/or error; default: every severity"),
+		},
+		"secret-scanning-alerts": {f("state", "open", "open, resolved or all"), f("hideSecret", "true", "leave the secret's value out")},
+		"file":                   {f("files", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}], skipParsing}")},
+	}
+	for _, k := range kinds {
+		if _, ok := out[k]; !ok {
+			out[k] = []integrations.SelectorField{}
+		}
+	}
+	return out
+}
