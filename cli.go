@@ -13,6 +13,7 @@ import (
 	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/file"
 	"github.com/tide-sync/tide/integrations/github"
+	"github.com/tide-sync/tide/integrations/gitlab"
 	"github.com/tide-sync/tide/integrations/jira"
 	"github.com/tide-sync/tide/integrations/linear"
 	"github.com/tide-sync/tide/integrations/pagerduty"
@@ -36,35 +37,97 @@ var errUsage = errors.New("usage error")
 
 // registry lists the integrations this binary is built with.
 func registry() *integrations.Registry {
-	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), jira.Definition(), linear.Definition(), pagerduty.Definition()}
+	defs := []integrations.Definition{custom.Definition(), file.Definition(), github.Definition(), gitlab.Definition(), jira.Definition(), linear.Definition(), pagerduty.Definition()}
 	return integrations.NewRegistry(append(defs, benchIntegrations...)...)
 }
 
 // benchIntegrations are added by builds with the tidebench tag.
 var benchIntegrations []integrations.Definition
 
+// cliEnv is what every subcommand runs with: nothing global.
+type cliEnv struct {
+	ctx            context.Context
+	getenv         func(string) string
+	stdin          io.Reader // nil: none (tests)
+	stdout, stderr io.Writer
+}
+
+// readStdin returns standard input, when the program has one.
+func (e *cliEnv) readStdin() (io.Reader, bool) { return e.stdin, e.stdin != nil }
+
 // run is the whole program: it parses args and env, runs the subcommand and
 // returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cmd := "sync"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	return runIO(ctx, args, getenv, nil, stdout, stderr)
+}
+
+// runIO is run with standard input (read by `tide map -`).
+func runIO(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &cliEnv{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printMainUsage(stdout)
+		return exitOK
 	}
-	switch cmd {
-	case "sync":
-		return runSync(ctx, args, getenv, stdout, stderr)
-	case "config-env":
-		return runConfigEnv(args, getenv, stdout, stderr)
-	case "version":
-		fmt.Fprintf(stdout, "tide %s\n", buildVersion())
+	switch args[0] {
+	case "-h", "-help", "--help":
+		printMainUsage(stdout)
 		return exitOK
-	case "help":
-		fmt.Fprintln(stdout, "usage: tide [sync] [flags]   sync once (see tide sync --help)\n       tide version\n       tide config-env --integration TYPE   (for action.yml: $TIDE_ACTION_CONFIG → TIDE_* pairs)")
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "tide: unknown command %q (commands: sync, version, config-env)\n", cmd)
+	case "-version", "--version":
+		return runVersion(env, nil)
+	}
+	if strings.HasPrefix(args[0], "-") {
+		// Flags before any command: sync, as tide always did.
+		return runSyncCmd(env, args)
+	}
+	name := args[0]
+	var names []string
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(env, args[1:])
+		}
+		names = append(names, c.name)
+	}
+	msg := fmt.Sprintf("tide: unknown command %q", name)
+	if s := mapping.Suggest(name, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	fmt.Fprintf(stderr, "%s (commands: %s; see tide --help)\n", msg, strings.Join(names, ", "))
+	return exitUsage
+}
+
+func runSyncCmd(env *cliEnv, args []string) int {
+	return runSync(env.ctx, args, env.getenv, env.stdout, env.stderr)
+}
+
+func runConfigEnvCmd(env *cliEnv, args []string) int {
+	return runConfigEnv(args, env.getenv, env.stdout, env.stderr)
+}
+
+func runVersion(env *cliEnv, args []string) int {
+	if len(args) > 0 {
+		if args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+			fmt.Fprintln(env.stdout, "Usage: tide version\n\nPrints the version (also: tide --version).")
+			return exitOK
+		}
+		fmt.Fprintf(env.stderr, "tide version: unexpected argument %q (see tide version --help)\n", args[0])
 		return exitUsage
 	}
+	fmt.Fprintf(env.stdout, "tide %s\n", buildVersion())
+	return exitOK
+}
+
+// runHelp is `tide help [COMMAND]`.
+func runHelp(env *cliEnv, args []string) int {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+		printMainUsage(env.stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(env, []string{"--help"})
+		}
+	}
+	return runIO(env.ctx, args, env.getenv, env.stdin, env.stdout, env.stderr)
 }
 
 func buildVersion() string {
@@ -82,15 +145,17 @@ func exitCode(res *tsync.Result, err error) int {
 	if err != nil {
 		switch {
 		case errors.Is(err, errUsage), errors.Is(err, tsync.ErrConfig), errors.Is(err, mapping.ErrInvalid),
-			errors.Is(err, integrations.ErrConfig), errors.Is(err, port.ErrAuth):
+			errors.Is(err, integrations.ErrConfig), errors.Is(err, integrations.ErrCredentials), errors.Is(err, port.ErrAuth):
 			return exitUsage
 		case errors.Is(err, tsync.ErrInterrupted):
 			return exitInterrupted
 		}
 		return exitFailed
 	}
-	if res.ConfigError != nil && res.Status != tsync.StatusAborted {
-		// A vendor refused the credentials: fix the configuration.
+	if res.CredentialsRejected || (res.ConfigError != nil && res.Status != tsync.StatusAborted) {
+		// A vendor refused the credentials (or the configuration) during
+		// the run: a setting to fix, as when the check before the first
+		// write catches it.
 		return exitUsage
 	}
 	switch res.Status {
@@ -107,6 +172,7 @@ func exitCode(res *tsync.Result, err error) int {
 // flagSpec documents one flag: its env var and the aliases read after it.
 type flagSpec struct {
 	name    string
+	group   string   // help section: Port, Mapping, Run, Reports, or an integration's
 	aliases []string // other env vars, in order (Ocean's and Port's names)
 	secret  bool
 	list    bool // env values split on commas and newlines
@@ -142,7 +208,11 @@ func applyEnv(fs *flag.FlagSet, specs []flagSpec, getenv func(string) string) er
 			}
 			for _, x := range vals {
 				if err := fs.Set(s.name, x); err != nil {
-					return fmt.Errorf("%w: env %s: %v", errUsage, key, err)
+					if s.secret {
+						// The value is never echoed: it may be a token.
+						return fmt.Errorf("%w: env %s (for --%s): %v", errUsage, key, s.name, err)
+					}
+					return fmt.Errorf("%w: env %s=%q (for --%s): %v", errUsage, key, x, s.name, err)
 				}
 			}
 			break

@@ -29,14 +29,21 @@ const configEnvVar = "TIDE_ACTION_CONFIG"
 // docs/ocean-compatibility.md#the-github-action).
 func runConfigEnv(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tide config-env", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	integration := fs.String("integration", "", "integration type whose parameters the object sets")
-	if err := fs.Parse(args); err != nil {
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: TIDE_ACTION_CONFIG='file-glob: catalog/**' tide config-env --integration TYPE\n\nPrints each parameter of the YAML/JSON object in $TIDE_ACTION_CONFIG as TIDE_<NAME>=value, NUL-separated (used by action.yml).")
+		printFlags(w, fs)
+	}
+	pos, err := parseArgs("config-env", fs, args, stdout, usage)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "usage: TIDE_ACTION_CONFIG='file-glob: catalog/**' tide config-env --integration TYPE\n\nPrints each parameter of the YAML/JSON object in $TIDE_ACTION_CONFIG as TIDE_<NAME>=value, NUL-separated (used by action.yml).")
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "tide config-env: %v\n", err)
+		fmt.Fprintf(stderr, "tide: %v\n", err)
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "tide: %v: unexpected argument %q (see tide config-env --help)\n", errUsage, pos[0])
 		return exitUsage
 	}
 	pairs, err := configEnv(registry(), *integration, []byte(getenv(configEnvVar)))

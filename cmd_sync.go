@@ -25,12 +25,9 @@ import (
 
 // syncOptions is everything `tide sync` was asked to do.
 type syncOptions struct {
+	portOptions
 	integration   string
 	identifier    string
-	clientID      string
-	clientSecret  string
-	portURL       string
-	portRegion    string
 	mapping       string
 	blueprints    string
 	initResources bool
@@ -52,7 +49,81 @@ type syncOptions struct {
 	timeout       time.Duration
 	httpTimeout   time.Duration
 	config        string
+	progress      string
+	progressEvery time.Duration
 	params        integrations.Values
+	// given lists the flags set on the command line.
+	given map[string]bool
+}
+
+// portOptions says how to reach Port.
+type portOptions struct {
+	clientID     string
+	clientSecret string
+	portURL      string
+	portRegion   string
+}
+
+// portFlags declares the Port connection flags.
+func portFlags(fs *flag.FlagSet, o *portOptions) []flagSpec {
+	fs.StringVar(&o.clientID, "port-client-id", "", "Port client id")
+	fs.StringVar(&o.clientSecret, "port-client-secret", "", "Port client secret")
+	fs.StringVar(&o.portURL, "port-url", "", "Port API URL, or local:PATH for the embedded file-backed Port (default "+defaultPortURL+")")
+	fs.StringVar(&o.portRegion, "port-region", "", "Port region: eu or us (shortcut for --port-url)")
+	return []flagSpec{
+		{name: "port-client-id", group: groupPort, aliases: []string{"PORT_CLIENT_ID", "OCEAN__PORT__CLIENT_ID"}, secret: true},
+		{name: "port-client-secret", group: groupPort, aliases: []string{"PORT_CLIENT_SECRET", "OCEAN__PORT__CLIENT_SECRET"}, secret: true},
+		{name: "port-url", group: groupPort, aliases: []string{"PORT_BASE_URL", "OCEAN__PORT__BASE_URL"}},
+		{name: "port-region", group: groupPort},
+	}
+}
+
+// Help sections of sync's flags, in order; each integration's own follow.
+const (
+	groupPort    = "Port"
+	groupMapping = "Mapping"
+	groupRun     = "Run"
+	groupReports = "Reports"
+	groupOutput  = "Output"
+)
+
+// paramFlags declares every registered integration's parameters, bound to
+// vals.
+func paramFlags(fs *flag.FlagSet, vals integrations.Values, reg *integrations.Registry) []flagSpec {
+	var specs []flagSpec
+	for _, d := range reg.All() {
+		for _, p := range d.Params {
+			usage := p.Usage
+			if p.Repeatable {
+				fs.Var(paramFlag{name: p.Name, values: vals, repeat: true}, p.Name, usage+" (repeatable)")
+			} else {
+				fs.Var(paramFlag{name: p.Name, values: vals}, p.Name, usage)
+			}
+			ocean := "OCEAN__INTEGRATION__CONFIG__" + strings.ToUpper(strings.ReplaceAll(p.Name, "-", "_"))
+			specs = append(specs, flagSpec{name: p.Name, group: d.Type, aliases: append(append([]string{}, p.Env...), ocean), secret: p.Secret, lines: p.Repeatable})
+		}
+	}
+	return specs
+}
+
+// otherIntegrationFlag reports a parameter flag given on the command line
+// that belongs to an integration other than def: it would be ignored.
+func otherIntegrationFlag(given map[string]bool, def integrations.Definition, reg *integrations.Registry) error {
+	own := map[string]bool{}
+	for _, p := range def.Params {
+		own[p.Name] = true
+	}
+	for _, d := range reg.All() {
+		if d.Type == def.Type {
+			continue
+		}
+		for _, p := range d.Params {
+			if given[p.Name] && !own[p.Name] {
+				return fmt.Errorf("%w: --%s is a flag of integration %q, not of %q (the selected --integration); remove it, or select %s", errUsage, p.Name, d.Type, def.Type, d.Type)
+			}
+		}
+	}
+	return nil
 }
 
 // syncFlags declares the sync flags on fs, bound to o, and returns their
@@ -60,17 +131,15 @@ type syncOptions struct {
 func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []flagSpec {
 	fs.StringVar(&o.integration, "integration", "", "integration type: "+strings.Join(reg.Types(), ", "))
 	fs.StringVar(&o.identifier, "identifier", "", "installation identifier of the integration in Port (default tide-<integration>)")
-	fs.StringVar(&o.clientID, "port-client-id", "", "Port client id")
-	fs.StringVar(&o.clientSecret, "port-client-secret", "", "Port client secret")
-	fs.StringVar(&o.portURL, "port-url", "", "Port API URL, or local:PATH for the embedded file-backed Port (default "+defaultPortURL+")")
-	fs.StringVar(&o.portRegion, "port-region", "", "Port region: eu or us (shortcut for --port-url)")
+	portSpecs := portFlags(fs, &o.portOptions)
 	fs.StringVar(&o.mapping, "mapping", "", "mapping (port-app-config) YAML or JSON file; default: the mapping stored on the Port integration")
-	fs.StringVar(&o.blueprints, "blueprints", "", "local target only: JSON array of blueprint definitions to seed it with")
-	fs.BoolVar(&o.initResources, "init-resources", false, "create the integration's default blueprints when missing")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "write nothing; print the plan")
+	fs.StringVar(&o.blueprints, "blueprints", "", "JSON file of blueprints to create or update (an array, or Port's export {\"ok\": true, \"blueprints\": [...]}): on the local target, which then gets the integration's default blueprints only with --init-resources; on Port, with --init-resources (a dry run lists them in the plan)")
+	fs.Var(boolValue{&o.initResources}, "init-resources", "create the integration's default blueprints when missing, and on Port those of --blueprints (created or updated)")
+	fs.Var(boolValue{&o.dryRun}, "dry-run", "write nothing; print the plan")
 	fs.Var(listFlag{&o.kinds}, "kinds", "sync only these kinds (comma-separated or repeated); deletion is scoped to blueprints only they write")
-	fs.IntVar(&o.concurrency, "concurrency", 4, "resource blocks fetched in parallel")
-	fs.IntVar(&o.writeConc, "write-concurrency", 8, "Port write requests in flight")
+	o.concurrency, o.writeConc = 4, 8
+	fs.Var(intValue{&o.concurrency}, "concurrency", "resource blocks fetched in parallel")
+	fs.Var(intValue{&o.writeConc}, "write-concurrency", "Port write requests in flight")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "write the JSON summary to this file")
 	fs.StringVar(&o.junitReport, "junit-report", "", "write a JUnit XML report to this file: one test case per resource block (GitLab's Tests tab)")
 	fs.StringVar(&o.dotenvReport, "dotenv-report", "", "write the results as TIDE_RESULT_* variables to this dotenv file (GitLab's artifacts:reports:dotenv)")
@@ -79,59 +148,52 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.Var(listFlag{&o.jqEnvAllow}, "jq-env-allow", "environment variables the mapping's env/$ENV may read (comma-separated)")
-	fs.DurationVar(&o.jqItemTimeout, "jq-item-timeout", budget.DefaultItemTimeout, "time budget of one item's mapping (selector, itemsToParse and every field); past it the block fails")
+	o.jqItemTimeout = budget.DefaultItemTimeout
+	fs.Var(durationValue{&o.jqItemTimeout}, "jq-item-timeout", "time budget of one item's mapping (selector, itemsToParse and every field); past it the block fails")
 	o.jqMaxMemory = sizeFlag(budget.DefaultMaxMemory)
 	fs.Var(&o.jqMaxMemory, "jq-max-memory", "how far one item's mapping may grow the heap, and the largest value a field may give (e.g. 64MiB); past it the block fails")
 	o.maxResponse = sizeFlag(integrations.DefaultMaxResponse)
 	fs.Var(&o.maxResponse, "max-response-size", "largest vendor response body read (e.g. 256MiB); a larger one fails its block")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long (e.g. 30m); 0 means no limit")
-	fs.DurationVar(&o.httpTimeout, "http-timeout", httpx.DefaultTimeout, fmt.Sprintf("bound on one HTTP attempt to Port or the vendor; one request gives up retrying after %d times this", httpx.ElapsedPerTimeout))
+	fs.Var(durationValue{&o.timeout}, "timeout", "stop the run after this long (e.g. 30m, or seconds: 1800); 0 means no limit")
+	o.httpTimeout = httpx.DefaultTimeout
+	fs.Var(durationValue{&o.httpTimeout}, "http-timeout", fmt.Sprintf("bound on one HTTP attempt to Port or the vendor; one request gives up retrying after %d times this", httpx.ElapsedPerTimeout))
 	fs.StringVar(&o.config, "config", "", "config file of 'flag value' lines, read after flags and env")
 
 	specs := []flagSpec{
-		{name: "integration", aliases: []string{"OCEAN__INTEGRATION__TYPE"}},
-		{name: "identifier", aliases: []string{"OCEAN__INTEGRATION__IDENTIFIER"}},
-		{name: "port-client-id", aliases: []string{"PORT_CLIENT_ID", "OCEAN__PORT__CLIENT_ID"}, secret: true},
-		{name: "port-client-secret", aliases: []string{"PORT_CLIENT_SECRET", "OCEAN__PORT__CLIENT_SECRET"}, secret: true},
-		{name: "port-url", aliases: []string{"PORT_BASE_URL", "OCEAN__PORT__BASE_URL"}},
-		{name: "port-region"},
-		{name: "mapping"},
-		{name: "blueprints"},
-		{name: "init-resources", aliases: []string{"OCEAN__INITIALIZE_PORT_RESOURCES"}},
-		{name: "dry-run"},
-		{name: "kinds", list: true},
-		{name: "concurrency"},
-		{name: "write-concurrency"},
-		{name: "summary-file"},
-		{name: "junit-report"},
-		{name: "dotenv-report"},
-		{name: "markdown-report"},
-		{name: "ci"},
-		{name: "log-level"},
-		{name: "log-format"},
-		{name: "jq-env-allow", list: true},
-		{name: "jq-item-timeout"},
-		{name: "jq-max-memory"},
-		{name: "max-response-size"},
-		{name: "timeout"},
-		{name: "http-timeout"},
-		{name: "config"},
+		{name: "integration", group: groupPort, aliases: []string{"OCEAN__INTEGRATION__TYPE"}},
+		{name: "identifier", group: groupPort, aliases: []string{"OCEAN__INTEGRATION__IDENTIFIER"}},
 	}
+	specs = append(specs, portSpecs...)
+	specs = append(specs,
+		flagSpec{name: "mapping", group: groupMapping},
+		flagSpec{name: "blueprints", group: groupMapping},
+		flagSpec{name: "init-resources", group: groupMapping, aliases: []string{"OCEAN__INITIALIZE_PORT_RESOURCES"}},
+		flagSpec{name: "jq-env-allow", group: groupMapping, list: true},
+		flagSpec{name: "jq-item-timeout", group: groupMapping},
+		flagSpec{name: "jq-max-memory", group: groupMapping},
+		flagSpec{name: "max-response-size", group: groupRun},
+		flagSpec{name: "dry-run", group: groupRun},
+		flagSpec{name: "kinds", group: groupRun, list: true},
+		flagSpec{name: "concurrency", group: groupRun},
+		flagSpec{name: "write-concurrency", group: groupRun},
+		flagSpec{name: "timeout", group: groupRun},
+		flagSpec{name: "http-timeout", group: groupRun},
+		flagSpec{name: "config", group: groupRun},
+		flagSpec{name: "summary-file", group: groupReports},
+		flagSpec{name: "junit-report", group: groupReports},
+		flagSpec{name: "dotenv-report", group: groupReports},
+		flagSpec{name: "markdown-report", group: groupReports},
+		flagSpec{name: "ci", group: groupReports},
+		flagSpec{name: "log-level", group: groupReports},
+		flagSpec{name: "log-format", group: groupReports},
+		flagSpec{name: "progress", group: groupReports},
+		flagSpec{name: "progress-interval", group: groupReports},
+	)
+	fs.StringVar(&o.progress, "progress", "auto", "progress during the sync: auto (a live status when stderr is a terminal, else lines), lines (a log line per block every --progress-interval), live or none")
+	o.progressEvery = 15 * time.Second
+	fs.Var(durationValue{&o.progressEvery}, "progress-interval", "time between progress lines")
 	o.params = integrations.Values{}
-	for _, d := range reg.All() {
-		for _, p := range d.Params {
-			p := p
-			usage := fmt.Sprintf("%s: %s", d.Type, p.Usage)
-			if p.Repeatable {
-				fs.Var(paramFlag{name: p.Name, values: o.params, repeat: true}, p.Name, usage+" (repeatable)")
-			} else {
-				fs.Var(paramFlag{name: p.Name, values: o.params}, p.Name, usage)
-			}
-			ocean := "OCEAN__INTEGRATION__CONFIG__" + strings.ToUpper(strings.ReplaceAll(p.Name, "-", "_"))
-			specs = append(specs, flagSpec{name: p.Name, aliases: append(append([]string{}, p.Env...), ocean), secret: p.Secret, lines: p.Repeatable})
-		}
-	}
-	return specs
+	return append(specs, paramFlags(fs, o.params, reg)...)
 }
 
 // paramFlag stores an integration parameter in Values.
@@ -161,18 +223,15 @@ func (p paramFlag) Set(v string) error {
 func parseSync(args []string, getenv func(string) string, stdout io.Writer, reg *integrations.Registry) (*syncOptions, []flagSpec, error) {
 	o := &syncOptions{}
 	fs := flag.NewFlagSet("tide sync", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	specs := syncFlags(fs, o, reg)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout, fs, specs)
-			return nil, nil, flag.ErrHelp
-		}
-		return nil, nil, fmt.Errorf("%w: %v (see tide sync --help)", errUsage, err)
+	pos, err := parseArgs("sync", fs, args, stdout, func(w io.Writer) { printSyncUsage(w, fs, specs, reg) })
+	if err != nil {
+		return nil, nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, nil, fmt.Errorf("%w: unexpected argument %q (see tide sync --help)", errUsage, fs.Arg(0))
+	o.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
+	if len(pos) > 0 {
+		return nil, nil, fmt.Errorf("%w: unexpected argument %q (see tide sync --help)", errUsage, pos[0])
 	}
 	if err := applyEnv(fs, specs, getenv); err != nil {
 		return nil, nil, err
@@ -227,7 +286,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stderr, "tide: %v\n", err)
 		return rep.finish(report.Outcome{Error: err.Error(), ExitCode: exitUsage})
 	}
-	res, err := syncOnce(ctx, o, getenv, log, reg, ci.Phase, secrets)
+	res, err := syncOnce(ctx, o, getenv, log, stderr, reg, ci.Phase, secrets)
 	code := exitCode(res, err)
 	if r, rerr := redactResult(res, secrets.Values()); rerr == nil {
 		res = r
@@ -264,13 +323,13 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 
 // syncOnce validates the options, builds the integration and the Port
 // client, and runs one sync.
-func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, log *slog.Logger, reg *integrations.Registry, phase func(string), secrets *secret.Set) (*tsync.Result, error) {
-	if o.integration == "" {
-		return nil, fmt.Errorf("%w: --integration (TIDE_INTEGRATION) is required; one of: %s", errUsage, strings.Join(reg.Types(), ", "))
+func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, log *slog.Logger, stderr io.Writer, reg *integrations.Registry, phase func(string), secrets *secret.Set) (*tsync.Result, error) {
+	def, err := lookupIntegration(reg, o.integration, "--integration")
+	if err != nil {
+		return nil, err
 	}
-	def, ok := reg.Lookup(o.integration)
-	if !ok {
-		return nil, fmt.Errorf("%w: --integration %q: unknown integration; one of: %s", errUsage, o.integration, strings.Join(reg.Types(), ", "))
+	if err := otherIntegrationFlag(o.given, def, reg); err != nil {
+		return nil, err
 	}
 	if o.identifier == "" {
 		o.identifier = "tide-" + def.Type
@@ -290,12 +349,26 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	if o.httpTimeout <= 0 {
 		return nil, fmt.Errorf("%w: --http-timeout must be positive, got %s", errUsage, o.httpTimeout)
 	}
+	if o.progressEvery <= 0 {
+		return nil, fmt.Errorf("%w: --progress-interval must be positive, got %s", errUsage, o.progressEvery)
+	}
+	progressMode, err := resolveProgress(o.progress, stderr)
+	if err != nil {
+		return nil, err
+	}
 	baseURL, localPath, err := o.target()
 	if err != nil {
 		return nil, err
 	}
+	var blueprints []map[string]any
 	if o.blueprints != "" && localPath == "" {
-		return nil, fmt.Errorf("%w: --blueprints seeds the local target only (use it with --port-url local:PATH)", errUsage)
+		// Writing blueprints to Port is what --init-resources allows.
+		if !o.initResources {
+			return nil, fmt.Errorf("%w: --blueprints %s writes blueprints to Port only with --init-resources (or use --port-url local:PATH)", errUsage, o.blueprints)
+		}
+		if blueprints, err = readBlueprints(o.blueprints); err != nil {
+			return nil, err
+		}
 	}
 	var mappingSrc []byte
 	if o.mapping != "" {
@@ -335,7 +408,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	}
 	var target *local.Server
 	if localPath != "" {
-		if target, err = openLocal(localPath, def, o.blueprints); err != nil {
+		if target, err = openLocal(localPath, def, o.blueprints, o.initResources); err != nil {
 			return nil, err
 		}
 		pc.BaseURL, pc.HTTPClient = "http://local.tide", target.Client()
@@ -349,23 +422,29 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout, fmt.Errorf("%w after %s (--timeout)", tsync.ErrTimeout, o.timeout))
 		defer cancel()
 	}
-	res, err := tsync.Run(ctx, tsync.Config{
-		Definition:       def,
-		Source:           src,
-		Client:           port.New(pc),
-		Identifier:       o.identifier,
-		Version:          buildVersion(),
-		Mapping:          mappingSrc,
-		MappingName:      o.mapping,
-		InitResources:    o.initResources,
-		Kinds:            o.kinds,
-		DryRun:           o.dryRun,
-		Concurrency:      o.concurrency,
-		WriteConcurrency: o.writeConc,
-		JQEnv:            jqEnv,
-		JQBudget:         budget.Limits{ItemTimeout: o.jqItemTimeout, MaxMemory: uint64(o.jqMaxMemory)},
-		Logger:           log,
-		Phase:            phase,
+	prog := &tsync.Progress{}
+	reporter := &progressReporter{p: prog, mode: progressMode, interval: o.progressEvery, log: log, w: stderr}
+	res, err := withProgress(ctx, reporter, func() (*tsync.Result, error) {
+		return tsync.Run(ctx, tsync.Config{
+			Definition:       def,
+			Source:           src,
+			Client:           port.New(pc),
+			Identifier:       o.identifier,
+			Version:          buildVersion(),
+			Mapping:          mappingSrc,
+			MappingName:      o.mapping,
+			InitResources:    o.initResources,
+			Blueprints:       blueprints,
+			Kinds:            o.kinds,
+			DryRun:           o.dryRun,
+			Concurrency:      o.concurrency,
+			WriteConcurrency: o.writeConc,
+			JQEnv:            jqEnv,
+			JQBudget:         budget.Limits{ItemTimeout: o.jqItemTimeout, MaxMemory: uint64(o.jqMaxMemory)},
+			Logger:           log,
+			Phase:            phase,
+			Progress:         prog,
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -25,7 +25,10 @@ const customToken = "api-t0ken-e2e-55aa77"
 type serviceRegistry struct {
 	n         atomic.Int32
 	teamsCode atomic.Int32 // non-zero: /api/v1/teams answers this status
-	requests  atomic.Int32
+	// echo: that refusal quotes the request's Authorization header, as
+	// some APIs' error pages do.
+	echo     atomic.Bool
+	requests atomic.Int32
 }
 
 func (s *serviceRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +58,10 @@ func (s *serviceRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"data": data, "meta": map[string]any{"next": next, "total": n}})
 	case "/api/v1/teams":
 		if c := s.teamsCode.Load(); c != 0 {
+			if s.echo.Load() {
+				http.Error(w, fmt.Sprintf(`{"error":"request refused","request":{"authorization":%q}}`, r.Header.Get("Authorization")), int(c))
+				return
+			}
 			http.Error(w, `{"error":"forbidden"}`, int(c))
 			return
 		}
@@ -167,9 +174,10 @@ func TestCustomTenThousandRecords(t *testing.T) {
 	if e, _ := h.fake.Entity("registryService", "svc-09999"); e["title"] != "Service 9999" || e["properties"].(map[string]any)["tier"] != "gold" {
 		t.Fatalf("svc-09999 = %v", e)
 	}
-	// 20 pages of 500 and one teams request.
-	if n := h.api.requests.Load(); n != 21 {
-		t.Errorf("API requests = %d, want 21", n)
+	// 20 pages of 500, one teams request, and the credentials check's
+	// first page of the first block before anything is written.
+	if n := h.api.requests.Load(); n != 22 {
+		t.Errorf("API requests = %d, want 22", n)
 	}
 
 	h.fake.ResetCounts()

@@ -380,7 +380,7 @@ func TestBadInputExits2BeforeAnyWrite(t *testing.T) {
 		env  map[string]string
 		want string // in stderr
 	}{
-		{name: "unknown flag", args: []string{"--nope"}, want: "flag provided but not defined"},
+		{name: "unknown flag", args: []string{"--nope"}, want: "unknown flag --nope"},
 		{name: "bad port url", args: []string{"--port-url", "ftp://x"}, want: "--port-url"},
 		{name: "bad region", args: []string{"--port-region", "mars"}, want: "--port-region"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, want: "--log-level"},

@@ -71,7 +71,7 @@ type tideRun struct {
 	summary map[string]any
 }
 
-func runTide(t *testing.T, bin, dir string, args ...string) tideRun {
+func runBinary(t *testing.T, bin, dir string, args ...string) tideRun {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -204,7 +204,7 @@ func TestHostileMappingBinary(t *testing.T) {
 			dir := hostileDir(t, bombMapping)
 			args := append([]string{"sync", "--integration", "file", "--file-glob", "quickstart/**",
 				"--port-url", "local:catalog.json", "--mapping", "m.yml", "--summary-file", "summary.json", "--ci", "none"}, tt.args...)
-			r := runTide(t, bin, dir, args...)
+			r := runBinary(t, bin, dir, args...)
 			if r.code != exitFailed {
 				t.Fatalf("exit code %d, want %d\n%s", r.code, exitFailed, r.stderr)
 			}
@@ -238,7 +238,7 @@ func TestHostileMappingBinary(t *testing.T) {
 func sigtermDuringEvaluation(t *testing.T, bin string) {
 	dir := hostileDir(t, strings.Replace(bombMapping, "[range(1e8)] | length | tostring", "last(range(1e15)) | tostring", 1))
 	base := []string{"sync", "--integration", "file", "--file-glob", "quickstart/**", "--port-url", "local:catalog.json", "--ci", "none"}
-	if r := runTide(t, bin, dir, base...); r.code != 0 {
+	if r := runBinary(t, bin, dir, base...); r.code != 0 {
 		t.Fatalf("seeding run: exit %d\n%s", r.code, r.stderr)
 	}
 	before, err := os.ReadFile(filepath.Join(dir, "catalog.json"))
@@ -387,7 +387,7 @@ func TestBigAnswers(t *testing.T) {
 		if err := os.WriteFile(m, []byte("resources:\n"+r.mapping), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got := runTide(t, bin, dir, "sync", "--integration", "file", "--file-glob", r.glob, "--port-url", "local:"+r.name+".json",
+		got := runBinary(t, bin, dir, "sync", "--integration", "file", "--file-glob", r.glob, "--port-url", "local:"+r.name+".json",
 			"--mapping", m, "--dry-run", "--ci", "none", "--jq-max-memory", "64MiB")
 		if got.code != 0 {
 			t.Fatalf("%s: exit %d\n%s", r.name, got.code, got.stderr)

@@ -30,7 +30,7 @@ func main() {
 		os.Exit(130)
 	}()
 	stopProfile := startProfile()
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := runIO(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
 	cancel(nil)
 	os.Exit(code)

@@ -19,7 +19,7 @@ const defaultPortURL = "https://api.port.io"
 var regions = map[string]string{"eu": "https://api.port.io", "us": "https://api.us.port.io"}
 
 // target resolves --port-url and --port-region.
-func (o *syncOptions) target() (baseURL, localPath string, err error) {
+func (o *portOptions) target() (baseURL, localPath string, err error) {
 	if strings.HasPrefix(o.portURL, "local:") {
 		p := strings.TrimPrefix(o.portURL, "local:")
 		if p == "" {
@@ -48,18 +48,22 @@ func (o *syncOptions) target() (baseURL, localPath string, err error) {
 }
 
 // openLocal loads the file-backed local target and seeds its blueprints:
-// the integration's defaults, then --blueprints.
-func openLocal(path string, def integrations.Definition, blueprintsFile string) (*local.Server, error) {
+// the integration's defaults (without --blueprints, so the quickstart works
+// with no flags; with it, only when --init-resources asks), then
+// --blueprints.
+func openLocal(path string, def integrations.Definition, blueprintsFile string, initResources bool) (*local.Server, error) {
 	s := local.New(local.Options{ClientID: "local", ClientSecret: "local"})
 	if err := s.LoadFile(path); err != nil {
 		return nil, fmt.Errorf("%w: --port-url local:%s: %v", errUsage, path, err)
 	}
-	bps, err := def.Blueprints()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Seed(bps); err != nil {
-		return nil, fmt.Errorf("%w: seeding the local target: %v", errUsage, err)
+	if blueprintsFile == "" || initResources {
+		bps, err := def.Blueprints()
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Seed(bps); err != nil {
+			return nil, fmt.Errorf("%w: seeding the local target: %v", errUsage, err)
+		}
 	}
 	if blueprintsFile != "" {
 		extra, err := readBlueprints(blueprintsFile)

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	tsync "github.com/tide-sync/tide/sync"
 )
 
 // mappingWith is a one-block service mapping for the e2e catalog, with
@@ -135,7 +137,8 @@ func TestMistakesFailDryRunLikeRealRun(t *testing.T) {
 
 // TestNoticesGolden runs a sync that gives every kind of notice tide has
 // (which mapping was used, an ignored mapping key, a selector that kept 0
-// of N items, a glob that matched nothing) plus a field whose expression
+// of N items, a glob that matched nothing, relation targets Port will
+// create as stubs) plus a field whose expression
 // raised an error, and holds its text summary, markdown and JUnit reports
 // to testdata/golden (rewritten with -update).
 func TestNoticesGolden(t *testing.T) {
@@ -175,12 +178,20 @@ resources:
           blueprint: '"service"'
           properties:
             language: .language
+          relations:
+            owner: .owner
+            system: '"platform-" + .language'
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarness(t)
 	dir := t.TempDir()
 	md, junit := filepath.Join(dir, "summary.md"), filepath.Join(dir, "junit.xml")
+	// The directory exists and holds no catalog file: a notice. (A glob
+	// whose directory does not exist fails its blocks.)
+	if err := os.MkdirAll(filepath.Join(h.dir, "nothing-here"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs, sum := h.sync("--mapping", mapping, "--file-glob", filepath.Join(h.dir, "nothing-here", "*.yaml"),
 		"--markdown-report", md, "--junit-report", junit, "--ci", "none")
 	mustCode(t, code, exitOK, out, errs)
@@ -188,7 +199,7 @@ resources:
 	for _, n := range sum.Notices {
 		kinds[string(n.Kind)] = true
 	}
-	for _, k := range []string{"mapping", "unknown-key", "selector-kept-none", "source-empty"} {
+	for _, k := range []string{"mapping", "unknown-key", "selector-kept-none", "source-empty", "relation-stubs"} {
 		if !kinds[k] {
 			t.Errorf("no %s notice in the JSON summary: %+v", k, sum.Notices)
 		}
@@ -379,4 +390,75 @@ func TestBlueprintsFileUpdatesLocalTarget(t *testing.T) {
 	}
 	code, out, errs = runArgs(t, nil, args...)
 	mustCode(t, code, exitOK, out, errs)
+}
+
+// TestSelectorNearMissFailsDryRunLikeRealRun: a misspelt selector key of
+// the GitHub or custom integration (Ocean ignores it and syncs with the
+// default) stops the dry run and the real run alike, exit 2, with the same
+// "did you mean" naming the key and its line, before anything is written.
+func TestSelectorNearMissFailsDryRunLikeRealRun(t *testing.T) {
+	t.Parallel()
+	type runner struct {
+		sync   func(extra ...string) (int, string, string, *tsync.Result)
+		writes func() int
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) runner
+		want  string
+	}{
+		{"github", func(t *testing.T) runner {
+			h := newGHHarness(t)
+			p := filepath.Join(t.TempDir(), "m.yml")
+			if err := os.WriteFile(p, []byte(`resources:
+  - kind: pull-request
+    selector:
+      query: "true"
+      closedSinceDat: "2025-01-01"
+    port:
+      entity:
+        mappings:
+          identifier: .head.repo.name + (.id|tostring)
+          blueprint: '"githubPullRequest"'
+`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return runner{func(extra ...string) (int, string, string, *tsync.Result) {
+				return h.sync(append([]string{"--mapping", p}, extra...)...)
+			}, h.writes}
+		}, `resources[0].selector.closedSinceDat: unknown key "closedSinceDat"; did you mean "closedSinceDate"? (kind "pull-request") (line 5)`},
+		{"custom", func(t *testing.T) runner {
+			h := newCustomHarness(t, 5)
+			bad := strings.Replace(customMapping, "      pagination:\n", "      dataPath: .items\n      pagination:\n", 1)
+			if err := os.WriteFile(h.mapping, []byte(bad), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return runner{h.sync, func() int { return h.writes() + int(h.api.requests.Load()) }}
+		}, `resources[1].selector.dataPath: unknown key "dataPath"; did you mean "data_path"? (kind "/api/v1/services") (line 15)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := tt.setup(t)
+			var msgs []string
+			for _, extra := range [][]string{{"--dry-run"}, nil} {
+				code, out, errs, _ := r.sync(extra...)
+				mustCode(t, code, exitUsage, out, errs)
+				if !strings.Contains(errs, tt.want) {
+					t.Fatalf("%v: stderr does not say %q:\n%s", extra, tt.want, errs)
+				}
+				for _, l := range strings.Split(errs, "\n") {
+					if strings.HasPrefix(l, "tide: ") {
+						msgs = append(msgs, l)
+					}
+				}
+			}
+			if len(msgs) != 2 || msgs[0] != msgs[1] {
+				t.Errorf("dry run and real run say different things: %q", msgs)
+			}
+			if n := r.writes(); n != 0 {
+				t.Errorf("%d writes or vendor requests on a misspelt selector", n)
+			}
+		})
+	}
 }

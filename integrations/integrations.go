@@ -63,6 +63,17 @@ type RequestValidator interface {
 	ValidateRequest(req Request) error
 }
 
+// Planner is implemented by a Source that wants to see every resource
+// block of the mapping (selected by --kinds or not) before any is fetched:
+// the custom integration learns there how each endpoint pages, so a path
+// parameter listing the same endpoint pages the same way, and which
+// listings several blocks share, so each is fetched once per run. The
+// engine calls Plan once, after validating the requests; an error is a
+// configuration error (exit 2).
+type Planner interface {
+	Plan(reqs []Request) error
+}
+
 // SelectorKeyer is implemented by a Source that knows every selector key
 // a kind reads (besides query): the engine then rejects a near miss of one
 // with "did you mean" (exit 2) and warns about any other unknown key, which
@@ -71,12 +82,72 @@ type SelectorKeyer interface {
 	SelectorKeys(kind string) []string
 }
 
+// ValueResolver is implemented by a Source that resolves mapping values
+// written as references instead of JQ, such as Ocean's `file://PATH` (the
+// content of a file in the item's repository) and
+// `search://scope=blobs&query=...` (whether a code search finds it). A
+// mapping that uses a prefix its integration does not resolve is a
+// configuration error naming the field.
+type ValueResolver interface {
+	// ValuePrefixes lists the prefixes it resolves, e.g. "file://".
+	ValuePrefixes() []string
+	// ResolveValues returns, for each item of one page (in order), the
+	// value of each reference, keyed by the reference as written; a value
+	// that does not exist (a missing file) is nil. An error fails the
+	// resource block, as a failed fetch does: the engine deletes nothing.
+	ResolveValues(ctx context.Context, req Request, items []Item, refs []string) ([]map[string]any, error)
+}
+
 // ErrUnknownKind is returned (wrapped) by Resync for a kind the integration
 // does not offer.
 var ErrUnknownKind = errors.New("unknown kind")
 
 // ErrConfig marks an error in the integration's parameters; the CLI exits 2.
 var ErrConfig = errors.New("invalid configuration")
+
+// ErrIncomplete marks a listing that stopped before its end: a page cap
+// reached, an answer saying more pages exist that were not fetched, an
+// empty body, a truncated listing, a 404 in the middle of a pagination, a
+// missing directory. Its block fails, so nothing is deleted on its account.
+var ErrIncomplete = errors.New("incomplete listing")
+
+// ErrPartialAllowed marks a listing its selector capped on purpose (the
+// custom integration's allow_partial: true with max_pages): the items
+// delivered are synced, but what was not listed cannot be told from what
+// is gone, so the engine does not prune the block's blueprint and the run
+// ends "blocked" (exit 3). Return it (wrapped, naming the cap) from Resync
+// after every delivered page.
+var ErrPartialAllowed = errors.New("listing capped on purpose (allow_partial)")
+
+// ErrCredentials marks the vendor refusing the configured credentials: a
+// 401, or a 403 on the first request of a run (before any listing, a 403
+// means the credentials reach nothing). The CLI exits 2. Build it with
+// CredentialsError, which names the flags and env vars to check.
+var ErrCredentials = errors.New("the vendor rejected the credentials")
+
+// CredentialsError wraps err (the vendor's answer) in ErrCredentials,
+// naming what to check, e.g. "--github-token / GITHUB_TOKEN".
+func CredentialsError(check string, err error) error {
+	return fmt.Errorf("%w (check %s): %w", ErrCredentials, check, err)
+}
+
+// CredentialChecker is implemented by a Source that can learn whether the
+// vendor accepts its credentials before anything is written. The engine
+// calls CheckCredentials once, with every selected resource block's
+// request, after the mapping is checked and before the first write to
+// Port (the integration and blueprints included): an error wrapping
+// ErrCredentials ends the run with exit 2, nothing written or deleted.
+// Any other problem the check meets is not returned but left for Resync
+// to report on its block. A check should cost what the run would spend
+// anyway (GitHub resolves the organisations it syncs; custom asks for
+// the first page of the first block, which that block then reuses).
+//
+// A refusal met later (a token revoked mid-run) fails its block with
+// ErrCredentials: the run exits 2 and deletes nothing, but writes already
+// made stay.
+type CredentialChecker interface {
+	CheckCredentials(ctx context.Context, reqs []Request) error
+}
 
 // Param declares one integration parameter. It becomes the flag --<Name>,
 // the env var TIDE_<NAME> (dashes to underscores, upper case), and Ocean's
@@ -88,6 +159,31 @@ type Param struct {
 	Secret     bool     // masked in logs, errors and CI output
 	Repeatable bool     // may be given several times; an env value holds one per line
 	Env        []string // extra env vars read when the flag and TIDE_ var are unset (e.g. GITHUB_TOKEN)
+}
+
+// SelectorField is one selector field a kind reads.
+type SelectorField struct {
+	Name    string
+	Default string // as written in a mapping; "" when none
+	Usage   string
+}
+
+// SelectorKeys returns the selector fields a kind reads besides query, and
+// whether the definition declares them.
+func (d Definition) SelectorKeys(kind string) ([]string, bool) {
+	fs, ok := d.Selectors[kind]
+	if !ok {
+		// An open-kinds integration declares its fields once for every kind.
+		fs, ok = d.Selectors["*"]
+	}
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
+	}
+	return out, true
 }
 
 // Values are the parameter values the CLI collected, by Param.Name.
@@ -151,6 +247,12 @@ type Definition struct {
 	OpenKinds bool
 	// Params lists the integration's own parameters.
 	Params []Param
+	// Selectors lists, by kind, the selector fields each kind reads besides
+	// query, with their defaults: `tide list` prints them, and `tide
+	// validate` holds a block's selector keys against them when the Source
+	// cannot be built (no credentials in a pull-request check). The key "*"
+	// holds the fields of every kind of an OpenKinds integration.
+	Selectors map[string][]SelectorField
 	// Resources holds blueprints.json (a JSON array of blueprints in Port's
 	// format) and port-app-config.yml (the default mapping).
 	Resources fs.FS

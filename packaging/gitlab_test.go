@@ -2,6 +2,7 @@ package packaging
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tide-sync/tide/integrations/gitlab/gitlabtest"
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
 
@@ -283,4 +285,49 @@ func withArtifacts(job glJob) glJob {
 	}
 	out["artifacts"] = map[string]any{"when": "always", "paths": []any{}, "reports": map[string]any{"junit": "none", "dotenv": "none"}}
 	return out
+}
+
+// The GitLab integration in a scheduled job: the host is the job's own
+// instance (CI_SERVER_URL, here the fake), the token a masked CI/CD
+// variable; no host flag. The JUnit report shows each resource block.
+func TestGitLabTemplateJobGitLabIntegration(t *testing.T) {
+	t.Parallel()
+	fake, portURL := portFake(t)
+	fix, err := gitlabtest.LoadFixtures(filepath.Join(repoRoot, "integrations", "gitlab", "testdata", "api.json"))
+	must(t, err, "fixtures")
+	const token = "glpat-CIjobTOKENsecret0123"
+	gl := httptest.NewServer(gitlabtest.New(fix, gitlabtest.Options{Token: token}))
+	t.Cleanup(gl.Close)
+
+	job := glJob{}
+	for k, v := range loadPipeline(t)["tide-sync"] {
+		job[k] = v
+	}
+	job["variables"] = map[string]any{}
+	for k, v := range loadPipeline(t)["tide-sync"]["variables"].(map[string]any) {
+		if !strings.HasPrefix(k, "TIDE_FILE_") {
+			job["variables"].(map[string]any)[k] = v
+		}
+	}
+	job["variables"].(map[string]any)["TIDE_INTEGRATION"] = "gitlab"
+	cicd := map[string]string{"PORT_CLIENT_ID": portClientID, "PORT_CLIENT_SECRET": portClientSecret, "PORT_BASE_URL": portURL,
+		"GITLAB_TOKEN": token, "CI_SERVER_URL": gl.URL, "CI_PROJECT_NAMESPACE": "acme", "CI_JOB_TOKEN": "glcbt-jobTOKENsecret"}
+	res := runJob(t, job, t.TempDir(), "schedule", cicd)
+	if res.code != 0 {
+		t.Fatalf("job failed (%d):\n%s", res.code, res.log)
+	}
+	if fake.Len() != 11 {
+		t.Errorf("Port holds %d entities, want 11", fake.Len())
+	}
+	if !strings.Contains(res.junit, `tests="5" failures="0"`) || !strings.Contains(res.junit, "merge-request") {
+		t.Errorf("junit (4 blocks + deletion):\n%s", res.junit)
+	}
+	if res.dotenv["TIDE_RESULT_STATUS"] != "completed" || res.dotenv["TIDE_RESULT_CREATED"] != "11" {
+		t.Errorf("dotenv = %v", res.dotenv)
+	}
+	for _, s := range []string{token, "glcbt-jobTOKENsecret", portClientSecret} {
+		if strings.Contains(res.log+res.junit+fmt.Sprint(res.dotenv), s) {
+			t.Error("a secret reached the job log or reports")
+		}
+	}
 }

@@ -40,7 +40,12 @@ type Config struct {
 	// MappingSource is set by Run: which mapping the run used.
 	MappingSource *MappingSource
 
-	InitResources    bool
+	InitResources bool
+	// Blueprints are the definitions of --blueprints FILE: with
+	// InitResources, each is created when Port lacks it and updated when
+	// its definition differs (on Port; the local target applies them
+	// itself).
+	Blueprints       []map[string]any
 	Kinds            []string
 	DryRun           bool
 	Concurrency      int // resource blocks in parallel
@@ -57,6 +62,9 @@ type Config struct {
 	// reporters can fold the log into sections (GitHub groups, GitLab
 	// collapsible sections).
 	Phase func(title string)
+	// Progress, when set, is where a caller watches the blocks while the
+	// run goes (Progress.Snapshot).
+	Progress *Progress
 }
 
 // jqOptions are the mapping's compile options: the env/$ENV sandbox and

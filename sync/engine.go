@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type engine struct {
 	indexOrder []string
 	others     *others
 	bpDefs     *blueprintDefs
+	rels       *relations
 
 	absent   map[string]bool // blueprints that do not exist yet
 	snapDone chan struct{}
@@ -67,6 +69,11 @@ type blockRun struct {
 	res  *BlockResult
 	mis  map[string]*MisconfigStat
 	dups dedup
+	// credentials: the vendor refused the credentials (exit 2).
+	credentials bool
+	// started and done say where the block's fetch is, for Progress.
+	started time.Time
+	done    bool
 }
 
 func (b *blockRun) update(f func(r *BlockResult)) {
@@ -87,6 +94,7 @@ func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start tim
 		indexes:  map[string]*index{},
 		others:   newOthers(),
 		bpDefs:   bpDefs,
+		rels:     newRelations(),
 		absent:   map[string]bool{},
 		snapDone: make(chan struct{}),
 		ledger:   newLedger(),
@@ -135,6 +143,9 @@ func newEngine(cfg *Config, m *mapping.Mapping, bpDefs *blueprintDefs, start tim
 		}
 	}
 	e.writer = newWriter(e)
+	if cfg.Progress != nil {
+		cfg.Progress.attach(e.blocks)
+	}
 	return e
 }
 
@@ -180,14 +191,19 @@ func (e *engine) run(ctx context.Context) *Result {
 	}
 	_ = g.Wait()
 	<-e.snapDone
+	if e.snapErr == nil {
+		e.releaseHeld(ctx)
+	}
 	e.writer.close(ctx)
 	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
 
-	failed := false
+	failed, partial := false, false
 	for _, br := range e.blocks {
 		br.finish()
 		failed = failed || br.res.Error != ""
+		partial = partial || br.res.Partial != ""
+		res.CredentialsRejected = res.CredentialsRejected || br.credentials
 	}
 	// One line per distinct error: a file every block reads fails each
 	// block the same way.
@@ -216,7 +232,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Status = StatusAborted
 	case failed || res.Total.Failed > 0:
 		res.Status = StatusFailed
-	case res.Deletion.Blocked > 0:
+	case res.Deletion.Blocked > 0, partial:
 		res.Status = StatusBlocked
 	default:
 		res.Status = StatusCompleted
@@ -260,16 +276,28 @@ func (e *engine) sources() [][]*blockRun {
 func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 	t0 := time.Now()
 	type state struct {
-		br  *blockRun
-		log *slog.Logger
-		mu  gosync.Mutex
-		err error
+		br   *blockRun
+		log  *slog.Logger
+		refs []string
+		mu   gosync.Mutex
+		err  error
 	}
 	sts := make([]*state, len(grp))
 	for i, br := range grp {
-		sts[i] = &state{br: br, log: e.log.With("kind", br.res.Kind, "index", br.res.Index)}
+		br.mu.Lock()
+		br.started = t0
+		br.mu.Unlock()
+		sts[i] = &state{br: br, log: e.log.With("kind", br.res.Kind, "index", br.res.Index), refs: mapping.Values(br.block.References())}
 		sts[i].log.Info("fetching")
 	}
+	defer func() {
+		for _, br := range grp {
+			br.mu.Lock()
+			br.res.DurationMS = time.Since(t0).Milliseconds()
+			br.done = true
+			br.mu.Unlock()
+		}
+	}()
 	var live atomic.Int64
 	live.Store(int64(len(sts)))
 	first := grp[0]
@@ -287,9 +315,8 @@ func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 			if failed {
 				continue
 			}
-			br := st.br
-			br.update(func(r *BlockResult) { r.Fetched += len(items) })
-			if err := e.mapPage(ctx, br, n, items); err != nil {
+			st.br.update(func(r *BlockResult) { r.Fetched += len(items) })
+			if err := e.mapPage(ctx, st.br, req, st.refs, n, items); err != nil {
 				st.mu.Lock()
 				if st.err == nil {
 					st.err = err
@@ -304,39 +331,69 @@ func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 		return ctx.Err()
 	})
 	for _, st := range sts {
-		br := st.br
 		berr := st.err
 		if berr == nil {
 			berr = err
 		}
-		switch {
-		case berr == nil:
-			st.log.Info("fetched", "items", br.res.Fetched)
-		case errors.Is(berr, errSnapshot):
-			br.update(func(r *BlockResult) { r.Error = "not synced: reading the current catalog failed" })
-		case ctx.Err() != nil:
-			br.update(func(r *BlockResult) { r.Error = "interrupted" })
-		default:
-			st.log.Error("resource block failed", "err", berr)
-			br.update(func(r *BlockResult) { r.Error = berr.Error() })
-			if errors.Is(berr, integrations.ErrConfig) {
-				e.cfgErrMu.Lock()
-				if e.cfgErr == nil {
-					e.cfgErr = berr
-				}
-				e.cfgErrMu.Unlock()
-			}
-		}
-		br.update(func(r *BlockResult) { r.DurationMS = time.Since(t0).Milliseconds() })
+		e.blockOutcome(ctx, st.br, st.log, berr)
 	}
 }
 
-// mapPage maps one page's items through one block.
-func (e *engine) mapPage(ctx context.Context, br *blockRun, n int, items []integrations.Item) error {
+// blockOutcome records how a block's fetch and mapping ended.
+func (e *engine) blockOutcome(ctx context.Context, br *blockRun, log *slog.Logger, err error) {
+	switch {
+	case err == nil:
+		log.Info("fetched", "items", br.res.Fetched)
+	case errors.Is(err, errSnapshot):
+		br.update(func(r *BlockResult) { r.Error = "not synced: reading the current catalog failed" })
+	case ctx.Err() != nil:
+		br.update(func(r *BlockResult) { r.Error = "interrupted" })
+	case errors.Is(err, integrations.ErrPartialAllowed):
+		// Every delivered item is synced; the blueprint is left unpruned
+		// (prune) and the run ends blocked.
+		log.Warn("listing capped on purpose: the blueprint is not pruned", "items", br.res.Fetched, "err", err)
+		br.update(func(r *BlockResult) { r.Partial = err.Error() })
+	case errors.Is(err, integrations.ErrCredentials):
+		log.Error("the vendor rejected the credentials", "err", err)
+		br.update(func(r *BlockResult) { r.Error = err.Error() })
+		br.mu.Lock()
+		br.credentials = true
+		br.mu.Unlock()
+	default:
+		log.Error("resource block failed", "err", err)
+		br.update(func(r *BlockResult) { r.Error = err.Error() })
+		if errors.Is(err, integrations.ErrConfig) {
+			e.cfgErrMu.Lock()
+			if e.cfgErr == nil {
+				e.cfgErr = err
+			}
+			e.cfgErrMu.Unlock()
+		}
+	}
+}
+
+// mapPage maps one page's items through one block, resolving the block's
+// prefixed values (file://, search://) first when the integration offers
+// them.
+func (e *engine) mapPage(ctx context.Context, br *blockRun, req integrations.Request, refs []string, n int, items []integrations.Item) error {
+	var resolved []map[string]any
+	if resolver, ok := e.cfg.Source.(integrations.ValueResolver); ok && len(refs) > 0 {
+		var err error
+		if resolved, err = resolver.ResolveValues(ctx, req, items, refs); err != nil {
+			return fmt.Errorf("page %d: resolving %s: %w", n, strings.Join(refs, ", "), err)
+		}
+		if len(resolved) != len(items) {
+			return fmt.Errorf("page %d: resolving %s: %d results for %d items", n, strings.Join(refs, ", "), len(resolved), len(items))
+		}
+	}
 	for i, item := range items {
 		pos := position(n, i, item)
+		var vals map[string]any
+		if resolved != nil {
+			vals = resolved[i]
+		}
 		k := 0
-		if err := br.block.Process(ctx, item, func(o mapping.Outcome) {
+		if err := br.block.ProcessResolved(ctx, item, vals, func(o mapping.Outcome) {
 			e.handle(ctx, br, o, pos, sourcePos(n, i, k))
 			k++
 		}); err != nil {
@@ -484,6 +541,15 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, po
 // diff compares one entity with the snapshot and queues a write when needed.
 func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	e.protectTargets(ctx, ent)
+	if e.holdForTargets(ctx, br, ent, pos) {
+		return
+	}
+	e.diffEntity(ctx, br, ent, pos)
+}
+
+// diffEntity is diff once ent's relation targets are known to exist (or
+// to be created as stubs).
+func (e *engine) diffEntity(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	id, plain := ent.ID()
 	if len(ent.Omitted) > 0 {
 		if !e.rejected(ctx, br, ent, id, true, pos) {

@@ -315,10 +315,11 @@ resources:
 // With createMissingRelatedEntities off, Port refuses an entity whose
 // relation target does not exist yet; the writer retries those at the end,
 // one at a time, targets first. The chain t3 → t2 → t1 → t0 arrives
-// referrers first in one bulk request, which Port applies in order: the
-// first pass writes t0 only and refuses t3, t2 and t1. Only a retry in
-// targets-first order (t1, t2, t3) writes all three: no retry leaves three
-// failures, a retry in arrival order (t3, t2, t1) leaves two.
+// referrers first: t3, t2 and t1 wait until the run has mapped their
+// targets, then join t0 in one bulk request, which Port applies in order:
+// the first pass writes t0 and t1 and refuses t3 and t2. Only a retry in
+// targets-first order (t2, t3) writes both: no retry leaves two failures,
+// a retry in arrival order (t3, t2) leaves one.
 func TestMissingTargetRetriedTargetsFirst(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -339,8 +340,8 @@ resources:
 	if res.Status != StatusCompleted || res.Total.Failed != 0 || res.Total.Created != 4 {
 		t.Fatalf("status %s total %+v errors %v block %+v", res.Status, res.Total, res.Errors, res.Blocks[0])
 	}
-	if got := w.fake.Count(porttest.RouteBulkUpsert); got != 4 {
-		t.Errorf("%d bulk upserts, want 4 (the four entities in one request, then t1, t2, t3 one at a time)", got)
+	if got := w.fake.Count(porttest.RouteBulkUpsert); got != 3 {
+		t.Errorf("%d bulk upserts, want 3 (the four entities in one request, then t2 and t3 one at a time)", got)
 	}
 	for child, parent := range map[string]string{"t3": "t2", "t2": "t1", "t1": "t0"} {
 		e, ok := w.fake.Entity("team", child)
@@ -530,5 +531,74 @@ func TestKindsDeletesDoNotCascade(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"manual", "s1"}, w.ids("svc")); diff != "" {
 		t.Fatalf("a --kinds team run deleted services (-want +got):\n%s", diff)
+	}
+}
+
+// Relation targets are looked up in Port only when the run does not know
+// them: teams this integration owns are in the snapshot and cost no
+// search; 2500 teams that exist nowhere are looked up in three requests
+// (1000 identifiers each) and, with createMissingRelatedEntities, named as
+// the stubs Port creates. Without it, every service naming one is refused
+// and not sent, and the owned teams' services are written.
+func TestRelationTargetLookup(t *testing.T) {
+	t.Parallel()
+	svcOnly := `
+createMissingRelatedEntities: %v
+resources:
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"svc"', relations: {owner: .owner}}}}
+`
+	for _, createMissing := range []bool{true, false} {
+		t.Run(fmt.Sprint("createMissing=", createMissing), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.src.items["team"] = items(map[string]any{"id": "t1"}, map[string]any{"id": "t2"})
+			w.run(fmt.Sprintf(relMapping, true), nil) // the teams are owned now
+
+			// svc only, so the teams are owned entities of another blueprint
+			// (the datasource listing), not of an indexed one.
+			dry := func(c *Config) { c.DryRun = true }
+			owned := []integrations.Item{map[string]any{"id": "owned-1", "owner": "t1"}, map[string]any{"id": "owned-2", "owner": "t2"}}
+			w.src.items["svc"] = owned
+			w.fake.ResetCounts()
+			w.run(fmt.Sprintf(svcOnly, createMissing), dry)
+			base := w.fake.Count(porttest.RouteSearch) // the run's own searches: no lookup for owned targets
+
+			svcs := append([]integrations.Item(nil), owned...)
+			for i := range 2500 {
+				svcs = append(svcs, map[string]any{"id": fmt.Sprintf("s%d", i), "owner": fmt.Sprintf("x%d", i)})
+			}
+			w.src.items["svc"] = svcs
+			w.fake.ResetCounts()
+			res := w.run(fmt.Sprintf(svcOnly, createMissing), dry)
+			if got := w.fake.Count(porttest.RouteSearch) - base; got != 3 {
+				t.Errorf("%d lookup searches, want 3 (2500 targets, 1000 a request)", got)
+			}
+			var stubs *Notice
+			for i := range res.Notices {
+				if res.Notices[i].Kind == NoticeRelationStubs {
+					stubs = &res.Notices[i]
+				}
+			}
+			if !createMissing {
+				if stubs != nil {
+					t.Errorf("stub notice without createMissingRelatedEntities: %+v", stubs)
+				}
+				if res.Total.Failed != 2500 || res.Total.Created != 2 || res.Status != StatusFailed {
+					t.Errorf("status %s total %+v, want 2500 refused and the 2 owned teams' services planned", res.Status, res.Total)
+				}
+				if len(res.Plan.Creates) != 2 {
+					t.Errorf("plan creates %v, want owned-1 and owned-2", res.Plan.Creates)
+				}
+				return
+			}
+			if stubs == nil || stubs.Count != 2500 || len(stubs.Names) != maxNoticeNames || stubs.Names[0] != "team/x0" {
+				t.Fatalf("stub notice = %+v, want 2500 stubs, %d named", stubs, maxNoticeNames)
+			}
+			if res.Total.Failed != 0 || res.Total.Created != 2502 {
+				t.Errorf("total %+v, want every service planned", res.Total)
+			}
+		})
 	}
 }

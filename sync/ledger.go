@@ -117,6 +117,7 @@ type guards struct {
 	overRate     bool            // stale/owned over the threshold, all pruned blueprints together
 	overBP       map[string]bool // stale/owned over the threshold within one written blueprint
 	unmappableBP map[string]bool // "" stands for every blueprint
+	partialBP    map[string]bool // written by a block capped on purpose; "" stands for every blueprint
 	protected    map[ref]bool    // targets of relations of entities kept by decide
 }
 
@@ -142,6 +143,8 @@ func (g *guards) why(c *candidate) Reason {
 		return ReasonThreshold
 	case g.unmappableBP[""] || g.unmappableBP[c.bp]:
 		return ReasonUnmappable
+	case g.partialBP[""] || g.partialBP[c.bp]:
+		return ReasonPartial
 	case g.overBP[c.bp]:
 		return ReasonBPThreshold
 	case c.marked || g.protected[c.ref]:
@@ -224,7 +227,13 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		overRate:     d.Rate > cfg.EntityDeletionThreshold,
 		overBP:       map[string]bool{},
 		unmappableBP: map[string]bool{},
+		partialBP:    map[string]bool{},
 		protected:    map[ref]bool{},
+	}
+	for _, br := range e.blocks {
+		if br.selected && br.res.Partial != "" {
+			g.partialBP[br.bp] = true // "" for a computed blueprint: every one
+		}
 	}
 	for idx, n := range l.unmappable {
 		if n == 0 {
@@ -352,6 +361,19 @@ func (e *engine) reasonText(g *guards, n map[Reason]int, d Deletion, staleBP, ow
 					bp = fmt.Sprintf("%q", bp)
 				}
 				bs = append(bs, fmt.Sprintf("resources[%d] (kind %q) had %d items with no identifier or blueprint, so %s is not pruned", br.res.Index, br.res.Kind, k, bp))
+			}
+		}
+		parts = append(parts, strings.Join(bs, "; "))
+	}
+	if n[ReasonPartial] > 0 {
+		var bs []string
+		for _, br := range e.blocks {
+			if br.selected && br.res.Partial != "" {
+				bp := fmt.Sprintf("%q", br.bp)
+				if br.bp == "" {
+					bp = "every blueprint (computed per item)"
+				}
+				bs = append(bs, fmt.Sprintf("resources[%d] (kind %q) was capped on purpose (allow_partial), so %s is not pruned: a capped listing cannot tell entities it did not list from deleted ones", br.res.Index, br.res.Kind, bp))
 			}
 		}
 		parts = append(parts, strings.Join(bs, "; "))

@@ -62,7 +62,10 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 		if !cfg.Definition.HasKind(k) {
 			return configErr("resources[%d].kind: integration %q has no kind %q (it offers: %v)", b.Index, cfg.Definition.Type, k, cfg.Definition.Kinds)
 		}
-		if err := checkSelectorKeys(cfg.Source, m.Config, b); err != nil {
+		if err := checkSelectorKeys(cfg.selectorKeyer(), m.Config, b); err != nil {
+			return err
+		}
+		if err := checkReferences(cfg, b); err != nil {
 			return err
 		}
 		if v, ok := cfg.Source.(integrations.RequestValidator); ok {
@@ -73,6 +76,51 @@ func checkKinds(cfg Config, m *mapping.Mapping) error {
 		}
 	}
 	return nil
+}
+
+// checkReferences fails a block whose prefixed values (file://,
+// search://) the integration cannot resolve.
+func checkReferences(cfg Config, b *mapping.Block) error {
+	refs := b.References()
+	if len(refs) == 0 || cfg.Source == nil {
+		// No Source (tide validate without the vendor's credentials): which
+		// prefixes the integration resolves is its Source's to say.
+		return nil
+	}
+	var offered []string
+	if r, ok := cfg.Source.(integrations.ValueResolver); ok {
+		offered = r.ValuePrefixes()
+	}
+	for _, ref := range refs {
+		if !slices.Contains(offered, ref.Prefix) {
+			have := "resolves no prefixed values"
+			if len(offered) > 0 {
+				have = "resolves only " + strings.Join(offered, ", ")
+			}
+			return configErr("resources[%d] (kind %q): %s: %q: integration %q %s; use a JQ expression", b.Index, b.Resource.Kind, ref.Field, ref.Value, cfg.Definition.Type, have)
+		}
+	}
+	return nil
+}
+
+// selectorKeyer says which selector keys each kind reads: the Source's own
+// list, or, when no Source could be built (Check without credentials), the
+// definition's.
+func (c *Config) selectorKeyer() integrations.SelectorKeyer {
+	if sk, ok := c.Source.(integrations.SelectorKeyer); ok {
+		return sk
+	}
+	if c.Source == nil && c.Definition.Selectors != nil {
+		return defKeys{c.Definition}
+	}
+	return nil
+}
+
+type defKeys struct{ d integrations.Definition }
+
+func (k defKeys) SelectorKeys(kind string) []string {
+	keys, _ := k.d.SelectorKeys(kind)
+	return keys
 }
 
 func joinSorted(m map[string]bool) string {
@@ -94,9 +142,8 @@ func joinSorted(m map[string]bool) string {
 // checkSelectorKeys holds a block's selector keys against those its kind
 // reads, when the integration says which: a near miss is a config error
 // with "did you mean"; another unknown key becomes a warning of the mapping.
-func checkSelectorKeys(src integrations.Source, c *mapping.Config, b *mapping.Block) error {
-	sk, ok := src.(integrations.SelectorKeyer)
-	if !ok {
+func checkSelectorKeys(sk integrations.SelectorKeyer, c *mapping.Config, b *mapping.Block) error {
+	if sk == nil {
 		return nil
 	}
 	known := append(sk.SelectorKeys(b.Resource.Kind), "query", "exportEnvVariables")

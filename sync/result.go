@@ -41,6 +41,9 @@ type Result struct {
 	// integrations.ErrConfig: a vendor rejecting the credentials); the CLI
 	// then exits 2. Its text is also in the block's Error.
 	ConfigError error `json:"-"`
+	// CredentialsRejected: a vendor refused the credentials during the
+	// run (a block failed with integrations.ErrCredentials); exit 2.
+	CredentialsRejected bool `json:"credentialsRejected,omitempty"`
 }
 
 // Counts are the per-block and total counters. A total is the sum of its
@@ -89,7 +92,10 @@ type BlockResult struct {
 	// DuplicateIDs samples the identifiers given by more than one item.
 	DuplicateIDs []string `json:"duplicateIds,omitempty"`
 	Error        string   `json:"error,omitempty"`
-	DurationMS   int64    `json:"durationMs"`
+	// Partial says why the block's listing is short on purpose
+	// (allow_partial): its blueprint is not pruned and the run is blocked.
+	Partial    string `json:"partial,omitempty"`
+	DurationMS int64  `json:"durationMs"`
 }
 
 // MisconfigStat is a mapping field that came out null or failed.
@@ -153,6 +159,7 @@ const (
 	ReasonBPThreshold    Reason = "blueprint-threshold" // stale share of the blueprint's owned entities above the threshold
 	ReasonUnmappable     Reason = "unmappable-items"    // items of a block writing it had no identifier or blueprint
 	ReasonRefused        Reason = "refused-by-port"     // Port refused the delete (dependents, with delete_dependents=false)
+	ReasonPartial        Reason = "partial-listing"     // a block writing it was capped on purpose (allow_partial)
 )
 
 // Guard reports whether r is a guard that blocked a delete, as opposed
@@ -169,6 +176,7 @@ type KeptEntity struct {
 // Plan is what a dry run would write.
 type Plan struct {
 	CreateBlueprints []string     `json:"createBlueprints,omitempty"`
+	UpdateBlueprints []string     `json:"updateBlueprints,omitempty"`
 	Creates          []PlanEntity `json:"creates"`
 	Updates          []PlanEntity `json:"updates"`
 	Deletes          []PlanEntity `json:"deletes"`
@@ -205,4 +213,5 @@ func (p *Plan) sort() {
 		})
 	}
 	sort.Strings(p.CreateBlueprints)
+	sort.Strings(p.UpdateBlueprints)
 }

@@ -9,14 +9,15 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
 )
 
 // Run performs one sync. A returned error means the run stopped before
 // writing entities (config, auth, Port unreachable); errors.Is with
-// ErrConfig, mapping.ErrInvalid, integrations.ErrConfig or port.ErrAuth
-// marks bad input. Otherwise the Result says what happened.
+// ErrConfig, mapping.ErrInvalid, integrations.ErrConfig,
+// integrations.ErrCredentials or port.ErrAuth marks bad input. Otherwise the Result says what happened.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	now := time.Now
 	if cfg.Now != nil {
@@ -65,8 +66,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	defs, toCreate, err := checkBlueprints(ctx, cfg, m)
+	defs, bpChanges, err := checkBlueprints(ctx, cfg, m)
 	if err != nil {
+		return nil, err
+	}
+	// The last check before the first write (the integration, blueprints):
+	// credentials the vendor refuses stop the run with nothing written.
+	if err := checkCredentials(ctx, cfg, m); err != nil {
 		return nil, err
 	}
 
@@ -76,7 +82,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				return nil, err
 			}
 		}
-		if err := createBlueprints(ctx, cfg, toCreate); err != nil {
+		if err := createBlueprints(ctx, cfg, bpChanges); err != nil {
 			return nil, err
 		}
 		startISO := start.UTC().Format(time.RFC3339Nano)
@@ -91,16 +97,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.phase("Sync: fetch, map, write and delete stale entities")
 	}
 	e := newEngine(&cfg, m, defs, start)
-	for _, bp := range toCreate {
+	for _, bp := range bpChanges.create {
 		// Not in Port yet (a dry run with --init-resources): nothing to read.
 		e.absent[bp["identifier"].(string)] = true
 	}
 	res := e.run(ctx)
 	if res.Plan != nil {
-		for _, bp := range toCreate {
+		for _, bp := range bpChanges.create {
 			res.Plan.CreateBlueprints = append(res.Plan.CreateBlueprints, bp["identifier"].(string))
 		}
+		for _, bp := range bpChanges.update {
+			res.Plan.UpdateBlueprints = append(res.Plan.UpdateBlueprints, bp["identifier"].(string))
+		}
 		sort.Strings(res.Plan.CreateBlueprints)
+		sort.Strings(res.Plan.UpdateBlueprints)
 	}
 
 	if !cfg.DryRun {
@@ -123,4 +133,37 @@ func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// checkCredentials shows every block to a Source that plans
+// (integrations.Planner), then asks one that can
+// (integrations.CredentialChecker) that can (integrations.CredentialChecker)
+// whether the vendor accepts its credentials, with every selected
+// block's request.
+func checkCredentials(ctx context.Context, cfg Config, m *mapping.Mapping) error {
+	if p, ok := cfg.Source.(integrations.Planner); ok {
+		all := make([]integrations.Request, 0, len(m.Blocks))
+		for _, b := range m.Blocks {
+			all = append(all, integrations.Request{Kind: b.Resource.Kind, Selector: b.Resource.Selector.Extra, Config: m.Config.Extra})
+		}
+		if err := p.Plan(all); err != nil {
+			return configErr("%s: %v", cfg.Definition.Type, err)
+		}
+	}
+	cc, ok := cfg.Source.(integrations.CredentialChecker)
+	if !ok {
+		return nil
+	}
+	selected := kindSet(cfg.Kinds)
+	var reqs []integrations.Request
+	for _, b := range m.Blocks {
+		if len(selected) > 0 && !selected[b.Resource.Kind] {
+			continue
+		}
+		reqs = append(reqs, integrations.Request{Kind: b.Resource.Kind, Selector: b.Resource.Selector.Extra, Config: m.Config.Extra})
+	}
+	if err := cc.CheckCredentials(ctx, reqs); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Definition.Type, err)
+	}
+	return nil
 }

@@ -127,6 +127,7 @@ func (e *engine) rejected(ctx context.Context, br *blockRun, ent *mapping.Entity
 	}
 	if id != "" {
 		e.markSeen(ent.Blueprint, id)
+		e.rels.dropMapped(ent.Blueprint, id) // not written, so no relation target
 	}
 	parts := make([]string, len(vs))
 	for i, v := range vs {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -19,6 +20,22 @@ import (
 )
 
 // authConfig is the parsed authentication parameters.
+// check names the flags (and Ocean's env vars) to check when the API
+// refuses the credentials of this auth type.
+func (a authConfig) check() string {
+	switch a.typ {
+	case "bearer_token":
+		return "--custom-api-token / OCEAN__INTEGRATION__CONFIG__API_TOKEN"
+	case "basic":
+		return "--custom-username and --custom-password / OCEAN__INTEGRATION__CONFIG__USERNAME and OCEAN__INTEGRATION__CONFIG__PASSWORD"
+	case "api_key":
+		return "--custom-api-key and --custom-api-key-header / OCEAN__INTEGRATION__CONFIG__API_KEY"
+	case "custom":
+		return "--custom-auth-request and --custom-auth-request-template"
+	}
+	return "--custom-auth-type / OCEAN__INTEGRATION__CONFIG__AUTH_TYPE (none is set, and the API wants credentials)"
+}
+
 type authConfig struct {
 	typ       string
 	token     string // bearer_token
@@ -506,6 +523,12 @@ func (c *client) authenticate(ctx context.Context) (authValues, time.Time, error
 	}
 	c.log.Debug("custom auth: requesting a token", "method", a.method, "url", c.display(u))
 	resp, err := c.do(ctx, call{method: a.method, url: u, headers: hdr, raw: a.body, noAuth: true})
+	var se *StatusError
+	if errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden) {
+		// An OAuth token endpoint refuses a bad client or grant with 400
+		// or 401: the credentials in the token request are at fault.
+		return none, never, integrations.CredentialsError(c.s.auth.check(), fmt.Errorf("%w: %w", errAuthRequest, err))
+	}
 	if err != nil {
 		return none, never, fmt.Errorf("%w: %s %s: %w", errAuthRequest, a.method, c.display(u), err)
 	}

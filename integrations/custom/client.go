@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/httpx"
 	"github.com/tide-sync/tide/internal/secret"
 )
@@ -223,6 +224,8 @@ func (c *client) do(ctx context.Context, cl call) (*response, error) {
 	resp, err := c.hx.Do(ctx, req)
 	var se *httpx.StatusError
 	switch {
+	case errors.As(err, &se) && se.Status == http.StatusUnauthorized && !cl.noAuth:
+		return nil, integrations.CredentialsError(c.s.auth.check(), c.statusErr(cl, se))
 	case errors.As(err, &se):
 		return nil, c.statusErr(cl, se)
 	case err != nil:

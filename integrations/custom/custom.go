@@ -39,13 +39,16 @@ package custom
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
-	gosync "sync"
+	"sync"
 
 	"github.com/itchyny/gojq"
 	"golang.org/x/sync/errgroup"
@@ -62,6 +65,16 @@ func Definition() integrations.Definition {
 		Kinds:     []string{"/users", "/api/v1/services"},
 		OpenKinds: true,
 		Params:    params(),
+		Selectors: map[string][]integrations.SelectorField{"*": {
+			{Name: "endpoint", Usage: "path to call instead of the kind"},
+			{Name: "method", Default: "GET", Usage: "HTTP method"},
+			{Name: "query_params", Usage: "query parameters (object)"},
+			{Name: "headers", Usage: "extra request headers (object)"},
+			{Name: "body", Usage: "request body (object), for POST"},
+			{Name: "data_path", Usage: "JQ path to the items in the response; default: the response's array"},
+			{Name: "pagination", Usage: "pagination override (object: type and its fields); default: --custom-pagination-type"},
+			{Name: "path_parameters", Usage: "values of {placeholders} in the endpoint, each from another endpoint's records"},
+		}},
 		// No default blueprints or mapping: an arbitrary API has no
 		// natural catalog shape. Without a mapping on the Port integration,
 		// the run asks for --mapping FILE; see examples/.
@@ -75,6 +88,24 @@ func Definition() integrations.Definition {
 type Source struct {
 	c   *client
 	log *slog.Logger
+
+	mu sync.Mutex
+	// blockPag is the pagination a resource block gives its endpoint, by
+	// endpoint (Plan): a path parameter listing the same endpoint without
+	// a pagination of its own pages the same way.
+	blockPag map[string]pagination
+	// parents are the listings some block's path parameter reads (Plan):
+	// they are fetched once per run and shared (listings).
+	parents  map[string]bool
+	listings map[string]*listing
+}
+
+// listing is one endpoint's whole listing, fetched once per run for
+// every block and path parameter that reads it.
+type listing struct {
+	done  chan struct{}
+	items []any
+	err   error
 }
 
 // New builds a Source from the collected parameters.
@@ -127,9 +158,12 @@ type endpointSpec struct {
 type resource struct {
 	endpointSpec
 	params map[string]*endpointSpec
+	// allowPartial makes a max_pages cap deliberate: the block syncs what
+	// it listed, and its blueprint is not pruned (ErrPartialAllowed).
+	allowPartial bool
 }
 
-var selectorKeys = map[string]bool{"endpoint": true, "method": true, "query_params": true, "headers": true, "body": true, "data_path": true, "pagination": true, "path_parameters": true}
+var selectorKeys = map[string]bool{"endpoint": true, "method": true, "query_params": true, "headers": true, "body": true, "data_path": true, "pagination": true, "path_parameters": true, "allow_partial": true}
 
 var paramKeys = map[string]bool{"endpoint": true, "method": true, "query_params": true, "headers": true, "body": true, "data_path": true, "pagination": true, "field": true, "filter": true}
 
@@ -146,7 +180,7 @@ func (s *Source) parse(req integrations.Request) (*resource, error) {
 	sel := req.Selector
 	for k := range sel {
 		if !selectorKeys[k] {
-			return nil, cfgErr("%s: unknown field %q (want endpoint, method, query_params, headers, body, data_path, pagination, path_parameters)", where, k)
+			return nil, cfgErr("%s: unknown field %q (want endpoint, method, query_params, headers, body, data_path, pagination, path_parameters, allow_partial)", where, k)
 		}
 	}
 	spec, err := s.parseSpec(where, req.Kind, sel, base, false)
@@ -154,6 +188,16 @@ func (s *Source) parse(req integrations.Request) (*resource, error) {
 		return nil, err
 	}
 	r.endpointSpec = *spec
+	if raw, ok := sel["allow_partial"]; ok && raw != nil {
+		b, ok := raw.(bool)
+		if !ok {
+			return nil, cfgErr("%s.allow_partial: want true or false", where)
+		}
+		if b && r.pag.maxPages == 0 {
+			return nil, cfgErr("%s.allow_partial: true makes a pagination.max_pages cap deliberate, but no max_pages applies to %s; set pagination.max_pages or remove allow_partial", where, r.endpoint)
+		}
+		r.allowPartial = b
+	}
 	if raw, ok := sel["path_parameters"]; ok && raw != nil {
 		m, ok := raw.(map[string]any)
 		if !ok {
@@ -175,7 +219,16 @@ func (s *Source) parse(req integrations.Request) (*resource, error) {
 			if strings.TrimSpace(ep) == "" {
 				return nil, cfgErr("%s.endpoint is required: the endpoint whose records give %s's values", pw, name)
 			}
-			ps, err := s.parseSpec(pw, ep, pm, base, true)
+			// A parent listing pages as its endpoint does elsewhere in
+			// the mapping, unless it says otherwise; else as the
+			// integration's default.
+			pbase := base
+			if _, own := pm["pagination"]; !own {
+				if bp, ok := s.blockPagination(strings.TrimSpace(ep)); ok {
+					pbase = bp
+				}
+			}
+			ps, err := s.parseSpec(pw, ep, pm, pbase, true)
 			if err != nil {
 				return nil, err
 			}
@@ -312,6 +365,17 @@ func (s *Source) parseSpec(where, kind string, m map[string]any, base pagination
 	return sp, nil
 }
 
+// SelectorKeys lists the selector keys every kind reads, so the engine can
+// answer a near miss (queryParams, dataPath) with "did you mean".
+func (s *Source) SelectorKeys(kind string) []string {
+	keys := make([]string, 0, len(selectorKeys))
+	for k := range selectorKeys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // ValidateRequest checks a block's selector and the mapping's pagination without
 // a request, so a typo stops the run (exit 2) before anything is written.
 func (s *Source) ValidateRequest(req integrations.Request) error {
@@ -332,36 +396,52 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	if err != nil {
 		return err
 	}
-	var mu gosync.Mutex // emit is not safe for concurrent use
+	var mu sync.Mutex // emit is not safe for concurrent use
 	safeEmit := func(page []integrations.Item) error {
 		mu.Lock()
 		defer mu.Unlock()
 		return emit(page)
 	}
+	// A listing capped on purpose (allow_partial) is not a failure: the
+	// other listings go on, and Resync reports it once all are done.
+	var partialOnce sync.Once
+	var partial error
+	noteCap := func(err error) error {
+		if errors.Is(err, integrations.ErrPartialAllowed) {
+			partialOnce.Do(func() { partial = err })
+			return nil
+		}
+		return err
+	}
 	if len(placeholders(r.endpoint)) == 0 {
-		return s.fetchItems(ctx, r, binding{}, safeEmit)
+		err = noteCap(s.fetchItems(ctx, r, binding{}, safeEmit))
+	} else {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(s.c.s.maxInFlight)
+		err = s.expand(gctx, r, r.endpoint, binding{values: map[string]string{}}, noteCap, func(b binding) error {
+			g.Go(func() error { return noteCap(s.fetchItems(gctx, r, b, safeEmit)) })
+			return nil
+		})
+		if err != nil {
+			cancel() // stop the leaves already started
+		}
+		if werr := g.Wait(); err == nil {
+			err = werr
+		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.c.s.maxInFlight)
-	err = s.expand(gctx, r, r.endpoint, binding{values: map[string]string{}}, func(b binding) error {
-		g.Go(func() error { return s.fetchItems(gctx, r, b, safeEmit) })
-		return nil
-	})
-	if err != nil {
-		cancel() // stop the leaves already started
-	}
-	if werr := g.Wait(); err == nil {
-		err = werr
+	if err == nil {
+		err = partial
 	}
 	return err
 }
 
 // expand calls each with every binding that fills all of endpoint's
 // placeholders, resolving the first unbound one from its parameter's
-// records (after that parameter's own placeholders).
-func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b binding, each func(binding) error) error {
+// records (after that parameter's own placeholders). noteCap records a
+// parent listing capped on purpose and lets its records through.
+func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b binding, noteCap func(error) error, each func(binding) error) error {
 	var name string
 	for _, n := range placeholders(endpoint) {
 		if _, ok := b.values[n]; !ok {
@@ -374,34 +454,32 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 	}
 	p := r.params[name]
 	// The parameter's endpoint first gets its own placeholders filled.
-	return s.expand(ctx, r, p.endpoint, b, func(pb binding) error {
+	return s.expand(ctx, r, p.endpoint, b, noteCap, func(pb binding) error {
 		u, err := s.url(p, pb.values)
 		if err != nil {
 			return err
 		}
-		f := fetch{method: p.method, url: u, headers: p.headers, body: p.body, pag: p.pag, items: p.items, what: name}
-		var records []map[string]any
-		err = s.c.pages(ctx, f, func(items []any) error {
-			for _, it := range items {
-				rec, ok := it.(map[string]any)
-				if !ok {
-					rec = map[string]any{"value": it}
-				}
-				if p.filter != nil {
-					v, err := jqFirst(ctx, p.filter, rec)
-					if err != nil {
-						return fmt.Errorf("%s.filter: %v", p.where, err)
-					}
-					if v != true {
-						continue
-					}
-				}
-				records = append(records, rec)
-			}
-			return nil
-		})
-		if err != nil {
+		f := fetch{method: p.method, url: u, headers: p.headers, body: p.body, pag: p.pag, items: p.items, what: name, allowPartial: r.allowPartial}
+		all, err := s.listing(ctx, f)
+		if err = noteCap(err); err != nil {
 			return fmt.Errorf("path parameter %s (%s): %w", name, p.endpoint, err)
+		}
+		var records []map[string]any
+		for _, it := range all {
+			rec, ok := it.(map[string]any)
+			if !ok {
+				rec = map[string]any{"value": it}
+			}
+			if p.filter != nil {
+				v, err := jqFirst(ctx, p.filter, rec)
+				if err != nil {
+					return fmt.Errorf("path parameter %s (%s): %s.filter: %v", name, p.endpoint, p.where, err)
+				}
+				if v != true {
+					continue
+				}
+			}
+			records = append(records, rec)
 		}
 		// Each record's subtree (the next placeholder's records, or the
 		// leaf fetches) proceeds concurrently; requests stay bounded by
@@ -432,10 +510,157 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 				withParent["__parent"] = pb.parent
 				nb.parent = withParent
 			}
-			lg.Go(func() error { return s.expand(lctx, r, endpoint, nb, each) })
+			lg.Go(func() error { return s.expand(lctx, r, endpoint, nb, noteCap, each) })
 		}
 		return lg.Wait()
 	})
+}
+
+// listing returns the whole listing of f, fetched once per run however
+// many blocks and path parameters read it (and whichever asks first). A
+// capped listing (ErrPartialAllowed) comes with the items it holds. A
+// listing cut short by its first reader's cancellation is fetched again
+// for the next.
+func (s *Source) listing(ctx context.Context, f fetch) ([]any, error) {
+	key := f.key()
+	for {
+		s.mu.Lock()
+		if s.listings == nil {
+			s.listings = map[string]*listing{}
+		}
+		l, ok := s.listings[key]
+		if !ok {
+			l = &listing{done: make(chan struct{})}
+			s.listings[key] = l
+		}
+		s.mu.Unlock()
+		if !ok {
+			l.err = s.c.pages(ctx, f, func(items []any) error {
+				l.items = append(l.items, items...)
+				return nil
+			})
+			if l.err != nil && ctx.Err() != nil {
+				s.mu.Lock()
+				delete(s.listings, key)
+				s.mu.Unlock()
+			}
+			close(l.done)
+			return l.items, l.err
+		}
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		if l.err != nil && !errors.Is(l.err, integrations.ErrPartialAllowed) && ctx.Err() == nil && errors.Is(l.err, context.Canceled) {
+			continue // its reader was cancelled; this one is not
+		}
+		return l.items, l.err
+	}
+}
+
+// blockPagination returns the pagination a resource block gives endpoint.
+func (s *Source) blockPagination(endpoint string) (pagination, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.blockPag[endpoint]
+	return p, ok
+}
+
+// Plan learns, from every resource block of the mapping before any is
+// fetched, the pagination each block gives its endpoint (a path
+// parameter listing that endpoint pages the same way) and which listings
+// path parameters read (each is then fetched once per run, and a block
+// listing the same endpoint reuses it).
+func (s *Source) Plan(reqs []integrations.Request) error {
+	pags := map[string]pagination{}
+	for _, req := range reqs {
+		r, err := s.parse(req)
+		if err != nil {
+			return err
+		}
+		if _, seen := pags[r.endpoint]; !seen && len(placeholders(r.endpoint)) == 0 {
+			pags[r.endpoint] = r.pag
+		}
+	}
+	s.mu.Lock()
+	s.blockPag = pags
+	s.mu.Unlock()
+	parents := map[string]bool{}
+	for _, req := range reqs {
+		r, err := s.parse(req)
+		if err != nil {
+			return err
+		}
+		for _, p := range r.params {
+			if len(placeholders(p.endpoint)) > 0 {
+				continue
+			}
+			u, err := s.url(p, nil)
+			if err != nil {
+				return err
+			}
+			f := fetch{method: p.method, url: u, headers: p.headers, body: p.body, pag: p.pag, items: p.items, allowPartial: r.allowPartial}
+			parents[f.key()] = true
+		}
+	}
+	s.mu.Lock()
+	s.parents = parents
+	s.mu.Unlock()
+	return nil
+}
+
+// CheckCredentials asks, before anything is written, for the token (custom
+// auth: a 400, 401 or 403 from the token request is a credentials error)
+// and then the first page of the first block's endpoint (or of its first
+// parent listing): one request more per run, none when that listing is a
+// shared parent listing (read once per run anyway, and kept). A 401 there is a credentials
+// error. A 403 is not: an API's permissions differ by endpoint, so it
+// fails only the blocks of that endpoint. Anything else is left for the
+// blocks to report.
+func (s *Source) CheckCredentials(ctx context.Context, reqs []integrations.Request) error {
+	if s.c.s.auth.custom != nil {
+		if _, err := s.c.current(ctx); errors.Is(err, integrations.ErrCredentials) {
+			return err
+		}
+	}
+	for _, req := range reqs {
+		r, err := s.parse(req)
+		if err != nil {
+			continue
+		}
+		sp := &r.endpointSpec
+		for _, name := range placeholders(r.endpoint) {
+			if p := r.params[name]; p != nil && len(placeholders(p.endpoint)) == 0 {
+				sp = p
+				break
+			}
+		}
+		if len(placeholders(sp.endpoint)) > 0 {
+			continue
+		}
+		u, err := s.url(sp, nil)
+		if err != nil {
+			continue
+		}
+		f := fetch{method: sp.method, url: u, headers: sp.headers, body: sp.body, pag: sp.pag, items: sp.items, what: sp.endpoint, allowPartial: r.allowPartial}
+		s.mu.Lock()
+		shared := s.parents[f.key()]
+		s.mu.Unlock()
+		if shared {
+			// A listing read once per run anyway: the check reads it,
+			// and the blocks then reuse it.
+			_, err = s.listing(ctx, f)
+		} else {
+			f.pag.maxPages, f.allowPartial = 1, true
+			err = s.c.pages(ctx, f, func([]any) error { return nil })
+		}
+		if errors.Is(err, integrations.ErrCredentials) {
+			return err
+		}
+		return nil
+	}
+	return nil
 }
 
 // url builds a spec's URL with its placeholders filled and its query.
@@ -462,8 +687,8 @@ func (s *Source) fetchItems(ctx context.Context, r *resource, b binding, emit in
 	if err != nil {
 		return err
 	}
-	f := fetch{method: r.method, url: u, headers: r.headers, body: r.body, pag: r.pag, items: r.items, what: r.endpoint}
-	err = s.c.pages(ctx, f, func(items []any) error {
+	f := fetch{method: r.method, url: u, headers: r.headers, body: r.body, pag: r.pag, items: r.items, what: r.endpoint, allowPartial: r.allowPartial}
+	onPage := func(items []any) error {
 		page := make([]integrations.Item, 0, len(items))
 		for i, it := range items {
 			m, ok := it.(map[string]any)
@@ -481,9 +706,38 @@ func (s *Source) fetchItems(ctx context.Context, r *resource, b binding, emit in
 			page = append(page, m)
 		}
 		return emit(page)
-	})
+	}
+	s.mu.Lock()
+	shared := s.parents[f.key()]
+	s.mu.Unlock()
+	if shared && b.parent == nil {
+		// A path parameter reads this listing too: one fetch serves both.
+		// The items are copies, since the parameter's records stay shared.
+		all, lerr := s.listing(ctx, f)
+		if lerr != nil && !errors.Is(lerr, integrations.ErrPartialAllowed) {
+			return lerr
+		}
+		for start := 0; start < len(all); start += sharedPage {
+			chunk := all[start:min(start+sharedPage, len(all))]
+			copies := make([]any, len(chunk))
+			for i, it := range chunk {
+				if m, ok := it.(map[string]any); ok {
+					it = maps.Clone(m)
+				}
+				copies[i] = it
+			}
+			if err := onPage(copies); err != nil {
+				return err
+			}
+		}
+		return lerr
+	}
+	err = s.c.pages(ctx, f, onPage)
 	if err != nil && len(b.values) > 0 {
 		return fmt.Errorf("%s: %w", u.Path, err)
 	}
 	return err
 }
+
+// sharedPage is the page size a shared listing is emitted in.
+const sharedPage = 100

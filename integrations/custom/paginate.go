@@ -230,6 +230,33 @@ type fetch struct {
 	pag     pagination
 	items   *itemsPath
 	what    string // for errors: kind "/users" or path parameter "team_id"
+	// allowPartial: a max_pages cap reached is deliberate
+	// (ErrPartialAllowed), not an incomplete listing.
+	allowPartial bool
+}
+
+// key identifies a listing: two fetches with the same key read the same
+// items.
+func (f fetch) key() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", f.method, f.url.String())
+	for _, h := range f.headers {
+		fmt.Fprintf(&b, "%s: %s\n", h[0], h[1])
+	}
+	body, _ := json.Marshal(f.body)
+	b.Write(body)
+	p := f.pag
+	src := func(v *valuePath) string {
+		if v == nil {
+			return ""
+		}
+		return v.src
+	}
+	fmt.Fprintf(&b, "\n%s|%d|%s|%s|%d|%s|%s|%s|%s|%s|%v|%d|%v", p.typ, p.pageSize, p.param, p.sizeParam, p.startPage, src(p.cursorPath), src(p.hasMore), src(p.lastPage), src(p.nextLink), p.linkRel, p.inBody, p.maxPages, f.allowPartial)
+	if f.items != nil {
+		fmt.Fprintf(&b, "|%s", f.items.src)
+	}
+	return b.String()
 }
 
 // pages requests every page of f and hands each page's items to onPage.
@@ -243,6 +270,9 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 	cursor := ""
 	warnedHasMore := false
 	for n := 1; ; n++ {
+		if p.maxPages > 0 && n > p.maxPages && f.allowPartial {
+			return fmt.Errorf("%w: %s: stopped at pagination.max_pages %d with more pages to read, as selector allow_partial: true allows", integrations.ErrPartialAllowed, f.what, p.maxPages)
+		}
 		if p.maxPages > 0 && n > p.maxPages {
 			// Stopping here would be a shorter list, and the engine deletes
 			// what was not listed: a cap reached is an incomplete listing.
@@ -414,7 +444,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 // ErrIncomplete is a listing that stopped before its end: a page cap
 // reached, an empty body, or an answer saying more pages exist that were
 // not fetched. The block fails, so nothing is deleted on its account.
-var ErrIncomplete = errors.New("incomplete listing")
+var ErrIncomplete = integrations.ErrIncomplete
 
 // morePages names the sign, if any, that an answer fetched without
 // pagination has more pages: a Link rel="next" header, a true

@@ -5,7 +5,9 @@
 // directory unless absolute, and `**` matches any number of directories. As
 // in a shell, `*` and `**` do not match names starting with a dot (so
 // `**/*.yaml` stays out of .git and .github); name such a directory
-// literally to read it. A glob that matches nothing yields nothing.
+// literally to read it. A glob that matches nothing yields nothing; a glob
+// whose directory does not exist is an error (its block fails, nothing is
+// deleted).
 //
 // Only files ending in .json, .yaml or .yml (any case) are read; a glob may
 // match others (a README next to the catalog) and they are skipped. A JSON
@@ -80,6 +82,9 @@ func Definition() integrations.Definition {
 			Usage:      "glob of JSON/YAML catalog files, relative to the working directory; ** matches any depth",
 			Repeatable: true,
 		}},
+		Selectors: map[string][]integrations.SelectorField{
+			"file": {{Name: "files", Usage: "glob or list of globs narrowing the files --file-glob found; default: every file"}},
+		},
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			src, err := NewSource(s.Values.List("file-glob"), s.Getenv, nil)
@@ -278,6 +283,14 @@ func (s *Source) match() ([]catalogFile, []string, error) {
 		base, pat := doublestar.SplitPattern(g)
 		base = path.Clean(base)
 		fsys := s.dirFS(base)
+		if base != "." {
+			// A glob under a directory that is not there (a typo, a
+			// checkout missing a path) lists nothing, and taking that for
+			// "no files" would delete every entity they held.
+			if st, err := fs.Stat(fsys, "."); err != nil || !st.IsDir() {
+				return nil, nil, fmt.Errorf("%w: --file-glob %q: its directory %q does not exist (relative to the working directory); fix the path or drop the glob", integrations.ErrIncomplete, g, base)
+			}
+		}
 		matches, err := doublestar.Glob(fsys, pat, doublestar.WithFilesOnly(), doublestar.WithNoHidden(), doublestar.WithFailOnIOErrors())
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("--file-glob %q: %w", g, err)

@@ -114,7 +114,7 @@ func TestResync(t *testing.T) {
 		{
 			name:  "a glob matching nothing and an empty file yield nothing",
 			fsys:  catalog,
-			globs: []string{"missing/**/*.yaml", "empty.yaml"},
+			globs: []string{"cat/**/*.missing.yaml", "empty.yaml"},
 		},
 		{
 			name:  "a JSON file with a byte order mark",
@@ -307,6 +307,7 @@ func TestResyncErrors(t *testing.T) {
 		{name: "unknown kind", glob: "ok.yaml", kind: "repository", wantIs: integrations.ErrUnknownKind, want: `kind "repository"`},
 		{name: "selector files of the wrong type", glob: "ok.yaml", sel: map[string]any{"files": 3}, want: "selector.files: want a glob or a list of globs, got number"},
 		{name: "selector files list holding a number", glob: "ok.yaml", sel: map[string]any{"files": []any{"a", 3.0}}, want: "selector.files[1]: want a glob, got number"},
+		{name: "a glob whose directory does not exist", glob: "missing/**/*.yaml", wantIs: integrations.ErrIncomplete, want: `--file-glob "missing/**/*.yaml": its directory "missing" does not exist`},
 		{name: "selector files with a bad glob", glob: "ok.yaml", sel: map[string]any{"files": "a/[b"}, want: `selector.files: "a/[b" is not a valid glob`},
 	}
 	for _, tt := range tests {

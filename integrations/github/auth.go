@@ -14,31 +14,40 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/secret"
 )
 
 // credential authenticates requests. Each has its own rate-limit quota,
 // named by key.
 type credential interface {
-	// header returns the Authorization value.
-	header(ctx context.Context) (string, error)
+	// header returns the Authorization value and its generation.
+	header(ctx context.Context) (string, uint64, error)
 	// key names the quota the credential spends.
 	key() string
 	// refreshable reports whether invalidate can yield a new secret.
 	refreshable() bool
-	// invalidate drops a cached secret after a 401.
-	invalidate()
+	// invalidate drops the secret of generation gen after a 401 (a newer
+	// one, fetched meanwhile by another request, is kept).
+	invalidate(gen uint64)
 }
 
 // patCredential is a personal access token (or Actions' GITHUB_TOKEN).
 type patCredential struct{ token string }
 
-func (p patCredential) header(context.Context) (string, error) { return "Bearer " + p.token, nil }
-func (p patCredential) key() string                            { return "token" }
-func (p patCredential) refreshable() bool                      { return false }
-func (p patCredential) invalidate()                            {}
+func (p patCredential) header(context.Context) (string, uint64, error) {
+	return "Bearer " + p.token, 0, nil
+}
+func (p patCredential) key() string       { return "token" }
+func (p patCredential) refreshable() bool { return false }
+func (p patCredential) invalidate(uint64) {}
 
 // appCredential signs the GitHub App's JWTs (RS256, as GitHub requires),
-// used only to list installations and mint installation tokens.
+// used only to list installations and mint installation tokens. Signing
+// is local and quick, so the lock is held across it; no network call is
+// made under it.
 type appCredential struct {
 	id   string
 	pkey *rsa.PrivateKey
@@ -47,17 +56,18 @@ type appCredential struct {
 	mu      gosync.Mutex
 	signed  string
 	expires time.Time
+	gen     uint64
 }
 
 // jwtLife is the JWT's lifetime; GitHub refuses more than 10 minutes.
 const jwtLife = 9 * time.Minute
 
-func (a *appCredential) header(context.Context) (string, error) {
+func (a *appCredential) header(context.Context) (string, uint64, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
 	if a.signed != "" && now.Before(a.expires.Add(-time.Minute)) {
-		return "Bearer " + a.signed, nil
+		return "Bearer " + a.signed, a.gen, nil
 	}
 	// iat a minute in the past absorbs clock drift, as GitHub advises.
 	claims := jwt.RegisteredClaims{
@@ -67,75 +77,87 @@ func (a *appCredential) header(context.Context) (string, error) {
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(a.pkey)
 	if err != nil {
-		return "", fmt.Errorf("github: signing the App JWT: %w", err)
+		return "", 0, fmt.Errorf("github: signing the App JWT: %w", err)
 	}
 	a.signed, a.expires = s, now.Add(jwtLife)
-	return "Bearer " + s, nil
+	a.gen++
+	return "Bearer " + s, a.gen, nil
 }
 
 func (a *appCredential) key() string       { return "app" }
 func (a *appCredential) refreshable() bool { return true }
-func (a *appCredential) invalidate() {
+func (a *appCredential) invalidate(gen uint64) {
 	a.mu.Lock()
-	a.signed = ""
+	if gen == a.gen {
+		a.signed = ""
+	}
 	a.mu.Unlock()
 }
 
-// installationCredential is an installation access token, minted from the
-// App JWT and re-minted before it expires.
-type installationCredential struct {
-	c   *client
-	app *appCredential
-	id  int64
+// appCheck names what to check when GitHub refuses the App.
+const appCheck = "--github-app-id / TIDE_GITHUB_APP_ID and --github-app-private-key / TIDE_GITHUB_APP_PRIVATE_KEY"
 
-	mu      gosync.Mutex
-	token   string
-	expires time.Time
+// tokenCheck names what to check when GitHub refuses the token.
+const tokenCheck = "--github-token / TIDE_GITHUB_TOKEN or GITHUB_TOKEN"
+
+// installationCredential is an installation access token, minted from the
+// App JWT and re-minted before it expires. Minting is single-flight and
+// holds no lock across the request; each token joins the run's secret set
+// the moment it arrives.
+type installationCredential struct {
+	id  int64
+	tok *httpx.Token
 }
 
 // tokenMargin is how long before expiry an installation token is replaced
 // (they live an hour).
 const tokenMargin = 5 * time.Minute
 
-func (ic *installationCredential) header(ctx context.Context) (string, error) {
-	ic.mu.Lock()
-	defer ic.mu.Unlock()
-	if ic.token != "" && ic.c.now().Before(ic.expires.Add(-tokenMargin)) {
-		return "Bearer " + ic.token, nil
-	}
-	path := "/app/installations/" + strconv.FormatInt(ic.id, 10) + "/access_tokens"
-	resp, err := ic.c.do(ctx, call{method: http.MethodPost, url: ic.c.rest + path, cred: ic.app})
+func newInstallationCredential(c *client, app *appCredential, id int64, secrets *secret.Set) *installationCredential {
+	ic := &installationCredential{id: id}
+	ic.tok = httpx.NewToken(httpx.TokenOptions{
+		Margin:  tokenMargin,
+		Secrets: secrets,
+		Now:     c.now,
+		Fetch: func(ctx context.Context) (httpx.Grant, error) {
+			path := "/app/installations/" + strconv.FormatInt(id, 10) + "/access_tokens"
+			resp, err := c.do(ctx, call{method: http.MethodPost, url: c.rest + path, cred: app})
+			if err != nil {
+				var ae *APIError
+				if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound) {
+					return httpx.Grant{}, integrations.CredentialsError(appCheck, fmt.Errorf("GitHub refused an installation token for installation %d: %w", id, err))
+				}
+				return httpx.Grant{}, fmt.Errorf("getting an installation token: %w", err)
+			}
+			var out struct {
+				Token     string    `json:"token"`
+				ExpiresAt time.Time `json:"expires_at"`
+			}
+			if err := json.Unmarshal(resp.body, &out); err != nil || out.Token == "" {
+				return httpx.Grant{}, fmt.Errorf("github: POST %s: the answer holds no token", path)
+			}
+			if out.ExpiresAt.IsZero() {
+				out.ExpiresAt = c.now().Add(time.Hour)
+			}
+			return httpx.Grant{Value: out.Token, Type: "Bearer", Expires: out.ExpiresAt}, nil
+		},
+	})
+	return ic
+}
+
+func (ic *installationCredential) header(ctx context.Context) (string, uint64, error) {
+	g, gen, err := ic.tok.Get(ctx)
 	if err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound) {
-			return "", fmt.Errorf("%w: GitHub refused an installation token for installation %d (check --github-app-id and --github-app-private-key): %v", errAuth, ic.id, err)
-		}
-		return "", fmt.Errorf("getting an installation token: %w", err)
+		return "", 0, err
 	}
-	var out struct {
-		Token     string    `json:"token"`
-		ExpiresAt time.Time `json:"expires_at"`
-	}
-	if err := json.Unmarshal(resp.body, &out); err != nil || out.Token == "" {
-		return "", fmt.Errorf("github: POST %s: the answer holds no token", path)
-	}
-	if out.ExpiresAt.IsZero() {
-		out.ExpiresAt = ic.c.now().Add(time.Hour)
-	}
-	ic.token, ic.expires = out.Token, out.ExpiresAt
-	return "Bearer " + ic.token, nil
+	return "Bearer " + g.Value, gen, nil
 }
 
 func (ic *installationCredential) key() string       { return "installation/" + strconv.FormatInt(ic.id, 10) }
 func (ic *installationCredential) refreshable() bool { return true }
-func (ic *installationCredential) invalidate() {
-	ic.mu.Lock()
-	ic.token = ""
-	ic.mu.Unlock()
+func (ic *installationCredential) invalidate(gen uint64) {
+	ic.tok.Invalidate(gen)
 }
-
-// errAuth marks GitHub refusing the configured credentials.
-var errAuth = errors.New("github authentication failed")
 
 // parsePrivateKey reads a PEM RSA key (PKCS#1 or PKCS#8), or the same PEM
 // base64-encoded (handy for one-line secrets). Errors never quote the key.

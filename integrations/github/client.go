@@ -6,19 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	gosync "sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tide-sync/tide/integrations"
-	"github.com/tide-sync/tide/internal/budget"
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 const (
@@ -26,82 +24,46 @@ const (
 	// tries5xxBeforeHalving is how often a 5xx page is asked for at its size
 	// before the size is halved.
 	tries5xxBeforeHalving = 2
+	// maxRateWait caps one wait for a primary limit's reset: GitHub's
+	// windows are an hour long.
+	maxRateWait = 65 * time.Minute
 )
 
 // APIError is a GitHub answer that was not a success, after retries.
-type APIError struct {
-	Method  string
-	Path    string // path only: never a query or a token
-	Status  int
-	Message string // GitHub's "message", shortened
-}
+type APIError = httpx.StatusError
 
-func (e *APIError) Error() string {
-	s := fmt.Sprintf("github: %s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
-}
-
-// retryPolicy says how failed requests are retried. Tests shorten it.
-type retryPolicy struct {
-	attempts  int           // per request, for 5xx and transport errors
-	baseDelay time.Duration // exponential backoff base
-	maxDelay  time.Duration // cap on any backoff
-	// secondaryWait is the wait after a secondary rate limit that names no
-	// time (GitHub: "wait at least one minute").
-	secondaryWait time.Duration
-	// maxRateWait caps a wait for a primary limit's reset.
-	maxRateWait time.Duration
-	// rateLimitRetries caps how often one request waits out a rate limit.
-	rateLimitRetries int
-}
-
-func defaultRetry() retryPolicy {
-	return retryPolicy{
-		attempts:         5,
-		baseDelay:        500 * time.Millisecond,
-		maxDelay:         30 * time.Second,
-		secondaryWait:    60 * time.Second,
-		maxRateWait:      65 * time.Minute,
-		rateLimitRetries: 10,
-	}
-}
-
-// client sends GitHub REST and GraphQL requests. One client serves a whole
-// run: its semaphore bounds the requests in flight across every resource
-// block, and its rate book tracks each credential's quota.
+// client sends GitHub REST and GraphQL requests through the shared HTTP
+// client (retries, backoff, GitHub's primary and secondary rate limits).
+// One client serves a whole run: the shared client's in-flight bound holds
+// across every resource block, and the rate book paces each credential's
+// quota before it is spent.
 type client struct {
-	maxBody       int64 // bytes; zero means integrations.DefaultMaxResponse
 	rest, graphql string
-	http          *http.Client
+	hx            *httpx.Client
+	hxOpts        httpx.Options // what hx was built from; tests rebuild it
 	log           *slog.Logger
-	retry         retryPolicy
-	sem           chan struct{}
 	rates         *rateBook
-	now           func() time.Time
-	sleep         func(ctx context.Context, d time.Duration) error
-
-	requests    atomic.Int64 // requests sent, for the summary log and benchmarks
-	inFlight    atomic.Int64
-	maxInFlight atomic.Int64 // the most requests ever in flight at once
 }
 
-func newClient(rest string, hc *http.Client, concurrency int, log *slog.Logger) *client {
+func newClient(rest string, o httpx.Options) *client {
 	rest = strings.TrimRight(rest, "/")
-	c := &client{
-		rest:    rest,
-		graphql: graphqlURL(rest),
-		http:    hc,
-		log:     log,
-		retry:   defaultRetry(),
-		sem:     make(chan struct{}, concurrency),
-		now:     time.Now,
-		sleep:   sleepCtx,
-	}
-	c.rates = &rateBook{now: func() time.Time { return c.now() }, m: map[string]*quota{}}
+	c := &client{rest: rest, graphql: graphqlURL(rest), log: o.Logger}
+	c.setOptions(o)
 	return c
+}
+
+// setOptions (re)builds the shared client; tests substitute a fake clock.
+func (c *client) setOptions(o httpx.Options) {
+	c.hxOpts = o
+	c.hx = httpx.New(o)
+	clock := c.hx.Options().Clock
+	c.rates = &rateBook{clock: clock, m: map[string]*quota{}}
+}
+
+func (c *client) now() time.Time { return c.hx.Options().Clock.Now() }
+
+func (c *client) sleep(ctx context.Context, d time.Duration) error {
+	return c.hx.Options().Clock.Sleep(ctx, d)
 }
 
 // graphqlURL derives the GraphQL endpoint from the REST base, as Ocean does:
@@ -120,20 +82,6 @@ func graphqlURL(rest string) string {
 	return u.String()
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
-
 // response is a successful answer.
 type response struct {
 	status int
@@ -148,86 +96,62 @@ type call struct {
 	body   []byte
 	accept string
 	cred   credential
-	// max5xx, when > 0, caps the tries on 5xx answers so the caller can
+	// max5xx, when > 0, caps the attempts on 5xx answers so the caller can
 	// shrink the page instead.
 	max5xx int
 }
 
-// do sends c with rate limiting and retries. A final non-2xx answer is an
-// *APIError.
-func (c *client) do(ctx context.Context, cl call) (*response, error) {
-	path := pathOf(cl.url)
-	tries5xx, rateWaits, refreshed := 0, 0, false
-	for attempt := 1; ; attempt++ {
-		// GitHub keeps separate quotas per resource (core, graphql, search).
-		key := cl.cred.key() + "/" + c.resource(cl.url)
-		if err := c.rates.wait(ctx, key, c.sleep, c.log); err != nil {
-			return nil, err
-		}
-		auth, err := cl.cred.header(ctx)
-		if err != nil {
-			return nil, err
-		}
-		resp, raw, err := c.send(ctx, cl, auth)
-		var wait time.Duration
-		var lastErr error
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("github: %s %s: %w", cl.method, path, context.Cause(ctx))
-			}
-			if errors.Is(err, errTooLarge) {
-				// The same answer would come back: no retry.
-				return nil, fmt.Errorf("github: %s %s: %w", cl.method, path, err)
-			}
-			lastErr = fmt.Errorf("github: %s %s: %w", cl.method, path, err)
-			tries5xx++
-			wait = c.backoff(tries5xx)
-		default:
-			c.rates.update(key, resp.Header)
-			ae := apiError(cl.method, path, resp.StatusCode, raw)
-			switch {
-			case resp.StatusCode >= 200 && resp.StatusCode < 300:
-				return &response{status: resp.StatusCode, header: resp.Header, body: raw}, nil
-			case resp.StatusCode == http.StatusUnauthorized && !refreshed && cl.cred.refreshable():
-				// An installation token may have been revoked or expired
-				// early: fetch a new one, once.
-				refreshed = true
-				cl.cred.invalidate()
-				continue
-			case isRateLimited(resp, raw):
-				rateWaits++
-				if rateWaits > c.retry.rateLimitRetries {
-					return nil, fmt.Errorf("%w (still rate limited after %d waits)", ae, rateWaits-1)
-				}
-				wait = c.rateWait(resp.Header)
-				c.log.Warn("GitHub rate limit: waiting", "path", path, "status", resp.StatusCode, "wait", wait.Round(time.Millisecond))
-				if err := c.sleep(ctx, wait); err != nil {
-					return nil, fmt.Errorf("github: %s %s: %w (while waiting out a rate limit)", cl.method, path, err)
-				}
-				attempt--
-				continue
-			case resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout:
-				tries5xx++
-				lastErr = ae
-				if cl.max5xx > 0 && tries5xx >= cl.max5xx {
-					return nil, ae
-				}
-				wait = c.backoff(tries5xx)
-			default:
-				// 401, a 403 that is no rate limit, 404, 422...: the caller
-				// decides; never an empty result by accident.
-				return nil, ae
-			}
-		}
-		if tries5xx >= c.retry.attempts {
-			return nil, lastErr
-		}
-		c.log.Warn("retrying GitHub request", "path", path, "attempt", tries5xx, "wait", wait.Round(time.Millisecond), "err", lastErr)
-		if err := c.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("github: %s %s: %w (after: %v)", cl.method, path, err, lastErr)
-		}
+// credAuth puts a credential on each attempt (httpx.Auth).
+type credAuth struct{ cred credential }
+
+func (a credAuth) Apply(ctx context.Context, req *http.Request) (uint64, error) {
+	h, gen, err := a.cred.header(ctx)
+	if err != nil {
+		return 0, err
 	}
+	if h != "" {
+		req.Header.Set("Authorization", h)
+	}
+	return gen, nil
+}
+
+// Rejected: an installation token may have been revoked or expired early,
+// so a 401 fetches a new one and tries once more; a personal token cannot
+// be refreshed.
+func (a credAuth) Rejected(gen uint64) bool {
+	if !a.cred.refreshable() {
+		return false
+	}
+	a.cred.invalidate(gen)
+	return true
+}
+
+// do sends cl through the shared client after the rate book's pacing. A
+// final non-2xx answer is an *APIError.
+func (c *client) do(ctx context.Context, cl call) (*response, error) {
+	// GitHub keeps separate quotas per resource (core, graphql, search).
+	key := cl.cred.key() + "/" + c.resource(cl.url)
+	if err := c.rates.wait(ctx, key, c.log); err != nil {
+		return nil, err
+	}
+	accept := cl.accept
+	if accept == "" {
+		accept = "application/vnd.github+json"
+	}
+	h := http.Header{}
+	h.Set("Accept", accept)
+	h.Set("X-GitHub-Api-Version", "2022-11-28")
+	resp, err := c.hx.Do(ctx, httpx.Request{Method: cl.method, URL: cl.url, Header: h, Body: cl.body, Auth: credAuth{cl.cred}, MaxAttempts: cl.max5xx})
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae):
+		c.rates.update(key, ae.Header)
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	c.rates.update(key, resp.Header)
+	return &response{status: resp.Status, header: resp.Header, body: resp.Body}, nil
 }
 
 // resource names the rate-limit quota a URL spends, as GitHub's
@@ -242,142 +166,7 @@ func (c *client) resource(u string) string {
 	return "core"
 }
 
-// send performs one HTTP exchange while holding a slot of the shared
-// semaphore.
-func (c *client) send(ctx context.Context, cl call, auth string) (*http.Response, []byte, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, nil, context.Cause(ctx)
-	}
-	defer func() { <-c.sem }()
-	var body io.Reader
-	if cl.body != nil {
-		body = bytes.NewReader(cl.body)
-	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, body)
-	if err != nil {
-		return nil, nil, err
-	}
-	accept := cl.accept
-	if accept == "" {
-		accept = "application/vnd.github+json"
-	}
-	req.Header.Set("Accept", accept)
-	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	req.Header.Set("User-Agent", "tide-github")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	if cl.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	c.requests.Add(1)
-	n := c.inFlight.Add(1)
-	defer c.inFlight.Add(-1)
-	for m := c.maxInFlight.Load(); n > m && !c.maxInFlight.CompareAndSwap(m, n); m = c.maxInFlight.Load() {
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, nil, scrubURL(err)
-	}
-	defer resp.Body.Close()
-	limit := c.maxBody
-	if limit <= 0 {
-		limit = integrations.DefaultMaxResponse
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading the answer: %w", err)
-	}
-	if int64(len(raw)) > limit {
-		return nil, nil, fmt.Errorf("%w: the answer is larger than %s (--max-response-size)", errTooLarge, budget.Size(uint64(limit)))
-	}
-	return resp, raw, nil
-}
-
-// errTooLarge is an answer larger than --max-response-size.
-var errTooLarge = errors.New("response too large")
-
-// scrubURL drops the URL from transport errors; the text of an error should
-// not depend on what a URL holds.
-func scrubURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func pathOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "?"
-	}
-	return u.Path
-}
-
-func apiError(method, path string, status int, raw []byte) *APIError {
-	ae := &APIError{Method: method, Path: path, Status: status}
-	var body struct {
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(raw, &body) == nil {
-		ae.Message = body.Message
-	}
-	if len(ae.Message) > 300 {
-		ae.Message = ae.Message[:300] + "…"
-	}
-	return ae
-}
-
-// isRateLimited tells a rate limit from a refusal: 429 always; 403 when the
-// primary quota is spent or GitHub says why (secondary limit, retry-after).
-func isRateLimited(resp *http.Response, raw []byte) bool {
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
-		return true
-	case http.StatusForbidden:
-		if resp.Header.Get("Retry-After") != "" {
-			return true
-		}
-		if resp.Header.Get("X-Ratelimit-Remaining") == "0" {
-			return true
-		}
-		var body struct {
-			Message string `json:"message"`
-		}
-		_ = json.Unmarshal(raw, &body)
-		return strings.Contains(strings.ToLower(body.Message), "rate limit")
-	}
-	return false
-}
-
-// rateWait is how long to wait after a rate-limited answer: Retry-After
-// when given, else until x-ratelimit-reset when the quota is spent, else
-// GitHub's advice for secondary limits (at least a minute).
-func (c *client) rateWait(h http.Header) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			return min(time.Duration(n*float64(time.Second)), c.retry.maxRateWait)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(0, min(t.Sub(c.now()), c.retry.maxRateWait))
-		}
-	}
-	if h.Get("X-Ratelimit-Remaining") == "0" {
-		if reset, ok := parseReset(h.Get("X-Ratelimit-Reset")); ok {
-			return max(0, min(reset.Sub(c.now())+time.Second, c.retry.maxRateWait))
-		}
-	}
-	return c.retry.secondaryWait
-}
-
-func (c *client) backoff(n int) time.Duration {
-	d := float64(c.retry.baseDelay) * float64(uint64(1)<<min(n-1, 20))
-	d *= 0.9 + 0.2*rand.Float64()
-	return min(time.Duration(d), c.retry.maxDelay)
-}
+func pathOf(raw string) string { return httpx.DisplayPath(raw) }
 
 func parseReset(v string) (time.Time, bool) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -390,9 +179,9 @@ func parseReset(v string) (time.Time, bool) {
 // rateBook tracks the primary quota of each credential (installation
 // tokens have their own), fed by x-ratelimit-* headers.
 type rateBook struct {
-	now func() time.Time
-	mu  gosync.Mutex
-	m   map[string]*quota
+	clock httpx.Clock
+	mu    gosync.Mutex
+	m     map[string]*quota
 }
 
 type quota struct {
@@ -408,7 +197,7 @@ const reserveShare = 0.05
 
 // wait blocks before a request while the quota of key is spent (until its
 // reset) or nearly spent (pacing the rest across the window).
-func (b *rateBook) wait(ctx context.Context, key string, sleep func(context.Context, time.Duration) error, log *slog.Logger) error {
+func (b *rateBook) wait(ctx context.Context, key string, log *slog.Logger) error {
 	for {
 		b.mu.Lock()
 		q := b.m[key]
@@ -416,7 +205,7 @@ func (b *rateBook) wait(ctx context.Context, key string, sleep func(context.Cont
 			b.mu.Unlock()
 			return nil
 		}
-		now := b.now()
+		now := b.clock.Now()
 		if !now.Before(q.reset) {
 			// The window rolled over: unknown until the next answer.
 			q.known = false
@@ -428,7 +217,7 @@ func (b *rateBook) wait(ctx context.Context, key string, sleep func(context.Cont
 		spent := q.remaining <= 0
 		switch {
 		case spent:
-			d = left + 100*time.Millisecond
+			d = min(left+100*time.Millisecond, maxRateWait)
 		case float64(q.remaining) < reserveShare*float64(q.limit):
 			d = left / time.Duration(q.remaining+1)
 			q.remaining--
@@ -442,14 +231,14 @@ func (b *rateBook) wait(ctx context.Context, key string, sleep func(context.Cont
 		if spent {
 			log.Warn("GitHub rate limit spent: waiting for the reset", "wait", d.Round(time.Millisecond))
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := b.clock.Sleep(ctx, d); err != nil {
 			return err
 		}
 		if !spent {
 			return nil
 		}
 		b.mu.Lock()
-		if !b.now().Before(q.reset) {
+		if !b.clock.Now().Before(q.reset) {
 			q.known = false
 		}
 		b.mu.Unlock()
@@ -509,6 +298,13 @@ func (c *client) list(ctx context.Context, cred credential, path string, q url.V
 	for n := 1; next != ""; n++ {
 		p, err := c.fetchPage(ctx, cred, next, o)
 		if err != nil {
+			if n > 1 && isStatus(err, http.StatusNotFound) {
+				// The listing existed a page ago: a 404 now cuts it short,
+				// and taking it for the end would delete what was not
+				// listed. Not an *APIError any more, so no caller can take
+				// it for "nothing there".
+				return fmt.Errorf("page %d: %w: GET %s answered 404 in the middle of the listing (%v)", n, integrations.ErrIncomplete, pathOf(next), err)
+			}
 			return fmt.Errorf("page %d: %w", n, err)
 		}
 		if len(p.items) == 0 {
@@ -549,25 +345,34 @@ func (c *client) fetchPage(ctx context.Context, cred credential, u string, o lis
 	}
 }
 
+// decodeItems decodes a listing page with jsonx: the array itself, or the
+// array under key. An empty body is an error (httpx.ErrEmptyBody).
 func decodeItems(body []byte, key string) ([]map[string]any, error) {
-	if key == "" {
-		var items []map[string]any
-		if err := json.Unmarshal(body, &items); err != nil {
-			return nil, fmt.Errorf("want a JSON array of objects: %w", err)
+	r := httpx.Response{Body: body}
+	v, err := r.JSON()
+	if err != nil {
+		return nil, err
+	}
+	what := "the answer"
+	if key != "" {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("want a JSON object with %q, got %s", key, jsonx.TypeName(v))
 		}
-		return items, nil
+		if v, ok = obj[key]; !ok {
+			return nil, fmt.Errorf("the answer has no %q", key)
+		}
+		what = fmt.Sprintf("%q", key)
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, fmt.Errorf("want a JSON object with %q: %w", key, err)
-	}
-	raw, ok := obj[key]
+	list, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("the answer has no %q", key)
+		return nil, fmt.Errorf("%s: want an array of objects, got %s", what, jsonx.TypeName(v))
 	}
-	var items []map[string]any
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("%q: want an array of objects: %w", key, err)
+	items := make([]map[string]any, len(list))
+	for i, x := range list {
+		if items[i], ok = x.(map[string]any); !ok {
+			return nil, fmt.Errorf("%s[%d]: want an object, got %s", what, i, jsonx.TypeName(x))
+		}
 	}
 	return items, nil
 }
@@ -635,6 +440,9 @@ func (c *client) getJSON(ctx context.Context, cred credential, path string, q ur
 	if err != nil {
 		return err
 	}
+	if len(bytes.TrimSpace(resp.body)) == 0 {
+		return fmt.Errorf("github: GET %s: %w", path, httpx.ErrEmptyBody)
+	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return fmt.Errorf("github: GET %s: decoding the answer: %w", path, err)
 	}
@@ -670,11 +478,15 @@ func (c *client) graphQL(ctx context.Context, cred credential, query string, var
 			return fmt.Errorf("github: GraphQL: decoding the answer: %w", err)
 		}
 		if len(env.Errors) > 0 {
-			if env.Errors[0].Type == "RATE_LIMITED" && waits < c.retry.rateLimitRetries {
-				wait := c.rateWait(resp.header)
-				if resp.header.Get("X-Ratelimit-Remaining") != "0" && resp.header.Get("Retry-After") == "" {
-					wait = c.retry.secondaryWait
+			if env.Errors[0].Type == "RATE_LIMITED" && waits < c.hx.Options().MaxRateWaits {
+				// A 200 saying RATE_LIMITED is read as GitHub's 429 would
+				// be: Retry-After, else the primary reset when the quota
+				// is spent, else the secondary limits' minute.
+				wait, _ := httpx.GitHub.Limited(http.StatusTooManyRequests, resp.header, nil, c.now())
+				if wait < 0 {
+					wait = httpx.GitHubSecondaryWait
 				}
+				wait = min(wait, maxRateWait)
 				c.log.Warn("GitHub GraphQL rate limit: waiting", "wait", wait.Round(time.Millisecond))
 				if err := c.sleep(ctx, wait); err != nil {
 					return err

@@ -31,6 +31,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/secret"
 )
 
 //go:embed resources/*
@@ -64,13 +66,14 @@ func Definition() integrations.Definition {
 			{Name: "github-organization", Usage: "sync this organisation (or user) only; default: every organisation the token or App installation sees"},
 			{Name: "github-concurrency", Usage: "GitHub requests in flight at once, shared by every resource block", Default: "10"},
 		},
+		Selectors: selectorFields(),
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			cfg, err := configFrom(s.Values, s.Getenv)
 			if err != nil {
 				return nil, err
 			}
-			cfg.HTTPClient, cfg.Logger, cfg.MaxResponse = s.HTTPClient, s.Logger, s.ResponseLimit()
+			cfg.HTTPClient, cfg.Logger, cfg.Secrets, cfg.HTTPTimeout, cfg.MaxResponse = s.HTTPClient, s.Logger, s.Secrets, s.HTTPTimeout, s.ResponseLimit()
 			return NewSource(cfg)
 		},
 	}
@@ -86,8 +89,13 @@ type Config struct {
 	Concurrency   int
 	HTTPClient    *http.Client
 	Logger        *slog.Logger
-	// MaxResponse bounds one answer's body in bytes; zero means
-	// integrations.DefaultMaxResponse.
+	// Secrets is the run's secret set: installation tokens join it the
+	// moment they are minted. Nil: a set of the Source's own.
+	Secrets *secret.Set
+	// HTTPTimeout bounds one attempt; 0: the shared client's default.
+	HTTPTimeout time.Duration
+	// MaxResponse bounds one answer's body in bytes
+	// (--max-response-size); zero means integrations.DefaultMaxResponse.
 	MaxResponse int64
 }
 
@@ -122,12 +130,14 @@ func configFrom(v integrations.Values, getenv func(string) string) (Config, erro
 // Source streams GitHub items. It is safe for concurrent use; one Source
 // serves one run, and its client's limits hold across all resource blocks.
 type Source struct {
-	c      *client
-	log    *slog.Logger
-	pat    *patCredential
-	app    *appCredential
-	org    string
-	fanout int
+	c       *client
+	log     *slog.Logger
+	secrets *secret.Set
+	pat     *patCredential
+	app     *appCredential
+	check   string // the flags to check when GitHub refuses the credentials
+	org     string
+	fanout  int
 
 	scopesOnce gosync.Once
 	scopesVal  []scope
@@ -150,26 +160,36 @@ func NewSource(cfg Config) (*Source, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 10
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		// Keep a connection per request in flight: the default transport
-		// keeps two, and every other request would pay a new TLS handshake.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = max(cfg.Concurrency, 2)
-		hc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{
-		c:      newClient(host, hc, cfg.Concurrency, log),
-		log:    log,
-		org:    cfg.Organization,
-		fanout: 2 * cfg.Concurrency,
-		repos:  map[string]*reposFuture{},
+	secrets := cfg.Secrets
+	if secrets == nil {
+		secrets = secret.New()
 	}
-	s.c.maxBody = cfg.MaxResponse
+	secrets.Add(cfg.Token)
+	s := &Source{
+		c: newClient(host, httpx.Options{
+			API:         "github",
+			HTTPClient:  cfg.HTTPClient,
+			MaxInFlight: cfg.Concurrency,
+			Timeout:     cfg.HTTPTimeout,
+			MaxBody:     cfg.MaxResponse,
+			MaxBodyFlag: "--max-response-size",
+			MaxAttempts: 5,
+			MaxWait:     maxRateWait,
+			RateLimit:   httpx.GitHub,
+			UserAgent:   "tide-github",
+			Secrets:     secrets,
+			Logger:      log,
+		}),
+		log:     log,
+		secrets: secrets,
+		org:     cfg.Organization,
+		fanout:  2 * cfg.Concurrency,
+		repos:   map[string]*reposFuture{},
+	}
 	switch {
 	case cfg.AppID != "" || strings.TrimSpace(cfg.AppPrivateKey) != "":
 		if cfg.AppID == "" {
@@ -185,9 +205,13 @@ func NewSource(cfg Config) (*Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: --github-app-private-key: %v", integrations.ErrConfig, err)
 		}
-		s.app = &appCredential{id: cfg.AppID, pkey: key, now: func() time.Time { return s.c.now() }}
+		// The JWT's times are read by GitHub against its own clock: the
+		// wall clock's, never a test's.
+		s.app = &appCredential{id: cfg.AppID, pkey: key, now: time.Now}
+		s.check = appCheck
 	case cfg.Token != "":
 		s.pat = &patCredential{token: cfg.Token}
+		s.check = tokenCheck
 	default:
 		return nil, fmt.Errorf("%w: GitHub credentials are required: --github-token (TIDE_GITHUB_TOKEN or GITHUB_TOKEN), or --github-app-id with --github-app-private-key", integrations.ErrConfig)
 	}
@@ -195,11 +219,11 @@ func NewSource(cfg Config) (*Source, error) {
 }
 
 // Requests returns how many HTTP requests the Source has sent.
-func (s *Source) Requests() int64 { return s.c.requests.Load() }
+func (s *Source) Requests() int64 { return s.c.hx.Stats().Requests }
 
 // MaxInFlight returns the most requests the Source ever had in flight at
 // once; it never exceeds the configured concurrency.
-func (s *Source) MaxInFlight() int64 { return s.c.maxInFlight.Load() }
+func (s *Source) MaxInFlight() int64 { return s.c.hx.Stats().MaxInFlight }
 
 // ValidateRequest checks a resource block's selector and the mapping's
 // top-level keys before anything is fetched.
@@ -218,9 +242,9 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	if h == nil {
 		return fmt.Errorf("kind %q: %w (the github integration offers: %s)", req.Kind, integrations.ErrUnknownKind, strings.Join(kinds, ", "))
 	}
-	n0 := s.c.requests.Load()
+	n0 := s.Requests()
 	err = h(ctx, s, r, &emitter{emit: emit})
-	s.log.Debug("kind fetched", "kind", req.Kind, "requests", s.c.requests.Load()-n0)
+	s.log.Debug("kind fetched", "kind", req.Kind, "requests", s.Requests()-n0)
 	return err
 }
 
@@ -287,7 +311,7 @@ func (s *Source) tokenScopes(ctx context.Context) ([]scope, error) {
 		return true, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing the token's organisations: %w", refusal(err))
+		return nil, fmt.Errorf("listing the token's organisations: %w", s.firstRefusal(err))
 	}
 	return out, nil
 }
@@ -311,7 +335,7 @@ func (s *Source) appScopes(ctx context.Context) ([]scope, error) {
 		return true, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing the App's installations: %w", refusal(err))
+		return nil, fmt.Errorf("listing the App's installations: %w", s.firstRefusal(err))
 	}
 	var out []scope
 	for _, in := range insts {
@@ -322,7 +346,7 @@ func (s *Source) appScopes(ctx context.Context) ([]scope, error) {
 		if s.org != "" && !strings.EqualFold(in.login, s.org) {
 			continue
 		}
-		cred := &installationCredential{c: s.c, app: s.app, id: in.id}
+		cred := newInstallationCredential(s.c, s.app, in.id, s.secrets)
 		sc, err := s.account(ctx, cred, in.login)
 		if err != nil {
 			return nil, err
@@ -330,7 +354,7 @@ func (s *Source) appScopes(ctx context.Context) ([]scope, error) {
 		out = append(out, sc)
 	}
 	if s.org != "" && len(out) == 0 {
-		return nil, fmt.Errorf("%w: the GitHub App has no active installation on %q (--github-organization); install it there or fix the name", errAuth, s.org)
+		return nil, integrations.CredentialsError(appCheck+" and --github-organization", fmt.Errorf("the GitHub App has no active installation on %q; install it there or fix the name", s.org))
 	}
 	return out, nil
 }
@@ -339,7 +363,7 @@ func (s *Source) appScopes(ctx context.Context) ([]scope, error) {
 func (s *Source) account(ctx context.Context, cred credential, login string) (scope, error) {
 	var item map[string]any
 	if err := s.c.getJSON(ctx, cred, "/users/"+url.PathEscape(login), nil, &item); err != nil {
-		return scope{}, fmt.Errorf("reading organisation %q: %w", login, refusal(err))
+		return scope{}, fmt.Errorf("reading organisation %q: %w", login, s.firstRefusal(err))
 	}
 	typ, _ := item["type"].(string)
 	if l, ok := item["login"].(string); ok {
@@ -348,21 +372,45 @@ func (s *Source) account(ctx context.Context, cred credential, login string) (sc
 	return scope{cred: cred, login: login, user: typ == "User", item: item}, nil
 }
 
-// refusal names what a 401/403/404 means for the user.
-func refusal(err error) error {
+// refusal names what a 401/403/404 means for the user. A 401 is GitHub
+// rejecting the credentials (integrations.ErrCredentials: exit 2).
+func (s *Source) refusal(err error) error {
 	var ae *APIError
-	if !errors.As(err, &ae) {
+	if !errors.As(err, &ae) || errors.Is(err, integrations.ErrCredentials) {
 		return err
 	}
 	switch ae.Status {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("%w: GitHub rejected the credentials (401); check --github-token or the App's id and key: %v", errAuth, err)
+		return integrations.CredentialsError(s.check, fmt.Errorf("GitHub rejected the credentials (401): %w", err))
 	case http.StatusForbidden:
 		return fmt.Errorf("GitHub refused access (403; the token lacks a scope or permission): %w", err)
 	case http.StatusNotFound:
 		return fmt.Errorf("not found, or not visible to these credentials (404): %w", err)
 	}
 	return err
+}
+
+// firstRefusal is refusal for the first requests of a run (the accounts
+// to sync): a 403 there, no rate limit, means the credentials reach
+// nothing, which is a credentials problem too.
+func (s *Source) firstRefusal(err error) error {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden && !ae.RateLimited && !errors.Is(err, integrations.ErrCredentials) {
+		return integrations.CredentialsError(s.check, fmt.Errorf("GitHub refused the first request of the run (403): %w", err))
+	}
+	return s.refusal(err)
+}
+
+// CheckCredentials resolves the accounts the run syncs (the organisations,
+// or the App's installations and their tokens): the first requests every
+// block needs anyway, made before anything is written. A refusal is
+// returned; any other error is left for the blocks to report.
+func (s *Source) CheckCredentials(ctx context.Context, _ []integrations.Request) error {
+	_, err := s.scopes(ctx)
+	if errors.Is(err, integrations.ErrCredentials) {
+		return err
+	}
+	return nil
 }
 
 // orgScopes applies the mapping's `organizations` allow-list.
@@ -439,7 +487,7 @@ func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string
 		return true, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing repositories of %q: %w", sc.login, refusal(err))
+		return nil, fmt.Errorf("listing repositories of %q: %w", sc.login, s.refusal(err))
 	}
 	return out, nil
 }
@@ -511,14 +559,14 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 					notFound++
 					mu.Unlock()
 					s.log.Debug("not found for a repository: nothing to sync there", "repository", sc.login+"/"+name, "err", err)
-				case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized, errors.Is(err, errAuth):
-					cancel(fmt.Errorf("repository %s/%s: %w", sc.login, name, refusal(err)))
+				case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized, errors.Is(err, integrations.ErrCredentials):
+					cancel(fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
 				case ctx.Err() != nil:
 				default:
 					mu.Lock()
 					nFailed++
 					if len(failed) < maxRepoErrors {
-						failed = append(failed, fmt.Errorf("repository %s/%s: %w", sc.login, name, refusal(err)))
+						failed = append(failed, fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
 					}
 					mu.Unlock()
 				}

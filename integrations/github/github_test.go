@@ -24,6 +24,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/github/githubtest"
+	"github.com/tide-sync/tide/internal/httpx"
 )
 
 const testToken = "ghp_TESTtoken0123456789SECRET"
@@ -37,29 +38,46 @@ func fixtures(t testing.TB) githubtest.Fixtures {
 	return f
 }
 
-// waits records the waits the client asked for; tests never sleep them.
-type waits struct {
-	mu gosync.Mutex
-	d  []time.Duration
+// fakeClock is the shared client's clock in tests: it records the waits
+// the client asked for and moves its time by them, never sleeping.
+type fakeClock struct {
+	mu  gosync.Mutex
+	now time.Time
+	d   []time.Duration
 }
 
-func (w *waits) sleep(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.d = append(w.d, d)
-	w.mu.Unlock()
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.d = append(c.d, d)
+	if d > 0 {
+		c.now = c.now.Add(d)
+	}
+	c.mu.Unlock()
 	return ctx.Err()
 }
 
-func (w *waits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.d...)
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) all() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.d...)
 }
 
 type env struct {
 	fake  *githubtest.Server
 	src   *Source
-	waits *waits
+	waits *fakeClock
 	logs  *bytes.Buffer
 }
 
@@ -68,6 +86,10 @@ type env struct {
 func newEnv(t *testing.T, maxPerPage int, opts githubtest.Options, cfg Config) *env {
 	t.Helper()
 	opts.MaxPerPage = maxPerPage
+	// The fake clock starts at the wall clock's time (the fixtures' dates
+	// are relative to it) and then moves only by the waits asked for.
+	w := &fakeClock{now: time.Now()}
+	opts.Now = w.Now
 	fake := githubtest.New(fixtures(t), opts)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
@@ -78,9 +100,9 @@ func newEnv(t *testing.T, maxPerPage int, opts githubtest.Options, cfg Config) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &waits{}
-	src.c.sleep = w.sleep
-	src.c.retry.baseDelay = time.Millisecond
+	o := src.c.hxOpts
+	o.Clock, o.BaseDelay = w, time.Millisecond
+	src.c.setOptions(o)
 	return &env{fake: fake, src: src, waits: w, logs: logs}
 }
 
@@ -396,14 +418,9 @@ func TestAppAuth(t *testing.T) {
 		}
 	}
 
-	// Tokens are re-minted before they expire: four minutes before is
-	// within the margin.
-	for _, sc := range e.src.scopesVal {
-		ic := sc.cred.(*installationCredential)
-		ic.mu.Lock()
-		ic.expires = time.Now().Add(4 * time.Minute)
-		ic.mu.Unlock()
-	}
+	// Tokens are re-minted before they expire: 56 minutes into an hour's
+	// token is within the margin.
+	e.waits.advance(56 * time.Minute)
 	if _, err := resync(t, e.src, "pull-request", nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -419,8 +436,8 @@ func TestAppAuth(t *testing.T) {
 		t.Fatalf("pinned orgs = %v, %v", orgs, err)
 	}
 	e3 := newEnv(t, 100, opts, Config{AppID: "123456", AppPrivateKey: pemText, Organization: "acme-old"})
-	if _, err := resync(t, e3.src, "organization", nil, nil); !errors.Is(err, errAuth) {
-		t.Fatalf("pinned to a suspended installation: err = %v, want errAuth", err)
+	if _, err := resync(t, e3.src, "organization", nil, nil); !errors.Is(err, integrations.ErrCredentials) {
+		t.Fatalf("pinned to a suspended installation: err = %v, want ErrCredentials", err)
 	}
 
 	// A wrong key is refused as an auth error.
@@ -428,8 +445,8 @@ func TestAppAuth(t *testing.T) {
 	_ = other
 	e4 := newEnv(t, 100, opts, Config{AppID: "123456", AppPrivateKey: otherPEM})
 	_, err = resync(t, e4.src, "organization", nil, nil)
-	if !errors.Is(err, errAuth) {
-		t.Fatalf("wrong App key: err = %v, want errAuth", err)
+	if !errors.Is(err, integrations.ErrCredentials) || !strings.Contains(err.Error(), "--github-app-private-key") {
+		t.Fatalf("wrong App key: err = %v, want ErrCredentials naming --github-app-private-key", err)
 	}
 	assertNoSecret(t, err.Error()+e4.logs.String(), otherPEM)
 }
@@ -449,6 +466,11 @@ func assertNoSecret(t *testing.T, text string, secrets ...string) {
 
 func TestRateLimits(t *testing.T) {
 	t.Parallel()
+	// The reset is a second past the fake clock's start, which moves only
+	// by the waits the client asks for: the wait is exact, never racing
+	// the wall clock.
+	start := time.Unix(1_750_000_000, 0)
+	reset := strconv.FormatInt(start.Add(time.Second).Unix(), 10)
 	tests := []struct {
 		name     string
 		fault    githubtest.Fault
@@ -460,19 +482,15 @@ func TestRateLimits(t *testing.T) {
 			func(d time.Duration) bool { return d == 2*time.Second }},
 		{"secondary 403 naming no time waits a minute", githubtest.Fault{Status: 403, Body: `{"message":"You have exceeded a secondary rate limit."}`},
 			func(d time.Duration) bool { return d == time.Minute }},
-		{"primary exhausted, reset a second away", githubtest.Fault{Status: 403, Header: map[string]string{"X-Ratelimit-Remaining": "0", "X-Ratelimit-Limit": "5000", "X-Ratelimit-Reset": "{reset}"}, Body: `{"message":"API rate limit exceeded for user ID 1."}`},
-			func(d time.Duration) bool { return d > 0 && d <= 2100*time.Millisecond }},
+		{"primary exhausted, reset a second away", githubtest.Fault{Status: 403, Header: map[string]string{"X-Ratelimit-Remaining": "0", "X-Ratelimit-Limit": "5000", "X-Ratelimit-Reset": reset}, Body: `{"message":"API rate limit exceeded for user ID 1."}`},
+			func(d time.Duration) bool { return d == 2*time.Second }}, // a second past the reset
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := patEnv(t, 100)
+			e.waits.now = start
 			tt.fault.Path, tt.fault.Times = "/repos/acme-corp/payments-api/pulls", 1
-			if tt.fault.Header["X-Ratelimit-Reset"] == "{reset}" {
-				// Taken now, not when the table was built: a loaded
-				// machine may start this subtest seconds later.
-				tt.fault.Header["X-Ratelimit-Reset"] = strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
-			}
 			e.fake.Fail(tt.fault)
 			prs, err := resync(t, e.src, "pull-request", nil, nil)
 			if err != nil {
@@ -497,7 +515,6 @@ func TestRateLimits(t *testing.T) {
 func TestPrimaryLimitPacing(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_750_000_000, 0)
-	b := &rateBook{now: func() time.Time { return now }, m: map[string]*quota{}}
 	h := http.Header{}
 	h.Set("X-Ratelimit-Limit", "5000")
 	h.Set("X-Ratelimit-Reset", strconv.FormatInt(now.Add(10*time.Second).Unix(), 10))
@@ -511,13 +528,10 @@ func TestPrimaryLimitPacing(t *testing.T) {
 		{"0", 10*time.Second + 100*time.Millisecond}, // spent: until the reset
 	} {
 		h.Set("X-Ratelimit-Remaining", tt.remaining)
-		b.m = map[string]*quota{}
+		w := &fakeClock{now: now}
+		b := &rateBook{clock: w, m: map[string]*quota{}}
 		b.update("token", h)
-		w := &waits{}
-		if err := b.wait(context.Background(), "token", func(ctx context.Context, d time.Duration) error {
-			now = now.Add(d)
-			return w.sleep(ctx, d)
-		}, log); err != nil {
+		if err := b.wait(context.Background(), "token", log); err != nil {
 			t.Fatal(err)
 		}
 		var got time.Duration
@@ -527,7 +541,6 @@ func TestPrimaryLimitPacing(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("remaining %s: waited %v, want %v", tt.remaining, got, tt.want)
 		}
-		now = time.Unix(1_750_000_000, 0)
 	}
 }
 
@@ -597,8 +610,8 @@ func TestRefusalsAreErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one naming %s", err, tt.want)
 			}
-			if errors.Is(err, errAuth) != tt.auth {
-				t.Errorf("errors.Is(err, errAuth) = %v, want %v", !tt.auth, tt.auth)
+			if errors.Is(err, integrations.ErrCredentials) != tt.auth {
+				t.Errorf("errors.Is(err, ErrCredentials) = %v, want %v", !tt.auth, tt.auth)
 			}
 			assertNoSecret(t, err.Error()+e.logs.String(), testToken)
 		})
@@ -751,7 +764,9 @@ func TestConcurrencyBound(t *testing.T) {
 func TestPrimaryLimitRealWait(t *testing.T) {
 	t.Parallel()
 	e := patEnv(t, 100)
-	e.src.c.sleep = sleepCtx
+	o := e.src.c.hxOpts
+	o.Clock = httpx.RealClock{}
+	e.src.c.setOptions(o)
 	reset := time.Now().Add(time.Second)
 	e.fake.Fail(githubtest.Fault{Path: "/orgs/acme-corp/repos", Times: 1, Status: 403,
 		Header: map[string]string{"X-Ratelimit-Remaining": "0", "X-Ratelimit-Limit": "5000", "X-Ratelimit-Reset": strconv.FormatInt(reset.Unix(), 10)},

@@ -17,6 +17,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/yamlx"
 )
 
@@ -184,7 +185,7 @@ const pageSize = 100
 
 func (s *Source) enrichRepository(ctx context.Context, r *request, sc scope, repo map[string]any) error {
 	name, _ := repo["name"].(string)
-	where := func(err error) error { return fmt.Errorf("repository %s/%s: %w", sc.login, name, refusal(err)) }
+	where := func(err error) error { return fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)) }
 	if len(r.includedFiles) > 0 {
 		branch, _ := repo["default_branch"].(string)
 		files := make(map[string]any, len(r.includedFiles))
@@ -495,7 +496,7 @@ func syncTeams(ctx context.Context, s *Source, r *request, e *emitter) error {
 			return true, e.send(items)
 		})
 		if err != nil {
-			return fmt.Errorf("organisation %q: teams: %w", sc.login, refusal(err))
+			return fmt.Errorf("organisation %q: teams: %w", sc.login, s.refusal(err))
 		}
 	}
 	return nil
@@ -622,7 +623,7 @@ func syncUsers(ctx context.Context, s *Source, r *request, e *emitter) error {
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("organisation %q: members: %w", sc.login, refusal(err))
+				return fmt.Errorf("organisation %q: members: %w", sc.login, s.refusal(err))
 			}
 			if data.Organization == nil {
 				return fmt.Errorf("organisation %q: members: GitHub's GraphQL API returned no organisation", sc.login)
@@ -730,7 +731,9 @@ func (s *Source) repoFiles(ctx context.Context, spec fileSpec, sc scope, repo ma
 			return err
 		}
 		if tree.Truncated {
-			s.log.Warn("GitHub truncated a repository's tree: files past the limit are not seen", "repository", sc.login+"/"+out.repo)
+			// Matching a glob against part of the tree would list part of
+			// the files, and the rest would be deleted.
+			return fmt.Errorf("%w: GitHub truncated the git tree of %s/%s at %s (its limit is 100,000 entries or 7 MB), so %q cannot be matched against every file; use plain file paths (no glob) in selector.files for this repository, or leave it out with selector.files[].repos", integrations.ErrIncomplete, sc.login, out.repo, branch, spec.path)
 		}
 		for _, t := range tree.Tree {
 			if t.Type != "blob" {

@@ -17,7 +17,7 @@ func TestResponseSizeLimit(t *testing.T) {
 		limit   int64
 		wantErr string
 	}{
-		{name: "over the limit", limit: 512, wantErr: "the answer is larger than 512B (--max-response-size)"},
+		{name: "over the limit", limit: 512, wantErr: "the answer is larger than the limit (512B, --max-response-size)"},
 		{name: "the default", limit: 0},
 	}
 	for _, tt := range tests {

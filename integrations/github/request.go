@@ -3,6 +3,7 @@ package github
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -78,6 +79,50 @@ const (
 	defaultRunMax      = 100 // Ocean: at most 100 runs per workflow (per status)
 )
 
+// selectorKeys are the selector keys each kind reads (besides query). A
+// key of another kind's, or one of Ocean's that tide does not implement
+// (repoSearch, api, detailed, ...), is reported as ignored; a near miss of
+// one of these is an error (SelectorKeys).
+var selectorKeys = map[string][]string{
+	"repository":   {"includedFiles", "includedRelations", "include"},
+	"pull-request": {"states", "state", "since", "closedSinceDate", "maxResults"},
+	"issue":        {"state", "labels", "includePullRequests"},
+	"team":         {"members"},
+	"workflow-run": {"statuses", "since", "sinceDate", "maxResults"},
+	"branch":       {"defaultBranchOnly", "protectionRules", "branchNames"},
+	"deployment":   {"task", "environment"},
+	// state is the older spelling of states, in Ocean's GitHub selector
+	// models and in Port's GitHub docs.
+	"dependabot-alert":       {"states", "state", "severity", "ecosystems"},
+	"code-scanning-alerts":   {"state", "severity"},
+	"secret-scanning-alerts": {"state", "hideSecret"},
+	"file":                   {"files"},
+}
+
+// SelectorKeys lists the selector keys kind reads, for the engine's check of
+// mapping keys.
+func (s *Source) SelectorKeys(kind string) []string {
+	return append([]string(nil), selectorKeys[kind]...)
+}
+
+// states reads a list-valued state selector under its name (states) or the
+// older spelling (state) that Ocean's GitHub integration read before it: a
+// pull-request's state then also took "all".
+func states(sel fields, def []string, allowed ...string) ([]string, error) {
+	_, plural := sel.m["states"]
+	if _, single := sel.m["state"]; single {
+		if plural {
+			return nil, fmt.Errorf("selector: state and states are the same setting (state is Ocean's older spelling); keep states")
+		}
+		list, err := sel.strings("state")
+		if err == nil && len(list) == 1 && list[0] == "all" && slices.Contains(allowed, "closed") && !slices.Contains(allowed, "all") {
+			return []string{"open", "closed"}, nil
+		}
+		return sel.enums("state", def, allowed...)
+	}
+	return sel.enums("states", def, allowed...)
+}
+
 // parseRequest reads req; every error names the field at fault.
 func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 	r := &request{kind: req.Kind, repoType: "all", hideSecret: true, teamMembers: true}
@@ -99,7 +144,7 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 			return nil, err
 		}
 	case "pull-request":
-		if r.prStates, err = sel.enums("states", []string{"open"}, "open", "closed"); err != nil {
+		if r.prStates, err = states(sel, []string{"open"}, "open", "closed"); err != nil {
 			return nil, err
 		}
 		days, err := sel.int("since", defaultPRSinceDays)
@@ -171,7 +216,7 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 			return nil, err
 		}
 	case "dependabot-alert":
-		if r.alertStates, err = sel.enums("states", []string{"open"}, "auto_dismissed", "dismissed", "fixed", "open"); err != nil {
+		if r.alertStates, err = states(sel, []string{"open"}, "auto_dismissed", "dismissed", "fixed", "open"); err != nil {
 			return nil, err
 		}
 		if r.severity, err = sel.enums("severity", nil, "low", "medium", "high", "critical"); err != nil {
@@ -477,4 +522,51 @@ func (f fields) enums(k string, def []string, allowed ...string) ([]string, erro
 		}
 	}
 	return out, nil
+}
+
+// selectorFields lists what parseRequest reads of each kind's selector, for
+// `tide list` and for `tide validate` without credentials.
+func selectorFields() map[string][]integrations.SelectorField {
+	f := func(name, def, usage string) integrations.SelectorField {
+		return integrations.SelectorField{Name: name, Default: def, Usage: usage}
+	}
+	out := map[string][]integrations.SelectorField{
+		"repository": {
+			f("includedFiles", "", "file paths whose content is added as __includedFiles"),
+			f("includedRelations", "", "{teams: true, collaborators: true|{affiliation: all|direct|outside}, sbom: true}"),
+			f("include", "", "Ocean's older form of includedRelations: a list of collaborators, teams, sbom"),
+		},
+		"pull-request": {
+			f("states", "[open]", "open and/or closed"),
+			f("since", fmt.Sprint(defaultPRSinceDays), "closed pull requests of the last N days"),
+			f("closedSinceDate", "", "closed since this date (wins over since; lifts the cap)"),
+			f("maxResults", fmt.Sprint(defaultPRMax), "closed pull requests per repository at most"),
+		},
+		"issue": {
+			f("state", "open", "open, closed or all"),
+			f("labels", "", "issues with these labels only"),
+			f("includePullRequests", "false", "keep the pull requests GitHub lists as issues"),
+		},
+		"team":         {f("members", "true", "add each team's members")},
+		"workflow-run": {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
+		"branch":       {f("defaultBranchOnly", "false", "the default branch only"), f("protectionRules", "false", "add each branch's protection rules"), f("branchNames", "", "these branches only")},
+		"deployment":   {f("task", "", "deployments of this task only"), f("environment", "", "deployments to this environment only")},
+		"dependabot-alert": {
+			f("states", "[open]", "auto_dismissed, dismissed, fixed and/or open"),
+			f("severity", "", "low, medium, high and/or critical; default: every severity"),
+			f("ecosystems", "", "these package ecosystems only"),
+		},
+		"code-scanning-alerts": {
+			f("state", "open", "open, closed, dismissed or fixed"),
+			f("severity", "", "critical, high, medium, low, warning, note and/or error; default: every severity"),
+		},
+		"secret-scanning-alerts": {f("state", "open", "open, resolved or all"), f("hideSecret", "true", "leave the secret's value out")},
+		"file":                   {f("files", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}], skipParsing}")},
+	}
+	for _, k := range kinds {
+		if _, ok := out[k]; !ok {
+			out[k] = []integrations.SelectorField{}
+		}
+	}
+	return out
 }

@@ -76,6 +76,7 @@ func Definition() integrations.Definition {
 			{Name: paramToken, Usage: "Atlassian API token (id.atlassian.com), or the OAuth access token for the api.atlassian.com gateway", Secret: true},
 			{Name: paramOrg, Usage: "Atlassian organization id; needed by kind team (the Teams API)"},
 		},
+		Selectors: selectorFields(),
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			return NewSource(Config{

@@ -57,6 +57,45 @@ var selectorKeys = map[string][]string{
 	"component": {"componentSource", "nameFilter"},
 }
 
+// selectorFields describes selectorKeys for `tide list`, with Ocean's
+// defaults.
+func selectorFields() map[string][]integrations.SelectorField {
+	about := map[string]integrations.SelectorField{
+		"expand":          {Usage: "Jira's expand parameter"},
+		"jql":             {Usage: "JQL filter"},
+		"fields":          {Default: "*all", Usage: "issue fields to fetch (list)"},
+		"includeMembers":  {Default: "false", Usage: "add each team's members (__members)"},
+		"boardType":       {Usage: "scrum, kanban or simple; default: every type"},
+		"projectKey":      {Usage: "boards of this project only"},
+		"sprintState":     {Usage: "active, closed and/or future; default: every state"},
+		"useSoftwareApi":  {Default: "true", Usage: "read backlogs through Jira Software's agile API"},
+		"status":          {Default: "incomplete", Usage: "done and/or incomplete"},
+		"apiQueryParams":  {Usage: "extra query parameters of the worklog request (object)"},
+		"componentSource": {Default: "jira", Usage: "jira, compass or auto"},
+		"nameFilter":      {Usage: "components whose name contains this text"},
+	}
+	defaults := map[string]map[string]string{
+		"project": {"expand": defaultExpand},
+		"issue":   {"jql": defaultIssueJQL},
+		"backlog": {"jql": defaultBacklogJQL, "fields": ""},
+		"worklog": {"jql": defaultWorklogJQL},
+	}
+	out := map[string][]integrations.SelectorField{}
+	for kind, keys := range selectorKeys {
+		fields := []integrations.SelectorField{}
+		for _, k := range keys {
+			f := about[k]
+			f.Name = k
+			if d, ok := defaults[kind][k]; ok {
+				f.Default = d
+			}
+			fields = append(fields, f)
+		}
+		out[kind] = fields
+	}
+	return out
+}
+
 // selector reads one block's selector fields, naming the field in errors.
 type selector struct {
 	kind string

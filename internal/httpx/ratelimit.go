@@ -113,9 +113,20 @@ var GitHub RateLimit = RateLimitFunc(func(status int, h http.Header, body []byte
 	return 0, false
 })
 
+// GitLabReserve is how many requests of its window GitLab pacing keeps in
+// reserve: Ocean's gitlab-v2 waits for the reset once no more are left than
+// it runs at once (10).
+const GitLabReserve = 10
+
 // GitLab reads GitLab's answers: a 429 waits Retry-After, else until
-// RateLimit-Reset (epoch seconds).
-var GitLab RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+// RateLimit-Reset (epoch seconds). It is also a Pacer: an answer with
+// RateLimit-Remaining at or below GitLabReserve pauses every request until
+// RateLimit-Reset, and a 429 pauses the others as long as it waits itself.
+var GitLab RateLimit = gitlab{}
+
+type gitlab struct{}
+
+func (gitlab) Limited(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
 	if status != http.StatusTooManyRequests {
 		return 0, false
 	}
@@ -126,7 +137,20 @@ var GitLab RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, n
 		return d, true
 	}
 	return -1, true
-})
+}
+
+func (g gitlab) Pause(status int, h http.Header, now time.Time) time.Duration {
+	if status == http.StatusTooManyRequests {
+		d, _ := g.Limited(status, h, nil, now)
+		return d
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Remaining")))
+	if err != nil || n > GitLabReserve {
+		return 0
+	}
+	d, _ := resetAt(h.Get("RateLimit-Reset"), now)
+	return d
+}
 
 // Pacer is implemented by a RateLimit whose API warns, on ordinary
 // answers, that its quota is nearly spent. Pause is asked about every

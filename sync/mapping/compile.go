@@ -60,6 +60,43 @@ type Block struct {
 	fields     FieldSet
 	bp         string // the blueprint when constant
 	bpConst    bool
+	refs       []Reference
+}
+
+// Reference is a mapping value that is no JQ expression but a reference
+// the integration resolves per item: Ocean's Git integrations map
+// `file://README.md` to a file's content and `search://scope=blobs&query=...`
+// to whether a code search finds something.
+type Reference struct {
+	Field  string // the field path, e.g. "port.entity.mappings.properties.readme"
+	Value  string // the value as written (also the key of its resolved value)
+	Prefix string // e.g. "file://"
+}
+
+// refPrefixRE matches a URL-like scheme at the start of a value. No JQ
+// program starts that way (an identifier followed by ':' does not parse),
+// so the test never takes a JQ expression for a reference.
+var refPrefixRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*://`)
+
+// ReferencePrefix returns the prefix ("file://") of a mapping value that is
+// a reference, or "" for a JQ expression.
+func ReferencePrefix(value string) string {
+	return refPrefixRE.FindString(value)
+}
+
+// References lists the block's reference values, in field order; each
+// distinct value once.
+func (b *Block) References() []Reference { return slices.Clone(b.refs) }
+
+// Values returns the distinct values of refs.
+func Values(refs []Reference) []string {
+	var out []string
+	for _, r := range refs {
+		if !slices.Contains(out, r.Value) {
+			out = append(out, r.Value)
+		}
+	}
+	return out
 }
 
 // FieldSet says which fields a block's entities carry.
@@ -140,6 +177,7 @@ type compiler struct {
 	opts     []gojq.CompilerOption
 	cache    map[string]*program
 	problems []Problem
+	refs     []Reference
 	index    int
 	kind     string
 	lines    map[string]int
@@ -231,8 +269,9 @@ func (c *compiler) compile(field, src string) *program {
 }
 
 func (c *compiler) block(i int, r *Resource) *Block {
-	c.index, c.kind = i, r.Kind
+	c.index, c.kind, c.refs = i, r.Kind, nil
 	b := &Block{Index: i, Resource: r, budget: c.budget}
+	defer func() { b.refs = c.refs }()
 	b.selector = c.compile("selector.query", r.Selector.Query)
 	if r.Port.ItemsToParse != "" {
 		b.items = &itemsToParse{
@@ -315,11 +354,16 @@ const (
 	leafNode nodeKind = iota
 	objectNode
 	arrayNode
+	refNode // a Reference, resolved by the integration
 )
 
 func (c *compiler) node(base, path string, v any) *node {
 	switch t := v.(type) {
 	case string:
+		if p := ReferencePrefix(t); p != "" {
+			c.refs = append(c.refs, Reference{Field: base + "." + path, Value: t, Prefix: p})
+			return &node{path: path, expr: t, kind: refNode}
+		}
 		return &node{path: path, expr: t, prog: c.compile(base+"."+path, t)}
 	case map[string]any:
 		n := &node{path: path, kind: objectNode, obj: make([]field, 0, len(t))}

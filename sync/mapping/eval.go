@@ -25,11 +25,19 @@ import (
 // it (a property mapped to `.labels` is the item's own list): both are
 // read-only from here on.
 func (b *Block) Process(ctx context.Context, item map[string]any, emit func(Outcome)) error {
+	return b.ProcessResolved(ctx, item, nil, emit)
+}
+
+// ProcessResolved is Process for a block with prefixed values
+// (References): resolved holds the item's value of each, keyed by the
+// value as written, as the integration resolved them for this item. The
+// expanded items of itemsToParse share their parent's values.
+func (b *Block) ProcessResolved(ctx context.Context, item map[string]any, resolved map[string]any, emit func(Outcome)) error {
 	if b.items == nil {
-		return b.one(b.budget.Start(ctx), item, emit)
+		return b.one(b.budget.Start(ctx), item, resolved, emit)
 	}
 	warning, err := b.items.expand(b.budget.Start(ctx), item, func(it map[string]any) error {
-		return b.one(b.budget.Start(ctx), it, emit)
+		return b.one(b.budget.Start(ctx), it, resolved, emit)
 	})
 	if err != nil {
 		return err
@@ -52,7 +60,7 @@ func aborted(field, expr string, err error) error {
 }
 
 // one runs the selector and the mapping on one (expanded) item.
-func (b *Block) one(m *budget.Meter, item map[string]any, emit func(Outcome)) error {
+func (b *Block) one(m *budget.Meter, item map[string]any, refs map[string]any, emit func(Outcome)) error {
 	q := b.Resource.Selector.Query
 	v, ok, err := b.selector.first(m, item)
 	switch {
@@ -72,7 +80,7 @@ func (b *Block) one(m *budget.Meter, item map[string]any, emit func(Outcome)) er
 		emit(Outcome{Filtered: true})
 		return nil
 	}
-	o, err := b.mapItem(m, item)
+	o, err := b.mapItem(m, item, refs)
 	if err != nil {
 		return err
 	}
@@ -81,10 +89,10 @@ func (b *Block) one(m *budget.Meter, item map[string]any, emit func(Outcome)) er
 }
 
 // mapItem evaluates every mapped field and applies Ocean's acceptance rule.
-func (b *Block) mapItem(m *budget.Meter, item map[string]any) (Outcome, error) {
+func (b *Block) mapItem(m *budget.Meter, item map[string]any, refs map[string]any) (Outcome, error) {
 	var mis []Misconfig
 	ent := &Entity{Has: b.fields.Has}
-	ev := evaluator{m: m, mis: &mis}
+	ev := evaluator{m: m, refs: refs, mis: &mis}
 	id, _ := ev.eval(b.identifier, item)
 	bp, _ := ev.eval(b.blueprint, item)
 	// A field whose expression raised an error is left out of the write, so
@@ -219,80 +227,10 @@ func truthy(v any) bool {
 // aborting error (a budget run out, the run stopped) is kept in err and
 // every later evaluation is skipped: the block fails with it.
 type evaluator struct {
-	m   *budget.Meter
-	mis *[]Misconfig
-	err error
-}
-
-// fields evaluates an object's keys. With omitted set (an entity's
-// properties or relations), a key whose expression raised an error is left
-// out and its path recorded; inside a value (a search query, a structured
-// property) an error fails the whole value.
-func (ev *evaluator) fields(fs []field, item any, omitted *[]string) map[string]any {
-	m := make(map[string]any, len(fs))
-	for _, f := range fs {
-		v, ok := ev.eval(f.n, item)
-		if !ok && omitted != nil {
-			*omitted = append(*omitted, f.n.path)
-			continue
-		}
-		m[f.key] = v
-	}
-	return m
-}
-
-// eval evaluates a mapping node against the item. A leaf with no output or
-// a runtime error is null and reported; siblings are unaffected. ok is false
-// when an expression in the node raised an error.
-//
-// Matches Ocean's _search_as_object (docs/ocean-compatibility.md#mapped-values),
-// except that an optional leaf (`.x // null`) giving null is not
-// reported, and the caller leaves a failed field out instead of writing null.
-func (ev *evaluator) eval(n *node, item any) (any, bool) {
-	if ev.err != nil {
-		return nil, false
-	}
-	switch n.kind {
-	case objectNode:
-		m := make(map[string]any, len(n.obj))
-		ok := true
-		for _, f := range n.obj {
-			v, good := ev.eval(f.n, item)
-			m[f.key] = v
-			ok = ok && good
-		}
-		return m, ok
-	case arrayNode:
-		a := make([]any, len(n.arr))
-		ok := true
-		for i, c := range n.arr {
-			var good bool
-			a[i], good = ev.eval(c, item)
-			ok = ok && good
-		}
-		return a, ok
-	}
-	v, _, err := n.prog.first(ev.m, item)
-	if err == nil && n.prog.path == nil && !n.prog.konst {
-		// A value built by sharing (`reduce range(40) as $_ (0; [., .])`)
-		// is small in memory but huge once written out.
-		err = withinSize(v, ev.m)
-	}
-	if err != nil {
-		if abort(err) {
-			ev.err = aborted(n.path, n.expr, err)
-			return nil, false
-		}
-		*ev.mis = append(*ev.mis, Misconfig{Field: n.path, Expr: n.expr, Err: firstLine(err)})
-		return nil, false
-	}
-	if v == nil {
-		if !n.prog.optional {
-			*ev.mis = append(*ev.mis, Misconfig{Field: n.path, Expr: n.expr})
-		}
-		return nil, true
-	}
-	return normalize(v), true
+	m    *budget.Meter
+	refs map[string]any // the item's resolved prefixed values
+	mis  *[]Misconfig
+	err  error
 }
 
 // withinSize fails when v, written out, would be larger than the meter's
@@ -335,6 +273,91 @@ func withinSize(v any, m *budget.Meter) error {
 		return nil
 	}
 	return &budget.ExceededError{Output: true, Max: max}
+}
+
+// fields evaluates an object's keys. With omitted set (an entity's
+// properties or relations), a key whose expression raised an error is left
+// out and its path recorded; inside a value (a search query, a structured
+// property) an error fails the whole value.
+func (ev *evaluator) fields(fs []field, item any, omitted *[]string) map[string]any {
+	m := make(map[string]any, len(fs))
+	for _, f := range fs {
+		v, ok := ev.eval(f.n, item)
+		if !ok && omitted != nil {
+			*omitted = append(*omitted, f.n.path)
+			continue
+		}
+		m[f.key] = v
+	}
+	return m
+}
+
+// eval evaluates a mapping node against the item. A leaf with no output or
+// a runtime error is null and reported; siblings are unaffected. ok is false
+// when an expression in the node raised an error.
+//
+// Matches Ocean's _search_as_object (docs/ocean-compatibility.md#mapped-values),
+// except that an optional leaf (`.x // null`) giving null is not
+// reported, and the caller leaves a failed field out instead of writing null.
+func (ev *evaluator) eval(n *node, item any) (any, bool) {
+	if ev.err != nil {
+		return nil, false
+	}
+	mis := ev.mis
+	switch n.kind {
+	case objectNode:
+		m := make(map[string]any, len(n.obj))
+		ok := true
+		for _, f := range n.obj {
+			v, good := ev.eval(f.n, item)
+			m[f.key] = v
+			ok = ok && good
+		}
+		return m, ok
+	case arrayNode:
+		a := make([]any, len(n.arr))
+		ok := true
+		for i, c := range n.arr {
+			var good bool
+			a[i], good = ev.eval(c, item)
+			ok = ok && good
+		}
+		return a, ok
+	case refNode:
+		v, ok := ev.refs[n.expr]
+		switch {
+		case !ok:
+			// Like an expression that raised an error: left out of the write.
+			*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr, Err: "the integration did not resolve this value"})
+			return nil, false
+		case v == nil:
+			// Ocean: a file that does not exist maps to null.
+			*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr})
+			return nil, true
+		}
+		return normalize(v), true
+	}
+	v, _, err := n.prog.first(ev.m, item)
+	if err == nil && n.prog.path == nil && !n.prog.konst {
+		// A value built by sharing (`reduce range(40) as $_ (0; [., .])`)
+		// is small in memory but huge once written out.
+		err = withinSize(v, ev.m)
+	}
+	if err != nil {
+		if abort(err) {
+			ev.err = aborted(n.path, n.expr, err)
+			return nil, false
+		}
+		*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr, Err: firstLine(err)})
+		return nil, false
+	}
+	if v == nil {
+		if !n.prog.optional {
+			*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr})
+		}
+		return nil, true
+	}
+	return normalize(v), true
 }
 
 // normalize makes every number a float64, as encoding/json decodes them,

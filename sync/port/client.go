@@ -283,6 +283,17 @@ func (c *Client) PatchBlueprint(ctx context.Context, id string, fields map[strin
 	return c.do(ctx, http.MethodPatch, "/v1/blueprints/"+esc(id), nil, body, nil, callOpts{})
 }
 
+// DeleteBlueprint deletes a blueprint; Port refuses while it holds
+// entities. ErrNotFound when absent.
+func (c *Client) DeleteBlueprint(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/blueprints/"+esc(id), nil, nil, nil, callOpts{})
+}
+
+// DeleteIntegration deletes the integration object. ErrNotFound when absent.
+func (c *Client) DeleteIntegration(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/integration/"+esc(id), nil, nil, nil, callOpts{})
+}
+
 // SearchEntities pages POST /v1/blueprints/{bp}/entities/search (limit 1000,
 // from/next) and calls fn with each page. The next page is requested while
 // fn works on this one, so a large snapshot costs about max(fetch, fn) per

@@ -14,15 +14,36 @@ import (
 )
 
 // Concurrent requests reuse their connections: the default transport keeps
-// only two idle per host, so eight writers in flight would open a new
-// connection (a TLS handshake against Port) for most requests.
+// only two idle per host, so with eight writers in flight every answer
+// beyond the second closes its connection and the next request opens
+// (and, against Port, TLS-handshakes) a new one.
+//
+// What is counted is the connections the client drops while the requests
+// run: (almost) none, since the pool holds one per request in flight. (Counting
+// connections opened instead is racy: a request that finds no idle
+// connection dials one even when another returns to the pool a moment
+// later, so a loaded machine opens a few more than the requests in
+// flight, which are then kept and reused, not dropped.)
 func TestConnectionsReused(t *testing.T) {
 	t.Parallel()
-	var opened atomic.Int64
-	srv := httptest.NewUnstartedServer(porttest.New(porttest.Options{ClientID: "id", ClientSecret: "secret"}))
+	var opened, closed, inFlight, maxInFlight atomic.Int64
+	var running atomic.Bool
+	fake := porttest.New(porttest.Options{ClientID: "id", ClientSecret: "secret"})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+		}
+		fake.ServeHTTP(w, r)
+	}))
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
+		switch st {
+		case http.StateNew:
 			opened.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			if running.Load() {
+				closed.Add(1)
+			}
 		}
 	}
 	srv.Start()
@@ -32,6 +53,7 @@ func TestConnectionsReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	const workers, rounds = 8, 25
+	running.Store(true)
 	var wg gosync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -43,7 +65,15 @@ func TestConnectionsReused(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := opened.Load(); n > workers+1 {
-		t.Errorf("%d connections opened for %d requests, %d at a time; want at most %d", n, workers*rounds, workers, workers+1)
+	running.Store(false)
+	// With two idle connections per host, 20 to 30 are dropped here; a
+	// loaded machine has shown one dropped with the pool sized right (a
+	// dial that raced a connection back to the pool), so two are allowed.
+	if n := closed.Load(); n > 2 {
+		t.Errorf("%d connections dropped during %d requests (%d at most in flight, %d connections opened); want at most 2", n, workers*rounds, maxInFlight.Load(), opened.Load())
 	}
+	if n := opened.Load(); n >= workers*rounds/2 {
+		t.Errorf("%d connections opened for %d requests: they are not reused", n, workers*rounds)
+	}
+	t.Logf("%d requests, at most %d in flight, %d connections", workers*rounds, maxInFlight.Load(), opened.Load())
 }

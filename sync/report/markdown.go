@@ -174,7 +174,10 @@ func markdownPlan(w io.Writer, p *tsync.Plan) {
 	for _, bp := range p.CreateBlueprints {
 		fmt.Fprintf(w, "- blueprint %s would be created\n", code(bp))
 	}
-	if len(p.CreateBlueprints) > 0 {
+	for _, bp := range p.UpdateBlueprints {
+		fmt.Fprintf(w, "- blueprint %s would be updated\n", code(bp))
+	}
+	if len(p.CreateBlueprints)+len(p.UpdateBlueprints) > 0 {
 		fmt.Fprintln(w)
 	}
 	planSection(w, "➕ create", p.Creates)

@@ -232,6 +232,9 @@ func plan(w io.Writer, p *tsync.Plan) {
 	for _, bp := range p.CreateBlueprints {
 		fmt.Fprintf(w, "  + blueprint %s\n", bp)
 	}
+	for _, bp := range p.UpdateBlueprints {
+		fmt.Fprintf(w, "  ~ blueprint %s\n", bp)
+	}
 	section(w, "+", p.Creates)
 	section(w, "~", p.Updates)
 	section(w, "-", p.Deletes)

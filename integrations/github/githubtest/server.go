@@ -62,6 +62,9 @@ type Options struct {
 	MaxPerPage int
 	// Latency is added to every request.
 	Latency time.Duration
+	// Now dates the installation tokens' expiry (an hour after it);
+	// default time.Now. A test on a fake clock passes the clock's.
+	Now func() time.Time
 }
 
 // Installation is one App installation.
@@ -138,6 +141,13 @@ func (s *Server) Requests() int64 { return s.requests.Load() }
 
 // MaxInFlight returns the most requests served at once.
 func (s *Server) MaxInFlight() int64 { return s.maxInFlight.Load() }
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
 
 // InstallationToken is the token minted for installation id, so tests can
 // check it never leaks.
@@ -294,7 +304,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, path string) {
 				s.tokens[tok] = id
 				s.mu.Unlock()
 				writeJSON(w, http.StatusCreated, map[string]any{
-					"token": tok, "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+					"token": tok, "expires_at": s.now().Add(time.Hour).UTC().Format(time.RFC3339),
 					"permissions": map[string]string{"metadata": "read"}, "repository_selection": "all",
 				})
 				return

@@ -155,6 +155,37 @@ func (s *Server) handleBlueprintGet(w http.ResponseWriter, req *request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "blueprint": bp})
 }
 
+// handleBlueprintDelete deletes a blueprint. It refuses (409) while the
+// blueprint holds entities or another blueprint's relation targets it:
+// clients delete the entities first, as Port's own tools do.
+func (s *Server) handleBlueprintDelete(w http.ResponseWriter, req *request) {
+	id := req.segs[1]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.blueprints[id]; !ok {
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("blueprint %q not found", id))
+		return
+	}
+	if st := s.stores[id]; st != nil && len(st.ids()) > 0 {
+		WriteError(w, http.StatusConflict, "has_dependents", fmt.Sprintf("blueprint %q has %d entities; delete them first", id, len(st.ids())))
+		return
+	}
+	for _, other := range sortedKeys(s.blueprints) {
+		if other == id {
+			continue
+		}
+		for name, rel := range s.blueprints[other].def.Relations {
+			if rel.Target == id {
+				WriteError(w, http.StatusConflict, "has_dependents", fmt.Sprintf("relation %q of blueprint %q targets blueprint %q", name, other, id))
+				return
+			}
+		}
+	}
+	delete(s.blueprints, id)
+	delete(s.stores, id)
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
 func (s *Server) handleBlueprintCreate(w http.ResponseWriter, req *request) {
 	raw, ok := decodeBody(w, req)
 	if !ok {

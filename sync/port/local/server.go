@@ -27,10 +27,12 @@ const (
 	RouteIntegrationGet    = "integration.get"
 	RouteIntegrationCreate = "integration.create"
 	RouteIntegrationPatch  = "integration.patch"
+	RouteIntegrationDelete = "integration.delete"
 	RouteResyncState       = "integration.resync-state"
 	RouteBlueprintGet      = "blueprint.get"
 	RouteBlueprintCreate   = "blueprint.create"
 	RouteBlueprintPatch    = "blueprint.patch"
+	RouteBlueprintDelete   = "blueprint.delete"
 	RouteEntityUpsert      = "entity.upsert"
 	RouteBulkUpsert        = "entities.bulk-upsert"
 	RouteBulkDelete        = "entities.bulk-delete"
@@ -238,6 +240,8 @@ func route(method string, p []string, ok bool) string {
 		return RouteIntegrationGet
 	case p[0] == "integration" && n == 2 && method == http.MethodPatch:
 		return RouteIntegrationPatch
+	case p[0] == "integration" && n == 2 && method == http.MethodDelete:
+		return RouteIntegrationDelete
 	case p[0] == "integration" && n == 3 && p[2] == "resync-state" && method == http.MethodPatch:
 		return RouteResyncState
 	case p[0] == "entities" && n == 2 && p[1] == "search" && method == http.MethodPost:
@@ -252,6 +256,8 @@ func route(method string, p []string, ok bool) string {
 		return RouteBlueprintGet
 	case n == 2 && method == http.MethodPatch:
 		return RouteBlueprintPatch
+	case n == 2 && method == http.MethodDelete:
+		return RouteBlueprintDelete
 	case n == 3 && p[2] == "entities" && method == http.MethodPost:
 		return RouteEntityUpsert
 	case n == 4 && p[2] == "entities" && p[3] == "bulk" && method == http.MethodPost:
@@ -291,6 +297,10 @@ func (s *Server) handler(route string) handlerFunc {
 		return s.handleIntegrationPatch
 	case RouteResyncState:
 		return s.handleResyncState
+	case RouteIntegrationDelete:
+		return s.handleIntegrationDelete
+	case RouteBlueprintDelete:
+		return s.handleBlueprintDelete
 	case RouteGlobalSearch:
 		return s.handleGlobalSearch
 	case RouteBlueprintCreate:
@@ -483,6 +493,17 @@ func (s *Server) handleResyncState(w http.ResponseWriter, req *request) {
 	st["updatedAt"] = s.now()
 	in["resyncState"] = st
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "integration": deepCopy(in)})
+}
+
+func (s *Server) handleIntegrationDelete(w http.ResponseWriter, req *request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.integrations[req.segs[1]]; !ok {
+		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("integration %q not found", req.segs[1]))
+		return
+	}
+	delete(s.integrations, req.segs[1])
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 }
 
 // ---- inspection and seeding ----

@@ -1,0 +1,299 @@
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	gosync "sync"
+
+	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/httpx"
+	"github.com/tide-sync/tide/internal/jsonx"
+)
+
+// perPage is GitLab's largest page.
+const perPage = 100
+
+// maxPages bounds one listing (a million items at 100 a page): a server
+// that keeps answering "next" is a fault, not a listing.
+const maxPages = 10000
+
+type client struct {
+	base  string // https://host/api/v4
+	token string
+	http  *httpx.Client
+}
+
+// get fetches one path (escaped, under /api/v4) and returns the answer.
+func (c *client) get(ctx context.Context, path string, q url.Values) (*httpx.Response, error) {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return c.getURL(ctx, u)
+}
+
+func (c *client) getURL(ctx context.Context, u string) (*httpx.Response, error) {
+	resp, err := c.http.Do(ctx, httpx.Request{
+		Method: http.MethodGet,
+		URL:    u,
+		Header: http.Header{"Authorization": {"Bearer " + c.token}},
+	})
+	if err != nil {
+		return nil, refusal(err)
+	}
+	return resp, nil
+}
+
+// getObject fetches one JSON object.
+func (c *client) getObject(ctx context.Context, path string, q url.Values) (map[string]any, error) {
+	resp, err := c.get(ctx, path, q)
+	if err != nil {
+		return nil, err
+	}
+	v, err := resp.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("gitlab: GET %s: %w", path, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("gitlab: GET %s: want a JSON object, got %s", path, jsonx.TypeName(v))
+	}
+	return m, nil
+}
+
+// errAuth marks GitLab rejecting the token; it wraps integrations.ErrConfig
+// so the run ends with exit 2.
+var errAuth = fmt.Errorf("%w: GitLab rejected the token (401); check --gitlab-token (TIDE_GITLAB_TOKEN or GITLAB_TOKEN), its expiry and --gitlab-host", integrations.ErrConfig)
+
+// refusal names what a 401 or 403 means for the user.
+func refusal(err error) error {
+	var se *httpx.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Status {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w: %w", errAuth, err)
+	case http.StatusForbidden:
+		return fmt.Errorf("GitLab refused access (403: the token lacks the read_api scope or a role there): %w", err)
+	}
+	return err
+}
+
+// statusOf returns the HTTP status of a final non-2xx answer, or 0.
+func statusOf(err error) int {
+	var se *httpx.StatusError
+	if errors.As(err, &se) {
+		return se.Status
+	}
+	return 0
+}
+
+// list walks every page of an offset-paginated listing (page, per_page=100)
+// and hands each page to fn. GitLab says where the next page is in
+// x-next-page (empty on the last page); a server that omits the header is
+// followed until a page is short, as Ocean does. An empty page the
+// server called non-final, a page that is no JSON array and any error
+// end the listing with an error: never a shorter list.
+func (c *client) list(ctx context.Context, path string, q url.Values, fn func([]map[string]any) error) error {
+	q = cloneValues(q)
+	q.Set("per_page", strconv.Itoa(perPage))
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return fmt.Errorf("gitlab: GET %s: more than %d pages; stopped (no complete listing)", path, maxPages)
+		}
+		q.Set("page", strconv.Itoa(page))
+		resp, err := c.get(ctx, path, q)
+		if err != nil {
+			return &pageError{page: page, err: err}
+		}
+		items, err := decodeList(path, resp)
+		if err != nil {
+			return &pageError{page: page, err: err}
+		}
+		if len(items) > 0 {
+			if err := fn(items); err != nil {
+				return err
+			}
+		}
+		next, hasHeader := resp.Header["X-Next-Page"]
+		switch {
+		case hasHeader && strings.TrimSpace(strings.Join(next, "")) == "":
+			return nil
+		case hasHeader:
+			if n, err := strconv.Atoi(strings.TrimSpace(next[0])); err != nil || n != page+1 {
+				return fmt.Errorf("gitlab: GET %s: page %d names page %q as next; want %d", path, page, next[0], page+1)
+			}
+			if len(items) == 0 {
+				return fmt.Errorf("gitlab: GET %s: page %d is empty but not the last (x-next-page %s): the listing is incomplete", path, page, next[0])
+			}
+		case len(items) < perPage:
+			return nil
+		}
+	}
+}
+
+// listKeyset walks a keyset-paginated listing (pagination=keyset,
+// order_by=id), following the Link rel="next" GitLab sends; GitLab
+// recommends it for large project listings, where offset pages get slow
+// and stop at 50,000 items.
+func (c *client) listKeyset(ctx context.Context, path string, q url.Values, fn func([]map[string]any) error) error {
+	q = cloneValues(q)
+	q.Set("per_page", strconv.Itoa(perPage))
+	q.Set("pagination", "keyset")
+	q.Set("order_by", "id")
+	q.Set("sort", "asc")
+	u := c.base + path + "?" + q.Encode()
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return fmt.Errorf("gitlab: GET %s: more than %d pages; stopped (no complete listing)", path, maxPages)
+		}
+		resp, err := c.getURL(ctx, u)
+		if err != nil {
+			return &pageError{page: page, err: err}
+		}
+		items, err := decodeList(path, resp)
+		if err != nil {
+			return &pageError{page: page, err: err}
+		}
+		if len(items) > 0 {
+			if err := fn(items); err != nil {
+				return err
+			}
+		}
+		next := nextLink(resp.Header)
+		if next == "" {
+			return nil
+		}
+		if len(items) == 0 {
+			return fmt.Errorf("gitlab: GET %s: page %d is empty but links a next page: the listing is incomplete", path, page)
+		}
+		nu, err := resp.URL.Parse(next)
+		if err != nil {
+			return fmt.Errorf("gitlab: GET %s: page %d: unreadable next link", path, page)
+		}
+		// The next link keeps the instance's host: never follow a link
+		// elsewhere with the token.
+		bu, _ := url.Parse(c.base)
+		if nu.Host != bu.Host {
+			return fmt.Errorf("gitlab: GET %s: page %d links a next page on another host (%s)", path, page, nu.Host)
+		}
+		u = nu.String()
+	}
+}
+
+func decodeList(path string, resp *httpx.Response) ([]map[string]any, error) {
+	v, err := resp.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("gitlab: GET %s: %w", path, err)
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("gitlab: GET %s: want a JSON array, got %s", path, jsonx.TypeName(v))
+	}
+	out := make([]map[string]any, 0, len(arr))
+	for i, x := range arr {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("gitlab: GET %s: item %d is %s, want an object", path, i, jsonx.TypeName(x))
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// pageError is a listing that failed at one page.
+type pageError struct {
+	page int
+	err  error
+}
+
+func (e *pageError) Error() string { return fmt.Sprintf("page %d: %v", e.page, e.err) }
+func (e *pageError) Unwrap() error { return e.err }
+
+// nextLink returns the rel="next" target of a Link header.
+func nextLink(h http.Header) string {
+	for _, v := range h.Values("Link") {
+		for _, part := range strings.Split(v, ",") {
+			target, params, ok := strings.Cut(part, ";")
+			if !ok || !strings.Contains(params, `rel="next"`) {
+				continue
+			}
+			return strings.Trim(strings.TrimSpace(target), "<>")
+		}
+	}
+	return ""
+}
+
+func cloneValues(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// projectPath is a project's (or group's) id for a URL path: its numeric
+// id, else its full path escaped as one segment.
+func projectPath(p map[string]any) string {
+	if id, ok := p["id"].(float64); ok {
+		return strconv.FormatFloat(id, 'f', -1, 64)
+	}
+	if s, ok := p["id"].(string); ok && s != "" {
+		return url.PathEscape(s)
+	}
+	s, _ := p["path_with_namespace"].(string)
+	if s == "" {
+		s, _ = p["full_path"].(string)
+	}
+	return url.PathEscape(s)
+}
+
+// memo runs a fetch once per key and shares the result with every caller
+// (the project list serves every per-project kind of a run).
+type memo[T any] struct {
+	mu gosync.Mutex
+	m  map[string]*future[T]
+}
+
+type future[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+func (m *memo[T]) do(ctx context.Context, key string, fetch func() (T, error)) (T, error) {
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[string]*future[T]{}
+	}
+	f, ok := m.m[key]
+	if !ok {
+		f = &future[T]{done: make(chan struct{})}
+		m.m[key] = f
+	}
+	m.mu.Unlock()
+	if ok {
+		select {
+		case <-f.done:
+			return f.v, f.err
+		case <-ctx.Done():
+			var zero T
+			return zero, context.Cause(ctx)
+		}
+	}
+	defer close(f.done)
+	f.v, f.err = fetch()
+	if f.err != nil && ctx.Err() != nil {
+		// A cancelled fetch is not the answer: let the next caller retry.
+		m.mu.Lock()
+		delete(m.m, key)
+		m.mu.Unlock()
+	}
+	return f.v, f.err
+}
