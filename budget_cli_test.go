@@ -21,7 +21,7 @@ func TestBudgetFlagErrors(t *testing.T) {
 	}{
 		{"memory not a size", []string{"--jq-max-memory", "lots"}, nil, `invalid value "lots" for flag -jq-max-memory`},
 		{"memory zero", []string{"--jq-max-memory", "0"}, nil, "-jq-max-memory"},
-		{"memory from env", nil, map[string]string{"TIDE_JQ_MAX_MEMORY": "-5MiB"}, `env TIDE_JQ_MAX_MEMORY: "-5MiB" is not a size`},
+		{"memory from env", nil, map[string]string{"TIDE_JQ_MAX_MEMORY": "-5MiB"}, `env TIDE_JQ_MAX_MEMORY="-5MiB" (for --jq-max-memory): "-5MiB" is not a size`},
 		{"response size unit", []string{"--max-response-size", "64XB"}, nil, `invalid value "64XB" for flag -max-response-size`},
 		{"item timeout zero", []string{"--jq-item-timeout", "0s"}, nil, "--jq-item-timeout must be positive, got 0s"},
 		{"item timeout negative", []string{"--jq-item-timeout", "-1s"}, nil, "--jq-item-timeout must be positive"},
