@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tide-sync/tide/integrations/jira/jiratest"
+	"github.com/tide-sync/tide/integrations/linear/lineartest"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
@@ -71,6 +72,20 @@ func TestRejectedCredentialsWriteNothing(t *testing.T) {
 				h := newJiraHarness(t)
 				mustSync(t, h.sync)
 				h.jira.Fail(jiratest.Fault{Path: "/rest/api/3/project/search", Status: 401, Body: "Client must be authenticated to access this resource."})
+				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
+			},
+		},
+		{
+			name: "linear", flag: "--linear-api-key", token: linearKey,
+			setup: func(t *testing.T) credsRun {
+				// The workspace accepts another key than the one configured.
+				h := newLinearHarness(t, "lin_api_theWorkspacesRealKey")
+				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
+			},
+			revoke: func(t *testing.T) credsRun {
+				h := newLinearHarness(t, linearKey)
+				mustSync(t, h.sync)
+				h.linear.Fail(lineartest.Fault{Op: "Issues", Status: 401, Body: `{"errors":[{"message":"Authentication required, not authenticated","extensions":{"code":"AUTHENTICATION_ERROR"}}]}`})
 				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
 			},
 		},
