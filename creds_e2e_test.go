@@ -9,6 +9,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations/jira/jiratest"
 	"github.com/tide-sync/tide/integrations/linear/lineartest"
+	"github.com/tide-sync/tide/integrations/pagerduty/pagerdutytest"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
@@ -86,6 +87,20 @@ func TestRejectedCredentialsWriteNothing(t *testing.T) {
 				h := newLinearHarness(t, linearKey)
 				mustSync(t, h.sync)
 				h.linear.Fail(lineartest.Fault{Op: "Issues", Status: 401, Body: `{"errors":[{"message":"Authentication required, not authenticated","extensions":{"code":"AUTHENTICATION_ERROR"}}]}`})
+				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
+			},
+		},
+		{
+			name: "pagerduty", flag: "--pagerduty-token", token: "wrongPDtokenCredsE2E0123456789",
+			setup: func(t *testing.T) credsRun {
+				h := newPDHarness(t)
+				h.env["OCEAN__INTEGRATION__CONFIG__TOKEN"] = "wrongPDtokenCredsE2E0123456789"
+				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
+			},
+			revoke: func(t *testing.T) credsRun {
+				h := newPDHarness(t)
+				mustSync(t, h.sync)
+				h.pd.Fail(pagerdutytest.Fault{Path: "/users", Status: 401, Body: `{"error":{"message":"Authentication failed","code":2006}}`})
 				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
 			},
 		},
