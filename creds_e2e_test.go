@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tide-sync/tide/integrations/gitlab/gitlabtest"
 	"github.com/tide-sync/tide/integrations/jira/jiratest"
 	"github.com/tide-sync/tide/integrations/linear/lineartest"
 	"github.com/tide-sync/tide/integrations/pagerduty/pagerdutytest"
@@ -101,6 +102,20 @@ func TestRejectedCredentialsWriteNothing(t *testing.T) {
 				h := newPDHarness(t)
 				mustSync(t, h.sync)
 				h.pd.Fail(pagerdutytest.Fault{Path: "/users", Status: 401, Body: `{"error":{"message":"Authentication failed","code":2006}}`})
+				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
+			},
+		},
+		{
+			name: "gitlab", flag: "--gitlab-token", token: "glpat-wrongCredsE2Etoken0123",
+			setup: func(t *testing.T) credsRun {
+				h := newGLHarness(t)
+				h.env["GITLAB_TOKEN"] = "glpat-wrongCredsE2Etoken0123"
+				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
+			},
+			revoke: func(t *testing.T) credsRun {
+				h := newGLHarness(t)
+				mustSync(t, h.sync)
+				h.gl.Fail(gitlabtest.Fault{Path: "/groups", Status: 401, Body: `{"message":"401 Unauthorized"}`})
 				return credsRun{sync: func() (int, string, string, *tsync.Result) { return h.sync() }, port: h.port}
 			},
 		},
