@@ -66,10 +66,6 @@ func (c *client) getObject(ctx context.Context, path string, q url.Values) (map[
 	return m, nil
 }
 
-// errAuth marks GitLab rejecting the token; it wraps integrations.ErrConfig
-// so the run ends with exit 2.
-var errAuth = fmt.Errorf("%w: GitLab rejected the token (401); check --gitlab-token (TIDE_GITLAB_TOKEN or GITLAB_TOKEN), its expiry and --gitlab-host", integrations.ErrConfig)
-
 // refusal names what a 401 or 403 means for the user.
 func refusal(err error) error {
 	var se *httpx.StatusError
@@ -78,7 +74,7 @@ func refusal(err error) error {
 	}
 	switch se.Status {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("%w: %w", errAuth, err)
+		return integrations.CredentialsError(tokenCheck, fmt.Errorf("%w: %w", errAuth, err))
 	case http.StatusForbidden:
 		return fmt.Errorf("GitLab refused access (403: the token lacks the read_api scope or a role there): %w", err)
 	}
