@@ -137,7 +137,6 @@ func newID() string {
 
 // checkCredentials shows every block to a Source that plans
 // (integrations.Planner), then asks one that can
-// (integrations.CredentialChecker) that can (integrations.CredentialChecker)
 // whether the vendor accepts its credentials, with every selected
 // block's request.
 func checkCredentials(ctx context.Context, cfg Config, m *mapping.Mapping) error {
