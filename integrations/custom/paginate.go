@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Pagination types.
@@ -505,69 +504,14 @@ func guessCursor(body any) *valuePath {
 	return nil
 }
 
-// decodeBody decodes a response as encoding/json would, except that an
-// integer beyond float64's exact range (2^53, e.g. a 64-bit snowflake id)
-// stays exact as a *big.Int, so `.id | tostring` gives the real id: two ids
-// rounded to one float would map two records onto one entity.
+// decodeBody decodes a response with jsonx, once, as encoding/json would
+// into an any, except that an integer beyond float64's exact range (2^53,
+// e.g. a 64-bit snowflake id) stays exact as a *big.Int, so `.id |
+// tostring` gives the real id: two ids rounded to one float would map two
+// records onto one entity.
 func decodeBody(raw []byte) (any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	big := hasLongDigits(raw)
-	if big {
-		dec.UseNumber()
-	}
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if !big {
-		return v, nil
-	}
-	return numbers(v), nil
-}
-
-// hasLongDigits reports a run of 16 or more digits: only then can a number
-// exceed 2^53, and only then is the slower exact decoding needed.
-func hasLongDigits(b []byte) bool {
-	run := 0
-	for _, c := range b {
-		if c >= '0' && c <= '9' {
-			if run++; run >= 16 {
-				return true
-			}
-		} else {
-			run = 0
-		}
-	}
-	return false
-}
-
-func numbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		s := string(t)
-		if !strings.ContainsAny(s, ".eE") && len(s) > 15 {
-			if b, ok := new(big.Int).SetString(s, 10); ok && (b.IsInt64() && !exactFloat(b.Int64()) || !b.IsInt64()) {
-				return b
-			}
-		}
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, x := range t {
-			t[k] = numbers(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = numbers(x)
-		}
-	}
-	return v
-}
-
-// exactFloat reports whether n survives a round trip through float64.
-func exactFloat(n int64) bool {
-	return n >= -1<<53 && n <= 1<<53
+	return jsonx.DecodeExactInts(raw)
 }
