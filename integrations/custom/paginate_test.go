@@ -33,7 +33,7 @@ func TestPaginationTypes(t *testing.T) {
 		selector string
 		handler  func(base string) http.HandlerFunc
 		wantReqs int
-		ahead    int // requests fetched ahead and dropped, beyond wantReqs
+		ahead    int    // requests fetched ahead and dropped, beyond wantReqs
 		wantLast string // query of the last request
 	}{{
 		name:  "none",
