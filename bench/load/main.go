@@ -77,8 +77,12 @@ func entities(source string, n int) int {
 	return t
 }
 
-// profileDir, when set, receives cpu-<latency>-<n>-<phase>.prof per run.
+// profileDir, when set, receives a CPU and an allocation profile and the
+// standard error of every tide run.
 var profileDir string
+
+// tideEnv is added to the environment of every tide run (-tide-env).
+var tideEnv []string
 
 type phase struct {
 	name            string
@@ -125,7 +129,14 @@ func main() {
 	flag.StringVar(&o.tide, "tide", "", "a tide binary built with -tags tidebench to measure instead of building this tree's (before/after comparisons)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run as JSON to this file")
 	flag.StringVar(&o.workdir, "workdir", "", "build and work directory (default: a temporary one)")
-	flag.StringVar(&profileDir, "profile", "", "write a CPU profile of every tide run to this directory")
+	flag.StringVar(&profileDir, "profile", "", "write a CPU and an allocation profile and the standard error of every tide run to this directory")
+	flag.Func("tide-env", "KEY=VALUE added to tide's environment (repeatable), e.g. GODEBUG=gctrace=1", func(s string) error {
+		if !strings.Contains(s, "=") {
+			return errors.New("want KEY=VALUE")
+		}
+		tideEnv = append(tideEnv, s)
+		return nil
+	})
 	flag.Parse()
 
 	if err := mainErr(o); err != nil {
@@ -384,7 +395,9 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		}
 		cmd := exec.CommandContext(context.Background(), b.tide, args...)
 		cmd.Env = env
+		cmd.Env = append(cmd.Env, tideEnv...)
 		if profileDir != "" {
+			cmd.Env = append(cmd.Env, "TIDE_BENCH_MEMPROFILE="+filepath.Join(profileDir, fmt.Sprintf("mem-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
 			cmd.Env = append(cmd.Env, "TIDE_BENCH_CPUPROFILE="+filepath.Join(profileDir, fmt.Sprintf("cpu-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
 		}
 		var stderr strings.Builder
@@ -393,6 +406,9 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		t0 := time.Now()
 		runErr := cmd.Run()
 		r := run{Source: source, Latency: lat, N: n, Phase: ph.name, Wall: time.Since(t0)}
+		if profileDir != "" {
+			_ = os.WriteFile(filepath.Join(profileDir, fmt.Sprintf("stderr-%s-%s-%d-%s.txt", source, latName(lat), n, ph.name)), []byte(stderr.String()), 0o644)
+		}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.RSSKB = ru.Maxrss // kilobytes on Linux
 			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
