@@ -16,12 +16,19 @@ func TestLoadSmoke(t *testing.T) {
 		t.Skip("builds four binaries")
 	}
 	t.Chdir("../..")
-	out := filepath.Join(t.TempDir(), "runs.json")
-	o := options{sizes: "2000", lats: "0,5ms", sources: strings.Join(Sources, ","), writeConc: 4, repeat: 1, jsonOut: out, workdir: t.TempDir()}
-	if err := mainErr(o); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(out); err != nil || len(b) < 100 {
-		t.Fatalf("runs file: %v (%d bytes)", err, len(b))
+	work := t.TempDir()
+	// Every source without Port latency; the custom one with it too.
+	for _, o := range []options{
+		{sizes: "1000", lats: "0", sources: strings.Join(Sources, ",")},
+		{sizes: "2000", lats: "5ms", sources: "custom"},
+	} {
+		o.writeConc, o.repeat, o.workdir = 4, 1, work
+		o.jsonOut = filepath.Join(t.TempDir(), "runs.json")
+		if err := mainErr(o); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(o.jsonOut); err != nil || len(b) < 100 {
+			t.Fatalf("runs file: %v (%d bytes)", err, len(b))
+		}
 	}
 }
