@@ -3,9 +3,9 @@ package custom
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"encoding/json"
 	"hash/maphash"
 	"net/url"
 	"strconv"
