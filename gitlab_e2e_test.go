@@ -202,6 +202,11 @@ func TestGitLabOceanDefaultMapping(t *testing.T) {
 	if p := svc["properties"].(map[string]any); p["readme"] != "# Payments API\nHandles card payments." || p["language"] != "Go" {
 		t.Errorf("payments-api = %v", p)
 	}
+	// The folder block (path */*/*) yields payments-api's services/api/v1.
+	folder, ok := h.port.Entity("service", "acme/backend/payments-api/services/api/v1")
+	if !ok || folder["properties"].(map[string]any)["url"] != "https://gitlab.com/acme/backend/payments-api/tree/main/services/api/v1" {
+		t.Errorf("folder service = %v", folder)
+	}
 	if sum.Total.Created == 0 {
 		t.Errorf("nothing created: %+v", sum.Total)
 	}

@@ -433,8 +433,10 @@ func listUnder(sub string, q url.Values) projectTask {
 	}
 }
 
+// pipelines stamps __project, which the pipeline mapping of Port's GitLab
+// documentation relates to the service by.
 func pipelines(ctx context.Context, s *Source, r *request, p map[string]any, send func([]map[string]any) error) error {
-	return s.c.list(ctx, "/projects/"+projectPath(p)+"/pipelines", r.apiQuery, send)
+	return s.c.list(ctx, "/projects/"+projectPath(p)+"/pipelines", r.apiQuery, withProject(p, send))
 }
 
 // jobs lists every job of every pipeline. Ocean reads only the first 100
@@ -689,7 +691,7 @@ func resyncFolders(ctx context.Context, s *Source, r *request, e *emitter) error
 			var out []map[string]any
 			for _, t := range tree {
 				fp, _ := t["path"].(string)
-				if t["type"] == "tree" && globMatch(w.spec.path, fp) {
+				if t["type"] == "tree" && folderMatch(w.spec.path, fp) {
 					out = append(out, map[string]any{"folder": t, "repo": w.p, "__branch": w.branch})
 				}
 			}
@@ -700,6 +702,18 @@ func resyncFolders(ctx context.Context, s *Source, r *request, e *emitter) error
 }
 
 func hasGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
+
+// folderMatch says whether the folder at dir is selected by a folder
+// pattern: a glob ("*/*/*") matches the folder's path; a plain path names
+// a directory whose folders are selected, "/" the repository's root, as
+// Port's documentation describes ("apps/" yields the folders in apps).
+func folderMatch(pattern, dir string) bool {
+	if hasGlob(pattern) {
+		return globMatch(pattern, dir)
+	}
+	parent, _ := path.Split(dir)
+	return strings.Trim(parent, "/") == strings.Trim(pattern, "/")
+}
 
 // globMatch matches a slash-separated path against a pattern where * and ?
 // stay within a segment and ** spans any number of segments.

@@ -214,3 +214,29 @@ func (s stripNext) Write(b []byte) (int, error) {
 	s.WriteHeader(http.StatusOK)
 	return s.ResponseWriter.Write(b)
 }
+
+// A folder pattern with a glob matches the folder's path; a plain path
+// selects the folders directly in that directory ("/" the root), as Port's
+// documentation describes.
+func TestFolderMatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pattern, dir string
+		want         bool
+	}{
+		{"*/*/*", "services/api/v1", true},
+		{"*/*/*", "services/api", false},
+		{"/", "services", true},
+		{"/", "services/api", false},
+		{"services/", "services/api", true},
+		{"services", "services/api", true},
+		{"services/", "services", false},
+		{"services/", "services/api/v1", false},
+		{"apps/**", "apps/a/b", true},
+	}
+	for _, tc := range tests {
+		if got := folderMatch(tc.pattern, tc.dir); got != tc.want {
+			t.Errorf("folderMatch(%q, %q) = %v, want %v", tc.pattern, tc.dir, got, tc.want)
+		}
+	}
+}
