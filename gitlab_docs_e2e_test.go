@@ -39,7 +39,7 @@ func TestGitLabDocsMappings(t *testing.T) {
 	t.Parallel()
 	services := []string{"acme/backend/legacy-billing", "acme/backend/payments-api", "acme/frontend/web-app"}
 	tests := []struct {
-		file    string
+		file     string
 		created  map[string][]string // blueprint → identifiers
 		output   []string            // what the run must report
 		rewrites int                 // entities written again on the second run
