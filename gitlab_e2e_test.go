@@ -148,18 +148,38 @@ func TestGitLabRefusals(t *testing.T) {
 	}
 }
 
-// Inside GitLab CI the host comes from CI_SERVER_URL; a job token alone is
-// refused with the reason.
+// Inside GitLab CI the host comes from CI_SERVER_URL; the job's namespace
+// (CI_PROJECT_NAMESPACE) does not narrow the scope: the catalog is what the
+// token sees (narrowing would delete what lies outside); the mapping's
+// search narrows it when asked. A job token alone is refused with the
+// reason.
 func TestGitLabCIDefaults(t *testing.T) {
 	t.Parallel()
 	h := newGLHarness(t)
 	h.env["GITLAB_CI"] = "true"
 	h.env["CI_SERVER_URL"] = h.env["TIDE_GITLAB_HOST"]
+	h.env["CI_PROJECT_NAMESPACE"] = "acme/frontend"
 	delete(h.env, "TIDE_GITLAB_HOST")
 	code, out, errs, _ := h.sync()
 	mustCode(t, code, exitOK, out, errs)
-	if len(ids(h.port, "service")) != 3 {
-		t.Errorf("services = %v", ids(h.port, "service"))
+	if len(ids(h.port, "service")) != 3 || len(ids(h.port, "gitlabGroup")) != 3 {
+		t.Errorf("services = %v, groups = %v; want every one the token sees", ids(h.port, "service"), ids(h.port, "gitlabGroup"))
+	}
+
+	// The mapping's search scopes the run: only acme/frontend's groups,
+	// members and merge requests; the rest is deleted as stale.
+	mapping := filepath.Join(t.TempDir(), "scoped.yml")
+	b, err := os.ReadFile("integrations/gitlab/resources/port-app-config.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(mapping, append([]byte("search:\n  group: frontend\n  project: web\n"), b...), 0o644)
+	code, out, errs, _ = h.sync("--mapping", mapping)
+	mustCode(t, code, exitOK, out, errs)
+	for bp, want := range map[string][]string{"service": {"acme/frontend/web-app"}, "gitlabGroup": {"acme/frontend"}, "gitlabMergeRequest": {"33445567"}} {
+		if diff := cmp.Diff(want, ids(h.port, bp)); diff != "" {
+			t.Errorf("scoped %s (-want +got):\n%s", bp, diff)
+		}
 	}
 
 	delete(h.env, "GITLAB_TOKEN")

@@ -101,6 +101,9 @@ func (s *Source) projects(ctx context.Context, r *request) ([]map[string]any, er
 	if r.activeProjects != nil {
 		q.Set("active", strconv.FormatBool(*r.activeProjects))
 	}
+	if r.projectSearch != "" {
+		q.Set("search", r.projectSearch)
+	}
 	return s.projectList.do(ctx, q.Encode(), func() ([]map[string]any, error) {
 		var out []map[string]any
 		err := s.c.listKeyset(ctx, "/projects", q, func(items []map[string]any) error {
@@ -135,6 +138,9 @@ func (s *Source) groups(ctx context.Context, r *request) ([]map[string]any, erro
 	}
 	if r.activeGroups != nil {
 		q.Set("active", strconv.FormatBool(*r.activeGroups))
+	}
+	if r.groupSearch != "" {
+		q.Set("search", r.groupSearch)
 	}
 	return s.groupList.do(ctx, q.Encode(), func() ([]map[string]any, error) {
 		var out []map[string]any

@@ -240,3 +240,54 @@ func TestFolderMatch(t *testing.T) {
 		}
 	}
 }
+
+// The mapping's top-level search ({group, project}, Port's GitLab docs)
+// scopes the group and project listings, and every kind built on them.
+func TestSearchScope(t *testing.T) {
+	t.Parallel()
+	cfg := map[string]any{"search": map[string]any{"group": "backend", "project": "web"}}
+	tests := []struct {
+		kind, key string
+		want      []string
+	}{
+		{"group", "full_path", []string{"acme/backend"}},
+		{"member", "username", []string{"asmith", "jdoe"}},
+		{"merge-request", "id", []string{"33445566"}},
+		{"project", "path_with_namespace", []string{"acme/frontend/web-app"}},
+		{"pipeline", "id", []string{"1500012348"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.kind, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, 4)
+			var got []map[string]any
+			err := e.src.Resync(context.Background(), integrations.Request{Kind: tc.kind, Config: cfg}, func(page []integrations.Item) error {
+				for _, it := range page {
+					got = append(got, it)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, field(got, tc.key)); diff != "" {
+				t.Errorf("items (-want +got):\n%s", diff)
+			}
+		})
+	}
+	bad := []struct {
+		search  any
+		wantErr string
+	}{
+		{"backend", "search: want an object {group, project}"},
+		{map[string]any{"team": "x"}, "search.team: unknown key"},
+		{map[string]any{"group": 3.0}, "search.group: want a string"},
+	}
+	e := newEnv(t, 4)
+	for _, tc := range bad {
+		err := e.src.ValidateRequest(integrations.Request{Kind: "group", Config: map[string]any{"search": tc.search}})
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("search %v: err = %v, want %q", tc.search, err, tc.wantErr)
+		}
+	}
+}

@@ -217,11 +217,25 @@ func (s *Server) filtered(key string, list []map[string]any, q url.Values) []map
 	if ok {
 		return l
 	}
+	if p, _, _ := strings.Cut(key, "?"); p != "/projects" && p != "/groups" {
+		// search filters the project and group listings; elsewhere
+		// (code search) it is a query, answered by the fixture.
+		q = cloneQuery(q)
+		q.Del("search")
+	}
 	l = filter(list, q)
 	s.mu.Lock()
 	s.filters[fk] = l
 	s.mu.Unlock()
 	return l
+}
+
+func cloneQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = v
+	}
+	return out
 }
 
 // pagingKeys are the query parameters that choose a page, not a result.
@@ -260,15 +274,23 @@ func (s *Server) lookup(path string, q url.Values) (json.RawMessage, string, boo
 }
 
 // filter applies the filters GitLab applies server-side that the fixtures
-// rely on: state (merge requests, issues) and active=true (projects and
-// groups neither archived nor marked for deletion).
+// rely on: state (merge requests, issues), active=true (projects and
+// groups neither archived nor marked for deletion) and search (projects
+// and groups whose name or path holds it, any case).
 func filter(list []map[string]any, q url.Values) []map[string]any {
-	state, active := q.Get("state"), q.Get("active") == "true"
-	if state == "" && !active {
+	state, active, search := q.Get("state"), q.Get("active") == "true", strings.ToLower(q.Get("search"))
+	if state == "" && !active && search == "" {
 		return list
 	}
-	var out []map[string]any
+	out := []map[string]any{}
 	for _, it := range list {
+		if search != "" {
+			name, _ := it["name"].(string)
+			p, _ := it["path"].(string)
+			if !strings.Contains(strings.ToLower(name), search) && !strings.Contains(strings.ToLower(p), search) {
+				continue
+			}
+		}
 		if state != "" && state != "all" && it["state"] != state {
 			continue
 		}
