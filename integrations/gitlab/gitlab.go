@@ -184,7 +184,7 @@ func NewSource(cfg Config) (*Source, error) {
 		Logger:    log,
 	})
 	return &Source{
-		c:      &client{base: base, token: cfg.Token, http: hc},
+		c:      &client{base: base, token: cfg.Token, http: hc, window: 2 * cfg.Concurrency},
 		log:    log,
 		fanout: 2 * cfg.Concurrency,
 		now:    now,
