@@ -42,13 +42,14 @@ bench: microbench loadbench
 microbench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## loadbench: tide as its own process against a Port fake process (BENCHMARKS.md)
+## loadbench: tide as its own process against a Port fake process and a vendor process: the custom integration over HTTP, GitHub, and the in-process synthetic source (BENCHMARKS.md)
 loadbench:
-	$(GO) run ./bench/load -n 10000,100000 -latency 0,10ms
+	$(GO) run ./bench/load -source custom,github,synthetic -n 10000,100000 -latency 0,10ms
 
-## loadbench-full: the whole BENCHMARKS.md table, 1M items included (about 15 minutes)
+## loadbench-full: the whole BENCHMARKS.md table, medians of 3, 1M items included (about an hour)
 loadbench-full:
-	$(GO) run ./bench/load -n 10000,100000,1000000 -latency 0,10ms -json bench-results.json
+	$(GO) run ./bench/load -source custom -n 10000,50000,100000,1000000 -latency 0,10ms -repeat 3 -json bench-results.json
+	$(GO) run ./bench/load -source custom-offset,custom-cursor,github,synthetic -n 10000,100000 -latency 0,10ms -repeat 3 -json bench-results-sources.json
 
 ## build: a static binary, version stamped (the Dockerfile's build stage)
 build:

@@ -148,18 +148,38 @@ func TestGitLabRefusals(t *testing.T) {
 	}
 }
 
-// Inside GitLab CI the host comes from CI_SERVER_URL; a job token alone is
-// refused with the reason.
+// Inside GitLab CI the host comes from CI_SERVER_URL; the job's namespace
+// (CI_PROJECT_NAMESPACE) does not narrow the scope: the catalog is what the
+// token sees (narrowing would delete what lies outside); the mapping's
+// search narrows it when asked. A job token alone is refused with the
+// reason.
 func TestGitLabCIDefaults(t *testing.T) {
 	t.Parallel()
 	h := newGLHarness(t)
 	h.env["GITLAB_CI"] = "true"
 	h.env["CI_SERVER_URL"] = h.env["TIDE_GITLAB_HOST"]
+	h.env["CI_PROJECT_NAMESPACE"] = "acme/frontend"
 	delete(h.env, "TIDE_GITLAB_HOST")
 	code, out, errs, _ := h.sync()
 	mustCode(t, code, exitOK, out, errs)
-	if len(ids(h.port, "service")) != 3 {
-		t.Errorf("services = %v", ids(h.port, "service"))
+	if len(ids(h.port, "service")) != 3 || len(ids(h.port, "gitlabGroup")) != 3 {
+		t.Errorf("services = %v, groups = %v; want every one the token sees", ids(h.port, "service"), ids(h.port, "gitlabGroup"))
+	}
+
+	// The mapping's search scopes the run: only acme/frontend's groups,
+	// members and merge requests; the rest is deleted as stale.
+	mapping := filepath.Join(t.TempDir(), "scoped.yml")
+	b, err := os.ReadFile("integrations/gitlab/resources/port-app-config.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(mapping, append([]byte("search:\n  group: frontend\n  project: web\n"), b...), 0o644)
+	code, out, errs, _ = h.sync("--mapping", mapping)
+	mustCode(t, code, exitOK, out, errs)
+	for bp, want := range map[string][]string{"service": {"acme/frontend/web-app"}, "gitlabGroup": {"acme/frontend"}, "gitlabMergeRequest": {"33445567"}} {
+		if diff := cmp.Diff(want, ids(h.port, bp)); diff != "" {
+			t.Errorf("scoped %s (-want +got):\n%s", bp, diff)
+		}
 	}
 
 	delete(h.env, "GITLAB_TOKEN")
@@ -201,6 +221,11 @@ func TestGitLabOceanDefaultMapping(t *testing.T) {
 	svc, _ := h.port.Entity("service", "acme/backend/payments-api")
 	if p := svc["properties"].(map[string]any); p["readme"] != "# Payments API\nHandles card payments." || p["language"] != "Go" {
 		t.Errorf("payments-api = %v", p)
+	}
+	// The folder block (path */*/*) yields payments-api's services/api/v1.
+	folder, ok := h.port.Entity("service", "acme/backend/payments-api/services/api/v1")
+	if !ok || folder["properties"].(map[string]any)["url"] != "https://gitlab.com/acme/backend/payments-api/tree/main/services/api/v1" {
+		t.Errorf("folder service = %v", folder)
 	}
 	if sum.Total.Created == 0 {
 		t.Errorf("nothing created: %+v", sum.Total)

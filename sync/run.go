@@ -136,10 +136,9 @@ func newID() string {
 }
 
 // checkCredentials shows every block to a Source that plans
-// (integrations.Planner), then asks one that can
-// (integrations.CredentialChecker) that can (integrations.CredentialChecker)
-// whether the vendor accepts its credentials, with every selected
-// block's request.
+// (integrations.Planner), then asks a Source that checks credentials
+// (integrations.CredentialChecker) whether the vendor accepts them, with
+// every selected block's request.
 func checkCredentials(ctx context.Context, cfg Config, m *mapping.Mapping) error {
 	if p, ok := cfg.Source.(integrations.Planner); ok {
 		all := make([]integrations.Request, 0, len(m.Blocks))

@@ -2,7 +2,7 @@
 // port for the load benchmark, so that tide runs as its own process and its
 // memory is measured alone.
 //
-//	portfake -latency 10ms
+//	portfake -latency 10ms [-blueprints FILE]
 //
 // It prints its base URL on the first line of stdout and serves, besides
 // Port's API under /v1:
@@ -88,11 +88,27 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	latency := flag.Duration("latency", 0, "added to every Port request")
+	blueprints := flag.String("blueprints", "", "JSON array of blueprints to create first (in order; a relation's target before it)")
 	gcPercent := flag.Int("gc-percent", 400, "the fake's GOGC: it holds the whole catalog, and its garbage collection is not what is measured")
 	flag.Parse()
 	debug.SetGCPercent(*gcPercent)
 
 	s := &server{fake: porttest.New(porttest.Options{Latency: *latency, RateLimit: 1 << 30})}
+	if *blueprints != "" {
+		b, err := os.ReadFile(*blueprints)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var bps []map[string]any
+		if err := json.Unmarshal(b, &bps); err != nil {
+			log.Fatalf("-blueprints %s: %v", *blueprints, err)
+		}
+		for _, bp := range bps {
+			if err := s.fake.AddBlueprint(bp); err != nil {
+				log.Fatalf("-blueprints %s: %v: %v", *blueprints, bp["identifier"], err)
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)

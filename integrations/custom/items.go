@@ -48,6 +48,24 @@ func missingKey(body any, keys []string) (string, string) {
 	return "", ""
 }
 
+// walk follows keys through nested objects; false when a step is not an
+// object or null (JQ then explains the error). A null on the way gives
+// null, as JQ's .a.b does.
+func walk(body any, keys []string) (any, bool) {
+	cur := body
+	for _, k := range keys {
+		if cur == nil {
+			return nil, true
+		}
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = m[k]
+	}
+	return cur, true
+}
+
 func newItemsPath(what, where, src string, log *slog.Logger) (*itemsPath, error) {
 	ip := &itemsPath{src: strings.TrimSpace(src), what: what, log: log}
 	if ip.src == "" {
@@ -74,6 +92,18 @@ func (ip *itemsPath) extract(ctx context.Context, raw []byte, body any) ([]any, 
 			if missing, have := missingKey(body, ip.keys); missing != "" {
 				// A typo would read as "no items" and delete the lot.
 				return nil, fmt.Errorf("data_path %q: the response has no %q (it has: %s)", ip.src, missing, have)
+			}
+			if v, ok := walk(body, ip.keys); ok {
+				// What the JQ gives, without running it: the page's own
+				// array is handed on, not copied.
+				switch t := v.(type) {
+				case nil:
+					return nil, nil
+				case []any:
+					return t, nil
+				case map[string]any:
+					return []any{t}, nil
+				}
 			}
 		}
 		var out []any

@@ -3,16 +3,17 @@ package custom
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"hash/maphash"
 	"net/url"
 	"strconv"
 	"strings"
+	gosync "sync"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Pagination types.
@@ -259,186 +260,302 @@ func (f fetch) key() string {
 	return b.String()
 }
 
-// pages requests every page of f and hands each page's items to onPage.
+// pagesAhead bounds the requests page and offset pagination run ahead of
+// the page being handed on: the next pages are fetched and decoded while
+// this one is mapped.
+const pagesAhead = 3
+
+// pageResult is one fetched and decoded page.
+type pageResult struct {
+	cl    call
+	resp  *response
+	body  any
+	items []any
+	hash  uint64 // of the raw body: an API ignoring the paging parameter repeats it
+	err   error  // already names the page
+}
+
+// pending is a page request under way.
+type pending struct {
+	offset, page int // what it asked for (page and offset pagination)
+	done         chan pageResult
+	cancel       context.CancelFunc
+}
+
+// pages requests every page of f and hands each page's items to onPage, in
+// order. The next request goes out before a page is handed on, so fetching
+// overlaps mapping: page and offset pagination, whose next request is
+// known in advance, run up to pagesAhead requests ahead once a listing
+// has shown three full pages (a shorter listing costs exactly the requests
+// it did before); cursor and link pagination, whose next request
+// is in the page, overlap one. A page fetched ahead that the listing turns
+// out not to need is dropped unread: at most pagesAhead-1 extra requests
+// per listing. Offsets run ahead by the size of the last page and are
+// checked: a page of another size drops the pages fetched ahead.
 func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) error) error {
 	p := f.pag
 	param, sizeParam := p.paramNames()
 	u := *f.url
 	seen := map[string]bool{}
-	var prevHash [32]byte
+	seed := maphash.MakeSeed()
+	var prevHash uint64
 	offset, page := 0, p.startPage
 	cursor := ""
 	warnedHasMore := false
+	// Only requests that read may be repeated or dropped.
+	ahead := pagesAhead
+	if f.method != "GET" && f.method != "POST" {
+		ahead = 1
+	}
+
+	ctx, cancelAll := context.WithCancel(ctx)
+	var wg gosync.WaitGroup
+	defer func() { cancelAll(); wg.Wait() }()
+	var queue []*pending
+	launch := func(n, offset, page int, cursor string, u url.URL) {
+		pctx, cancel := context.WithCancel(ctx)
+		pd := &pending{offset: offset, page: page, done: make(chan pageResult, 1), cancel: cancel}
+		queue = append(queue, pd)
+		wg.Go(func() {
+			defer cancel()
+			pd.done <- c.fetchPage(pctx, f, n, f.pag.paging(param, sizeParam, offset, page, cursor), u, seed)
+		})
+	}
+	dropQueue := func() {
+		for _, pd := range queue {
+			pd.cancel()
+		}
+		queue = nil
+	}
+	firstLen := -1
+	launch(1, offset, page, cursor, u)
 	for n := 1; ; n++ {
-		if p.maxPages > 0 && n > p.maxPages && f.allowPartial {
-			return fmt.Errorf("%w: %s: stopped at pagination.max_pages %d with more pages to read, as selector allow_partial: true allows", integrations.ErrPartialAllowed, f.what, p.maxPages)
+		pd := queue[0]
+		queue = queue[1:]
+		res := <-pd.done
+		if res.err != nil {
+			return res.err
 		}
-		if p.maxPages > 0 && n > p.maxPages {
-			// Stopping here would be a shorter list, and the engine deletes
-			// what was not listed: a cap reached is an incomplete listing.
-			return fmt.Errorf("%w: %s: stopped at max_pages %d with more pages to read; raise pagination.max_pages or remove it", ErrIncomplete, f.what, p.maxPages)
+		cl, resp, body, items := res.cl, res.resp, res.body, res.items
+		if firstLen < 0 {
+			firstLen = len(items)
 		}
-		paging := map[string]string{}
-		switch p.typ {
-		case pageOffset:
-			paging[param] = strconv.Itoa(offset)
-		case pagePage:
-			paging[param] = strconv.Itoa(page)
-		case pageCursor:
-			if cursor != "" {
-				paging[param] = cursor
-			}
-		}
-		if p.pageSize > 0 && sizeParam != "" {
-			paging[sizeParam] = strconv.Itoa(p.pageSize)
-		}
-		cl := call{method: f.method, url: &u, headers: f.headers, body: f.body}
-		if len(paging) > 0 {
-			if p.inBody {
-				b := make(map[string]any, len(f.body)+len(paging))
-				for k, v := range f.body {
-					b[k] = v
+		stop, err := func() (bool, error) {
+			if p.typ == pageNone {
+				if more := morePages(body, resp.header); more != "" {
+					return true, fmt.Errorf("page %d: %w: %s %s says more pages exist (%s) but %s has no pagination; set pagination (type and its fields) on the resource's selector or --custom-pagination-type", n, ErrIncomplete, cl.method, c.display(cl.url), more, f.what)
 				}
-				for k, v := range paging {
-					if p.typ == pageCursor && k == param {
-						b[k] = v
-					} else {
-						b[k], _ = strconv.Atoi(v)
+				return true, nil
+			}
+			if len(items) == 0 {
+				return true, nil
+			}
+			if p.lastPage != nil {
+				v, err := p.lastPage.get(ctx, body)
+				if err != nil {
+					return true, fmt.Errorf("page %d: last_page_path %q: %v", n, p.lastPage.src, err)
+				}
+				if truthy(v) {
+					return true, nil
+				}
+			}
+			if p.hasMore != nil {
+				v, found, err := p.hasMore.lookup(ctx, body)
+				if err != nil {
+					return true, fmt.Errorf("page %d: has_more_path %q: %v", n, p.hasMore.src, err)
+				}
+				switch {
+				case found && !truthy(v):
+					return true, nil
+				case !found && !warnedHasMore:
+					// A typo here must not cut the result short (and delete the
+					// rest): absent means unknown, and paging goes on.
+					warnedHasMore = true
+					c.log.Warn("has_more_path not in the response; paging on until an empty page", "endpoint", f.what, "has_more_path", p.hasMore.src)
+				}
+			}
+			switch p.typ {
+			case pageOffset, pagePage:
+				// An API that ignores the paging parameter sends the first page
+				// forever; two identical pages in a row are that, not data.
+				if n > 1 && res.hash == prevHash {
+					return true, fmt.Errorf("page %d: %w: %s %s sent the same page as before; does the API read the %q parameter?", n, ErrPageLoop, cl.method, c.display(cl.url), param)
+				}
+				prevHash = res.hash
+				offset += len(items)
+				page++
+			case pageCursor:
+				cp := p.cursorPath
+				if cp == nil {
+					if cp = guessCursor(body); cp == nil {
+						return true, fmt.Errorf("page %d: no cursor_path set and none of the usual places (%s) holds a cursor; set --custom-cursor-path or pagination.cursor_path", n, strings.Join(cursorGuesses, ", "))
 					}
+					// Ocean Custom also falls back to common cursor locations.
+					p.cursorPath = cp
+					c.log.Info("cursor_path not set: reading the cursor from a usual place", "endpoint", f.what, "cursor_path", cp.src)
 				}
-				cl.body = b
-			} else {
-				pu := u
-				q := pu.Query()
-				for k, v := range paging {
-					q.Set(k, v)
+				v, found, err := cp.lookup(ctx, body)
+				if err != nil {
+					return true, fmt.Errorf("page %d: cursor_path %q: %v", n, cp.src, err)
 				}
-				pu.RawQuery = q.Encode()
-				cl.url = &pu
+				next := scalarString(v)
+				if next == "" {
+					// A full first page without the cursor's field is more
+					// likely a wrong cursor_path than the end: stopping there
+					// would drop (and delete) everything after it.
+					if !found && n == 1 && p.pageSize > 0 && len(items) >= p.pageSize {
+						return true, fmt.Errorf("page 1: cursor_path %q is not in the response, yet the page is full (%d items); check the cursor path", cp.src, len(items))
+					}
+					return true, nil
+				}
+				if seen[next] {
+					return true, fmt.Errorf("page %d: %w: the API sent cursor %q again (cursor_path %q)", n, ErrPageLoop, c.redact(next), cp.src)
+				}
+				seen[next] = true
+				cursor = next
+			case pageNextLink, pageHeaderLink:
+				var next string
+				if p.typ == pageNextLink {
+					v, err := p.nextLink.get(ctx, body)
+					if err != nil {
+						return true, fmt.Errorf("page %d: next_link_path %q: %v", n, p.nextLink.src, err)
+					}
+					next = scalarString(v)
+				} else {
+					next = linkHeader(resp.header.Values("Link"), p.linkRel)
+				}
+				if next == "" {
+					return true, nil
+				}
+				nu, err := resp.url.Parse(next)
+				if err != nil {
+					return true, fmt.Errorf("page %d: next link %q: %v", n, c.redact(next), err)
+				}
+				if !strings.EqualFold(nu.Host, c.s.base.Host) {
+					return true, fmt.Errorf("page %d: next link %s leaves the base URL's host %s: tide sends the API's credentials only there", n, c.display(nu), c.s.base.Host)
+				}
+				key := nu.String()
+				if seen[key] || key == resp.url.String() {
+					return true, fmt.Errorf("page %d: %w: the API sent next link %s again", n, ErrPageLoop, c.display(nu))
+				}
+				seen[key] = true
+				u = *nu
 			}
-		}
-		resp, err := c.do(ctx, cl)
+			return false, nil
+		}()
 		if err != nil {
-			return fmt.Errorf("page %d: %w", n, err)
+			return err
 		}
-		if len(bytes.TrimSpace(resp.body)) == 0 {
-			return fmt.Errorf("page %d: %w: %s %s answered with an empty body", n, ErrIncomplete, cl.method, c.display(cl.url))
-		}
-		body, err := decodeBody(resp.body)
-		if err != nil {
-			return fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)
-		}
-		items, err := f.items.extract(ctx, resp.body, body)
-		if err != nil {
-			return fmt.Errorf("page %d: %s %s: %w", n, cl.method, c.display(cl.url), err)
+		capped := !stop && p.maxPages > 0 && n+1 > p.maxPages
+		if stop || capped {
+			dropQueue()
+		} else {
+			switch p.typ {
+			case pageOffset, pagePage:
+				if len(queue) > 0 && (queue[0].offset != offset || queue[0].page != page) {
+					dropQueue() // a page of another size: the offsets ahead are wrong
+				}
+				want := 1
+				if n >= 3 && len(items) >= firstLen {
+					want = ahead
+				}
+				for k := len(queue); k < want; k++ {
+					next := n + 1 + k
+					if p.maxPages > 0 && next > p.maxPages {
+						break
+					}
+					launch(next, offset+k*len(items), page+k, "", u)
+				}
+			default:
+				launch(n+1, offset, page, cursor, u)
+			}
 		}
 		if len(items) > 0 {
 			if err := onPage(items); err != nil {
 				return err
 			}
 		}
-		if p.typ == pageNone {
-			if more := morePages(body, resp.header); more != "" {
-				return fmt.Errorf("page %d: %w: %s %s says more pages exist (%s) but %s has no pagination; set pagination (type and its fields) on the resource's selector or --custom-pagination-type", n, ErrIncomplete, cl.method, c.display(cl.url), more, f.what)
-			}
+		if stop {
 			return nil
 		}
-		if len(items) == 0 {
-			return nil
+		if capped && f.allowPartial {
+			return fmt.Errorf("%w: %s: stopped at pagination.max_pages %d with more pages to read, as selector allow_partial: true allows", integrations.ErrPartialAllowed, f.what, p.maxPages)
 		}
-		if p.lastPage != nil {
-			v, err := p.lastPage.get(ctx, body)
-			if err != nil {
-				return fmt.Errorf("page %d: last_page_path %q: %v", n, p.lastPage.src, err)
-			}
-			if truthy(v) {
-				return nil
-			}
-		}
-		if p.hasMore != nil {
-			v, found, err := p.hasMore.lookup(ctx, body)
-			if err != nil {
-				return fmt.Errorf("page %d: has_more_path %q: %v", n, p.hasMore.src, err)
-			}
-			switch {
-			case found && !truthy(v):
-				return nil
-			case !found && !warnedHasMore:
-				// A typo here must not cut the result short (and delete the
-				// rest): absent means unknown, and paging goes on.
-				warnedHasMore = true
-				c.log.Warn("has_more_path not in the response; paging on until an empty page", "endpoint", f.what, "has_more_path", p.hasMore.src)
-			}
-		}
-		switch p.typ {
-		case pageOffset, pagePage:
-			// An API that ignores the paging parameter sends the first page
-			// forever; two identical pages in a row are that, not data.
-			h := sha256.Sum256(resp.body)
-			if n > 1 && h == prevHash {
-				return fmt.Errorf("page %d: %w: %s %s sent the same page as before; does the API read the %q parameter?", n, ErrPageLoop, cl.method, c.display(cl.url), param)
-			}
-			prevHash = h
-			offset += len(items)
-			page++
-		case pageCursor:
-			cp := p.cursorPath
-			if cp == nil {
-				if cp = guessCursor(body); cp == nil {
-					return fmt.Errorf("page %d: no cursor_path set and none of the usual places (%s) holds a cursor; set --custom-cursor-path or pagination.cursor_path", n, strings.Join(cursorGuesses, ", "))
-				}
-				// Ocean Custom also falls back to common cursor locations.
-				p.cursorPath = cp
-				c.log.Info("cursor_path not set: reading the cursor from a usual place", "endpoint", f.what, "cursor_path", cp.src)
-			}
-			v, found, err := cp.lookup(ctx, body)
-			if err != nil {
-				return fmt.Errorf("page %d: cursor_path %q: %v", n, cp.src, err)
-			}
-			next := scalarString(v)
-			if next == "" {
-				// A full first page without the cursor's field is more
-				// likely a wrong cursor_path than the end: stopping there
-				// would drop (and delete) everything after it.
-				if !found && n == 1 && p.pageSize > 0 && len(items) >= p.pageSize {
-					return fmt.Errorf("page 1: cursor_path %q is not in the response, yet the page is full (%d items); check the cursor path", cp.src, len(items))
-				}
-				return nil
-			}
-			if seen[next] {
-				return fmt.Errorf("page %d: %w: the API sent cursor %q again (cursor_path %q)", n, ErrPageLoop, c.redact(next), cp.src)
-			}
-			seen[next] = true
-			cursor = next
-		case pageNextLink, pageHeaderLink:
-			var next string
-			if p.typ == pageNextLink {
-				v, err := p.nextLink.get(ctx, body)
-				if err != nil {
-					return fmt.Errorf("page %d: next_link_path %q: %v", n, p.nextLink.src, err)
-				}
-				next = scalarString(v)
-			} else {
-				next = linkHeader(resp.header.Values("Link"), p.linkRel)
-			}
-			if next == "" {
-				return nil
-			}
-			nu, err := resp.url.Parse(next)
-			if err != nil {
-				return fmt.Errorf("page %d: next link %q: %v", n, c.redact(next), err)
-			}
-			if !strings.EqualFold(nu.Host, c.s.base.Host) {
-				return fmt.Errorf("page %d: next link %s leaves the base URL's host %s: tide sends the API's credentials only there", n, c.display(nu), c.s.base.Host)
-			}
-			key := nu.String()
-			if seen[key] || key == resp.url.String() {
-				return fmt.Errorf("page %d: %w: the API sent next link %s again", n, ErrPageLoop, c.display(nu))
-			}
-			seen[key] = true
-			u = *nu
+		if capped {
+			// Stopping here would be a shorter list, and the engine deletes
+			// what was not listed: a cap reached is an incomplete listing.
+			return fmt.Errorf("%w: %s: stopped at max_pages %d with more pages to read; raise pagination.max_pages or remove it", ErrIncomplete, f.what, p.maxPages)
 		}
 	}
+}
+
+// paging returns the paging parameters of one request.
+func (p pagination) paging(param, sizeParam string, offset, page int, cursor string) map[string]string {
+	paging := map[string]string{}
+	switch p.typ {
+	case pageOffset:
+		paging[param] = strconv.Itoa(offset)
+	case pagePage:
+		paging[param] = strconv.Itoa(page)
+	case pageCursor:
+		if cursor != "" {
+			paging[param] = cursor
+		}
+	}
+	if p.pageSize > 0 && sizeParam != "" {
+		paging[sizeParam] = strconv.Itoa(p.pageSize)
+	}
+	return paging
+}
+
+// fetchPage requests page n of f at u with the paging parameters, and
+// decodes it and finds its items.
+func (c *client) fetchPage(ctx context.Context, f fetch, n int, paging map[string]string, u url.URL, seed maphash.Seed) pageResult {
+	p := f.pag
+	param, _ := p.paramNames()
+	cl := call{method: f.method, url: &u, headers: f.headers, body: f.body}
+	if len(paging) > 0 {
+		if p.inBody {
+			b := make(map[string]any, len(f.body)+len(paging))
+			for k, v := range f.body {
+				b[k] = v
+			}
+			for k, v := range paging {
+				if p.typ == pageCursor && k == param {
+					b[k] = v
+				} else {
+					b[k], _ = strconv.Atoi(v)
+				}
+			}
+			cl.body = b
+		} else {
+			pu := u
+			q := pu.Query()
+			for k, v := range paging {
+				q.Set(k, v)
+			}
+			pu.RawQuery = q.Encode()
+			cl.url = &pu
+		}
+	}
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return pageResult{err: fmt.Errorf("page %d: %w", n, err)}
+	}
+	if len(bytes.TrimSpace(resp.body)) == 0 {
+		return pageResult{err: fmt.Errorf("page %d: %w: %s %s answered with an empty body", n, ErrIncomplete, cl.method, c.display(cl.url))}
+	}
+	body, err := decodeBody(resp.body)
+	if err != nil {
+		return pageResult{err: fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)}
+	}
+	items, err := f.items.extract(ctx, resp.body, body)
+	if err != nil {
+		return pageResult{err: fmt.Errorf("page %d: %s %s: %w", n, cl.method, c.display(cl.url), err)}
+	}
+	res := pageResult{cl: cl, resp: resp, body: body, items: items, hash: maphash.Bytes(seed, resp.body)}
+	resp.body = nil // decoded: the raw bytes need not stay
+	return res
 }
 
 // ErrIncomplete is a listing that stopped before its end: a page cap
@@ -505,69 +622,14 @@ func guessCursor(body any) *valuePath {
 	return nil
 }
 
-// decodeBody decodes a response as encoding/json would, except that an
-// integer beyond float64's exact range (2^53, e.g. a 64-bit snowflake id)
-// stays exact as a *big.Int, so `.id | tostring` gives the real id: two ids
-// rounded to one float would map two records onto one entity.
+// decodeBody decodes a response with jsonx, once, as encoding/json would
+// into an any, except that an integer beyond float64's exact range (2^53,
+// e.g. a 64-bit snowflake id) stays exact as a *big.Int, so `.id |
+// tostring` gives the real id: two ids rounded to one float would map two
+// records onto one entity.
 func decodeBody(raw []byte) (any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	big := hasLongDigits(raw)
-	if big {
-		dec.UseNumber()
-	}
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if !big {
-		return v, nil
-	}
-	return numbers(v), nil
-}
-
-// hasLongDigits reports a run of 16 or more digits: only then can a number
-// exceed 2^53, and only then is the slower exact decoding needed.
-func hasLongDigits(b []byte) bool {
-	run := 0
-	for _, c := range b {
-		if c >= '0' && c <= '9' {
-			if run++; run >= 16 {
-				return true
-			}
-		} else {
-			run = 0
-		}
-	}
-	return false
-}
-
-func numbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		s := string(t)
-		if !strings.ContainsAny(s, ".eE") && len(s) > 15 {
-			if b, ok := new(big.Int).SetString(s, 10); ok && (b.IsInt64() && !exactFloat(b.Int64()) || !b.IsInt64()) {
-				return b
-			}
-		}
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, x := range t {
-			t[k] = numbers(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = numbers(x)
-		}
-	}
-	return v
-}
-
-// exactFloat reports whether n survives a round trip through float64.
-func exactFloat(n int64) bool {
-	return n >= -1<<53 && n <= 1<<53
+	return jsonx.DecodeExactInts(raw)
 }

@@ -45,7 +45,10 @@ func generated(nProjects, nMRs int) gitlabtest.Fixtures {
 // requests (20 a project) from a fake GitLab answering each request after
 // 20 ms, with the default concurrency (10 requests in flight). Group
 // listings carry every project's merge requests, so the request count is
-// the pages: 20 of projects, 400 of merge requests, 1 of groups. Run with:
+// the pages: 20 of projects (keyset, one after another), 400 of merge
+// requests (past 10,000 items GitLab sends no x-total-pages, so windows of
+// 20 pages are fetched until the last: at most 19 asked past it), 1 of
+// groups. floor-ms is requests × 20 ms ÷ 10. Run with:
 //
 //	go test ./integrations/gitlab -run '^$' -bench MergeRequests -benchtime 1x
 func BenchmarkMergeRequests(b *testing.B) {
@@ -77,6 +80,7 @@ func BenchmarkMergeRequests(b *testing.B) {
 		}
 		b.ReportMetric(float64(src.Requests()), "gitlab-requests/op")
 		b.ReportMetric(float64(src.MaxInFlight()), "max-in-flight")
+		b.ReportMetric(float64(src.Requests()*20/defaultConcurrency), "floor-ms")
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	gosync "sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/httpx"
 	"github.com/tide-sync/tide/internal/jsonx"
@@ -26,6 +28,9 @@ type client struct {
 	base  string // https://host/api/v4
 	token string
 	http  *httpx.Client
+	// window is how many pages of one offset listing are fetched at once
+	// when GitLab says how many there are; 1 reads them in turn.
+	window int
 }
 
 // get fetches one path (escaped, under /api/v4) and returns the answer.
@@ -66,10 +71,6 @@ func (c *client) getObject(ctx context.Context, path string, q url.Values) (map[
 	return m, nil
 }
 
-// errAuth marks GitLab rejecting the token; it wraps integrations.ErrConfig
-// so the run ends with exit 2.
-var errAuth = fmt.Errorf("%w: GitLab rejected the token (401); check --gitlab-token (TIDE_GITLAB_TOKEN or GITLAB_TOKEN), its expiry and --gitlab-host", integrations.ErrConfig)
-
 // refusal names what a 401 or 403 means for the user.
 func refusal(err error) error {
 	var se *httpx.StatusError
@@ -78,7 +79,7 @@ func refusal(err error) error {
 	}
 	switch se.Status {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("%w: %w", errAuth, err)
+		return integrations.CredentialsError(tokenCheck, fmt.Errorf("%w: %w", errAuth, err))
 	case http.StatusForbidden:
 		return fmt.Errorf("GitLab refused access (403: the token lacks the read_api scope or a role there): %w", err)
 	}
@@ -95,47 +96,158 @@ func statusOf(err error) int {
 }
 
 // list walks every page of an offset-paginated listing (page, per_page=100)
-// and hands each page to fn. GitLab says where the next page is in
-// x-next-page (empty on the last page); a server that omits the header is
-// followed until a page is short, as Ocean does. An empty page the
-// server called non-final, a page that is no JSON array and any error
-// end the listing with an error: never a shorter list.
+// and hands each page to fn, in page order, one page at a time. GitLab says
+// where the next page is in x-next-page (empty on the last page); a server
+// that omits the header is followed until a page is short, as Ocean does.
+//
+// Pages after the first are fetched concurrently, a window at a time (the
+// client's in-flight bound still holds every request): pages 2..N when the
+// first page carries x-total-pages, else (GitLab leaves the totals out past
+// 10,000 items) window after window until a page is the last, the pages
+// fetched past it answering empty. An empty page the server called
+// non-final, a page that is no JSON array, items on a page after the one
+// GitLab called the last, and any error end the listing with an error:
+// never a shorter list.
 func (c *client) list(ctx context.Context, path string, q url.Values, fn func([]map[string]any) error) error {
 	q = cloneValues(q)
 	q.Set("per_page", strconv.Itoa(perPage))
-	for page := 1; ; page++ {
-		if page > maxPages {
+	first, err := c.page(ctx, path, q, 1)
+	if err != nil {
+		return err
+	}
+	done, err := deliver(path, first, fn)
+	if done || err != nil {
+		return err
+	}
+	next := 2
+	_, paged := first.header["X-Next-Page"]
+	if paged && c.window > 1 {
+		total := totalPages(first.header)
+		if total > maxPages {
+			return fmt.Errorf("gitlab: GET %s: %d pages (x-total-pages) is more than %d; stopped (no complete listing)", path, total, maxPages)
+		}
+		done, err := c.concurrentPages(ctx, path, q, 2, total, fn)
+		if done || err != nil {
+			return err
+		}
+		// The listing grew while it was read: page N named a next one.
+		next = total + 1
+	}
+	for n := next; ; n++ {
+		if n > maxPages {
 			return fmt.Errorf("gitlab: GET %s: more than %d pages; stopped (no complete listing)", path, maxPages)
 		}
-		q.Set("page", strconv.Itoa(page))
-		resp, err := c.get(ctx, path, q)
+		p, err := c.page(ctx, path, q, n)
 		if err != nil {
-			return &pageError{page: page, err: err}
+			return err
 		}
-		items, err := decodeList(path, resp)
-		if err != nil {
-			return &pageError{page: page, err: err}
-		}
-		if len(items) > 0 {
-			if err := fn(items); err != nil {
-				return err
-			}
-		}
-		next, hasHeader := resp.Header["X-Next-Page"]
-		switch {
-		case hasHeader && strings.TrimSpace(strings.Join(next, "")) == "":
-			return nil
-		case hasHeader:
-			if n, err := strconv.Atoi(strings.TrimSpace(next[0])); err != nil || n != page+1 {
-				return fmt.Errorf("gitlab: GET %s: page %d names page %q as next; want %d", path, page, next[0], page+1)
-			}
-			if len(items) == 0 {
-				return fmt.Errorf("gitlab: GET %s: page %d is empty but not the last (x-next-page %s): the listing is incomplete", path, page, next[0])
-			}
-		case len(items) < perPage:
-			return nil
+		if done, err := deliver(path, p, fn); done || err != nil {
+			return err
 		}
 	}
+}
+
+// concurrentPages fetches pages from..to (to 0: until a page is the last),
+// c.window at a time, and delivers them in order. It reports done when a
+// page was the last.
+func (c *client) concurrentPages(ctx context.Context, path string, q url.Values, from, to int, fn func([]map[string]any) error) (bool, error) {
+	last := 0 // the page GitLab called the last, once seen
+	for lo := from; to == 0 || lo <= to; lo += c.window {
+		hi := lo + c.window - 1
+		if to > 0 {
+			hi = min(hi, to)
+		}
+		if hi > maxPages {
+			return false, fmt.Errorf("gitlab: GET %s: more than %d pages; stopped (no complete listing)", path, maxPages)
+		}
+		pages := make([]*offsetPage, hi-lo+1)
+		g, gctx := errgroup.WithContext(ctx)
+		for i := range pages {
+			g.Go(func() error {
+				p, err := c.page(gctx, path, q, lo+i)
+				pages[i] = p
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return false, err
+		}
+		for _, p := range pages {
+			if last != 0 {
+				if len(p.items) > 0 {
+					return false, fmt.Errorf("gitlab: GET %s: page %d holds items after page %d, which GitLab called the last: the listing changed while it was read", path, p.n, last)
+				}
+				continue
+			}
+			done, err := deliver(path, p, fn)
+			if err != nil {
+				return false, err
+			}
+			if done {
+				last = p.n
+			}
+		}
+		if last != 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// offsetPage is one page of an offset-paginated listing.
+type offsetPage struct {
+	n      int
+	items  []map[string]any
+	header http.Header
+}
+
+// page fetches page n.
+func (c *client) page(ctx context.Context, path string, q url.Values, n int) (*offsetPage, error) {
+	pq := cloneValues(q)
+	pq.Set("page", strconv.Itoa(n))
+	resp, err := c.get(ctx, path, pq)
+	if err != nil {
+		return nil, &pageError{page: n, err: err}
+	}
+	items, err := decodeList(path, resp)
+	if err != nil {
+		return nil, &pageError{page: n, err: err}
+	}
+	return &offsetPage{n: n, items: items, header: resp.Header}, nil
+}
+
+// deliver hands a page's items to fn and reports whether it was the last
+// page: x-next-page present and empty, or, without the header, a short
+// page.
+func deliver(path string, p *offsetPage, fn func([]map[string]any) error) (bool, error) {
+	if len(p.items) > 0 {
+		if err := fn(p.items); err != nil {
+			return false, err
+		}
+	}
+	next, hasHeader := p.header["X-Next-Page"]
+	switch {
+	case hasHeader && strings.TrimSpace(strings.Join(next, "")) == "":
+		return true, nil
+	case hasHeader:
+		if n, err := strconv.Atoi(strings.TrimSpace(next[0])); err != nil || n != p.n+1 {
+			return false, fmt.Errorf("gitlab: GET %s: page %d names page %q as next; want %d", path, p.n, next[0], p.n+1)
+		}
+		if len(p.items) == 0 {
+			return false, fmt.Errorf("gitlab: GET %s: page %d is empty but not the last (x-next-page %s): the listing is incomplete", path, p.n, next[0])
+		}
+		return false, nil
+	}
+	return len(p.items) < perPage, nil
+}
+
+// totalPages reads x-total-pages; 0 when absent or unreadable.
+func totalPages(h http.Header) int {
+	n, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Total-Pages")))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // listKeyset walks a keyset-paginated listing (pagination=keyset,

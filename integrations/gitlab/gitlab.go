@@ -8,8 +8,9 @@
 // Every request of a run goes through one httpx client: its in-flight
 // bound is the concurrency shared by every resource block, GitLab's
 // RateLimit-* headers pace it before the instance refuses, and a 429 waits
-// Retry-After. A 401 is a configuration error (exit 2); a 403 or a 404 on
-// a listing fails the resource block, so no deletes follow: it is never an
+// Retry-After. The token is checked (GET /user) before anything is
+// written; a 401 is a credentials error (exit 2); a 403 or a 404 on a
+// listing fails the resource block, so no deletes follow: it is never an
 // empty result.
 package gitlab
 
@@ -183,7 +184,7 @@ func NewSource(cfg Config) (*Source, error) {
 		Logger:    log,
 	})
 	return &Source{
-		c:      &client{base: base, token: cfg.Token, http: hc},
+		c:      &client{base: base, token: cfg.Token, http: hc, window: 2 * cfg.Concurrency},
 		log:    log,
 		fanout: 2 * cfg.Concurrency,
 		now:    now,

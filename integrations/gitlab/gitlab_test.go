@@ -256,8 +256,8 @@ func TestResolveValues(t *testing.T) {
 	}
 }
 
-// A 401 is a configuration error naming the flag; a 403 is an error, not
-// an empty list.
+// A 401 is a credentials error naming the flag; a 403 is an error, not an
+// empty list.
 func TestRefusals(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 4)
@@ -269,16 +269,10 @@ func TestRefusals(t *testing.T) {
 	e = newEnv(t, 4)
 	e.fake.Fail(gitlabtest.Fault{Path: "/groups", Status: 401, Body: `{"message":"401 Unauthorized"}`})
 	_, err := e.resync(t, "group", nil)
-	if !errorsIsConfig(err) {
-		t.Errorf("401: %v, want integrations.ErrConfig", err)
+	if !errors.Is(err, integrations.ErrCredentials) || !strings.Contains(err.Error(), "--gitlab-token") {
+		t.Errorf("401: %v, want integrations.ErrCredentials naming --gitlab-token", err)
 	}
 }
-
-func errorsIsConfig(err error) bool {
-	return err != nil && isConfig(err)
-}
-
-func isConfig(err error) bool { return errors.Is(err, integrations.ErrConfig) }
 
 // file finds files by glob on the default branch, content parsed; folder
 // yields the directories matching a pattern.

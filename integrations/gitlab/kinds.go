@@ -101,6 +101,9 @@ func (s *Source) projects(ctx context.Context, r *request) ([]map[string]any, er
 	if r.activeProjects != nil {
 		q.Set("active", strconv.FormatBool(*r.activeProjects))
 	}
+	if r.projectSearch != "" {
+		q.Set("search", r.projectSearch)
+	}
 	return s.projectList.do(ctx, q.Encode(), func() ([]map[string]any, error) {
 		var out []map[string]any
 		err := s.c.listKeyset(ctx, "/projects", q, func(items []map[string]any) error {
@@ -135,6 +138,9 @@ func (s *Source) groups(ctx context.Context, r *request) ([]map[string]any, erro
 	}
 	if r.activeGroups != nil {
 		q.Set("active", strconv.FormatBool(*r.activeGroups))
+	}
+	if r.groupSearch != "" {
+		q.Set("search", r.groupSearch)
 	}
 	return s.groupList.do(ctx, q.Encode(), func() ([]map[string]any, error) {
 		var out []map[string]any
@@ -433,8 +439,10 @@ func listUnder(sub string, q url.Values) projectTask {
 	}
 }
 
+// pipelines stamps __project, which the pipeline mapping of Port's GitLab
+// documentation relates to the service by.
 func pipelines(ctx context.Context, s *Source, r *request, p map[string]any, send func([]map[string]any) error) error {
-	return s.c.list(ctx, "/projects/"+projectPath(p)+"/pipelines", r.apiQuery, send)
+	return s.c.list(ctx, "/projects/"+projectPath(p)+"/pipelines", r.apiQuery, withProject(p, send))
 }
 
 // jobs lists every job of every pipeline. Ocean reads only the first 100
@@ -689,7 +697,7 @@ func resyncFolders(ctx context.Context, s *Source, r *request, e *emitter) error
 			var out []map[string]any
 			for _, t := range tree {
 				fp, _ := t["path"].(string)
-				if t["type"] == "tree" && globMatch(w.spec.path, fp) {
+				if t["type"] == "tree" && folderMatch(w.spec.path, fp) {
 					out = append(out, map[string]any{"folder": t, "repo": w.p, "__branch": w.branch})
 				}
 			}
@@ -700,6 +708,18 @@ func resyncFolders(ctx context.Context, s *Source, r *request, e *emitter) error
 }
 
 func hasGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
+
+// folderMatch says whether the folder at dir is selected by a folder
+// pattern: a glob ("*/*/*") matches the folder's path; a plain path names
+// a directory whose folders are selected, "/" the repository's root, as
+// Port's documentation describes ("apps/" yields the folders in apps).
+func folderMatch(pattern, dir string) bool {
+	if hasGlob(pattern) {
+		return globMatch(pattern, dir)
+	}
+	parent, _ := path.Split(dir)
+	return strings.Trim(parent, "/") == strings.Trim(pattern, "/")
+}
 
 // globMatch matches a slash-separated path against a pattern where * and ?
 // stay within a segment and ** spans any number of segments.

@@ -20,9 +20,11 @@ import (
 type request struct {
 	kind string
 
-	minAccessLevel int   // 0: no min_access_level filter
-	activeProjects *bool // includeOnlyActiveProjects; nil: no filter
-	activeGroups   *bool // includeOnlyActiveGroups; nil: no filter
+	minAccessLevel int    // 0: no min_access_level filter
+	groupSearch    string // the mapping's search.group: GitLab's search on group listings
+	projectSearch  string // the mapping's search.project: GitLab's search on project listings
+	activeProjects *bool  // includeOnlyActiveProjects; nil: no filter
+	activeGroups   *bool  // includeOnlyActiveGroups; nil: no filter
 
 	// project
 	languages     bool
@@ -205,9 +207,33 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 	return r, nil
 }
 
-// parseConfig reads the mapping's top-level visibility key:
-// {useMinAccessLevel: true, minAccessLevel: 30} by default.
+// parseConfig reads the mapping's top-level keys: visibility
+// ({useMinAccessLevel: true, minAccessLevel: 30} by default) and search
+// ({group, project}: the scope Port's GitLab documentation describes, sent
+// as GitLab's search parameter on group and project listings, so every
+// group-based kind — group, members, issues, merge requests, files — or
+// project-based kind follows it).
 func (r *request) parseConfig(cfg map[string]any) error {
+	if raw, ok := cfg["search"]; ok && raw != nil {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return fmt.Errorf("search: want an object {group, project}, got %s", jsonx.TypeName(raw))
+		}
+		for k, v := range m {
+			s, err := str("search."+k, v)
+			if err != nil {
+				return err
+			}
+			switch k {
+			case "group":
+				r.groupSearch = strings.TrimSpace(s)
+			case "project":
+				r.projectSearch = strings.TrimSpace(s)
+			default:
+				return fmt.Errorf("search.%s: unknown key (search has group, project)", k)
+			}
+		}
+	}
 	raw, ok := cfg["visibility"]
 	if !ok || raw == nil {
 		return nil

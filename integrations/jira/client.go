@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,7 +68,7 @@ func (s *Source) call(ctx context.Context, method, path string, q url.Values, bo
 	}
 	resp, err := s.c.Do(ctx, r)
 	if err != nil {
-		return nil, refusal(err)
+		return nil, s.refusal(err)
 	}
 	v, err := resp.JSON()
 	if err != nil {
@@ -76,22 +77,61 @@ func (s *Source) call(ctx context.Context, method, path string, q url.Values, bo
 	return v, nil
 }
 
-// refusal says what a 401, 403 or 404 means for the user. A 401 is a
-// configuration error: the run exits 2.
-func refusal(err error) error {
+// refusal says what a 401, 403 or 404 means for the user. A 401 is Jira
+// refusing the credentials (integrations.ErrCredentials): the run exits 2.
+func (s *Source) refusal(err error) error {
 	var se *httpx.StatusError
 	if !errors.As(err, &se) {
 		return err
 	}
 	switch se.Status {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("%w: Jira rejected the credentials (401); check %s and %s (or, with the api.atlassian.com gateway, that the OAuth token is current): %v", integrations.ErrConfig, emailWhere, tokenWhere, err)
+		if scopeMismatch(se) {
+			return integrations.CredentialsError(s.check, fmt.Errorf("Jira refused the token for this API (401: scope does not match: the token lacks a scope this kind needs): %w", err))
+		}
+		return integrations.CredentialsError(s.check, fmt.Errorf("Jira rejected the credentials (401): %w", err))
 	case http.StatusForbidden:
 		return fmt.Errorf("Jira refused access (403: the account lacks a permission here): %w", err)
 	case http.StatusNotFound:
 		return fmt.Errorf("not found, or not visible to this account (404): %w", err)
 	}
 	return err
+}
+
+// scopeMismatch reports Atlassian's answer to a valid token that lacks the
+// OAuth scope one API needs: a 401 saying "scope does not match".
+func scopeMismatch(se *httpx.StatusError) bool {
+	return se.Status == http.StatusUnauthorized && bytes.Contains(bytes.ToLower(se.Body), []byte("scope does not match"))
+}
+
+// CheckCredentials asks Jira whose credentials these are (GET
+// /rest/api/3/myself), before anything is written: one request more per
+// run, and the one Jira answers only to an authenticated account (listings
+// answer an anonymous caller with what is public). A 401 is a credentials
+// error, and so is a 403 there: the account cannot use the site's API at
+// all (no access to the site, or a CAPTCHA pending after failed logins).
+// A 401 saying the OAuth scope does not match is not: the token is valid
+// but lacks read:jira-user, which only some kinds need, so the blocks
+// find out what it can read. Anything else is left for the blocks.
+func (s *Source) CheckCredentials(ctx context.Context, _ []integrations.Request) error {
+	resp, err := s.c.Do(ctx, httpx.Request{Method: http.MethodGet, URL: s.site + apiBase + "/myself", Auth: s.auth})
+	var se *httpx.StatusError
+	switch {
+	case err == nil:
+		if v, jerr := resp.JSON(); jerr == nil {
+			if me, ok := v.(map[string]any); ok {
+				s.log.Debug("Jira accepted the credentials", "accountId", me["accountId"], "accountType", me["accountType"])
+			}
+		}
+		return nil
+	case !errors.As(err, &se) || scopeMismatch(se):
+		return nil
+	case se.Status == http.StatusUnauthorized:
+		return integrations.CredentialsError(s.check, fmt.Errorf("Jira rejected the credentials (401): %w", err))
+	case se.Status == http.StatusForbidden:
+		return integrations.CredentialsError(s.check, fmt.Errorf("Jira refused the first request of the run (403: the account cannot use this site's API, or must solve a CAPTCHA in the browser after failed logins): %w", err))
+	}
+	return nil
 }
 
 // object reads an answer that must be a JSON object.

@@ -10,8 +10,9 @@
 // waited out (Retry-After, else X-RateLimit-Reset), and a pause of every
 // request when Jira says the quota is nearly spent. Each listing stops
 // exactly where Jira says it ends (isLast, total, nextPageToken, cursor);
-// a 401 is a configuration error (exit 2); a 403 or 404 on a listing
-// fails the resource block, so no deletes follow.
+// credentials Jira refuses (a 401, checked with GET /rest/api/3/myself
+// before anything is written) are a credentials error (exit 2); a 403 or
+// 404 on a listing fails the resource block, so no deletes follow.
 package jira
 
 import (
@@ -122,6 +123,7 @@ type Source struct {
 	auth   staticAuth
 	site   string // scheme://host[/ex/jira/<cloudId>], no trailing slash
 	bearer bool
+	check  string // the settings a refusal names
 	org    string
 	log    *slog.Logger
 }
@@ -171,9 +173,18 @@ func NewSource(cfg Config) (*Source, error) {
 		auth:   a,
 		site:   host,
 		bearer: bearer,
+		check:  credentialsCheck(bearer),
 		org:    strings.TrimSpace(cfg.OrganizationID),
 		log:    log,
 	}, nil
+}
+
+// credentialsCheck names what to check when Jira refuses the credentials.
+func credentialsCheck(bearer bool) string {
+	if bearer {
+		return tokenWhere + ", the api.atlassian.com gateway's OAuth access token"
+	}
+	return emailWhere + " and " + tokenWhere
 }
 
 // staticAuth puts the one configured credential on every request; a 401

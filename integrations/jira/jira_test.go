@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	gosync "sync"
@@ -458,14 +459,15 @@ func TestRateLimits(t *testing.T) {
 	})
 }
 
-// A 401 is a configuration error naming the flags to check, without the
-// token; the gateway takes a Bearer token without an email.
+// A 401 on a listing (credentials revoked mid-run) is a credentials error
+// naming the flags to check, without the token; the gateway takes a
+// Bearer token without an email.
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, jiratest.Options{}, Config{Email: testEmail, Token: "ATATT3xWRONGtokenVALUE99", OrganizationID: testOrg})
 	_, err := e.resync("project", nil)
-	if !errors.Is(err, integrations.ErrConfig) {
-		t.Fatalf("err = %v, want a configuration error", err)
+	if !errors.Is(err, integrations.ErrCredentials) {
+		t.Fatalf("err = %v, want a credentials error", err)
 	}
 	for _, want := range []string{"401", "--atlassian-user-token", "TIDE_ATLASSIAN_USER_TOKEN", "--atlassian-user-email"} {
 		if !strings.Contains(err.Error(), want) {
@@ -499,6 +501,93 @@ func TestAuth(t *testing.T) {
 	}
 	if p := fake.Requests()[0].Path; p != "/ex/jira/11223344-a1b2-3b33-c444-def123456789/rest/api/3/project/search" {
 		t.Errorf("gateway path %q", p)
+	}
+}
+
+// CheckCredentials asks /rest/api/3/myself once: a 401, or a 403 there, is
+// a credentials error naming the settings; a 401 for a missing OAuth
+// scope and any other failure are left for the blocks.
+func TestCheckCredentials(t *testing.T) {
+	t.Parallel()
+	const wrong = "ATATT3xWRONGcheckTOKEN77"
+	tests := []struct {
+		name   string
+		token  string
+		bearer bool
+		fault  *jiratest.Fault
+		want   []string // in the error; none: no error
+		// retried: the check's request is sent again (a 5xx), else once.
+		retried bool
+	}{
+		{name: "accepted", token: testToken},
+		{name: "wrong token", token: wrong,
+			want: []string{"401", "--atlassian-user-email (TIDE_ATLASSIAN_USER_EMAIL", "--atlassian-user-token (TIDE_ATLASSIAN_USER_TOKEN or OCEAN__INTEGRATION__CONFIG__ATLASSIAN_USER_TOKEN)"}},
+		{name: "wrong gateway token", token: wrong, bearer: true,
+			want: []string{"401", "--atlassian-user-token (TIDE_ATLASSIAN_USER_TOKEN", "gateway's OAuth access token"}},
+		{name: "a 403 on myself", token: testToken,
+			fault: &jiratest.Fault{Path: "/rest/api/3/myself", Status: 403, Header: map[string]string{"X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}, Body: `{"errorMessages":["CAPTCHA_CHALLENGE"],"errors":{}}`},
+			want:  []string{"403", "CAPTCHA", "--atlassian-user-token"}},
+		{name: "an OAuth scope missing", token: testToken, bearer: true,
+			fault: &jiratest.Fault{Path: "*", Status: 401, Body: `{"code":401,"message":"Unauthorized; scope does not match"}`}},
+		{name: "a server error", token: testToken,
+			fault:   &jiratest.Fault{Path: "/rest/api/3/myself", Status: 500, Body: `{"errorMessages":["Internal server error"],"errors":{}}`},
+			retried: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fix, err := jiratest.LoadFixtures("testdata/site.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fake := jiratest.New(fix, jiratest.Options{Email: testEmail, Token: testToken, Bearer: tc.bearer})
+			if tc.fault != nil {
+				fake.Fail(*tc.fault)
+			}
+			srv := httptest.NewServer(fake)
+			t.Cleanup(srv.Close)
+			cfg := Config{Host: srv.URL, Email: testEmail, Token: tc.token, Clock: &clock{now: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)}}
+			if tc.bearer {
+				cfg = Config{Host: gatewayPrefix + "11223344-a1b2-3b33-c444-def123456789", Token: tc.token, HTTPClient: redirect(srv.URL), Clock: cfg.Clock}
+			}
+			src, err := NewSource(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = src.CheckCredentials(context.Background(), []integrations.Request{{Kind: "project"}})
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("err = %v, want none", err)
+				}
+			} else {
+				if !errors.Is(err, integrations.ErrCredentials) {
+					t.Fatalf("err = %v, want a credentials error", err)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q lacks %q", err, w)
+					}
+				}
+				if strings.Contains(err.Error(), tc.token) {
+					t.Errorf("the error shows the token: %v", err)
+				}
+			}
+			var got []string
+			for _, r := range fake.Requests() {
+				got = append(got, r.Method+" "+r.Path)
+			}
+			want := "GET /rest/api/3/myself"
+			if tc.bearer {
+				want = "GET /ex/jira/11223344-a1b2-3b33-c444-def123456789/rest/api/3/myself"
+			}
+			wantReqs := []string{want}
+			if tc.retried {
+				wantReqs = slices.Repeat(wantReqs, max(len(got), 2))
+			}
+			if diff := cmp.Diff(wantReqs, got); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -60,12 +60,13 @@ func authHeader(key string) string {
 	return key
 }
 
-// errCredentials explains a refused key.
-const errCredentials = "Linear rejected the API key: check --linear-api-key (TIDE_LINEAR_API_KEY, LINEAR_API_KEY or OCEAN__INTEGRATION__CONFIG__LINEAR_API_KEY)"
+// keyWhere names the settings to check when Linear refuses the key.
+const keyWhere = "--linear-api-key (TIDE_LINEAR_API_KEY, LINEAR_API_KEY or OCEAN__INTEGRATION__CONFIG__LINEAR_API_KEY)"
 
 // query sends one GraphQL query and returns its data. GraphQL errors are
 // an error whatever the status: a 200 carrying errors is no answer (its
-// data may be partial or null).
+// data may be partial or null). A 401, or an AUTHENTICATION_ERROR in
+// any answer, is Linear refusing the key (integrations.ErrCredentials).
 func (c *client) query(ctx context.Context, q string, vars map[string]any) (map[string]any, error) {
 	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
 	if err != nil {
@@ -78,7 +79,7 @@ func (c *client) query(ctx context.Context, q string, vars map[string]any) (map[
 	if err != nil {
 		var se *httpx.StatusError
 		if errors.As(err, &se) && (se.Status == http.StatusUnauthorized || httpx.GraphQLErrorCode(se.Body, "AUTHENTICATION_ERROR")) {
-			return nil, fmt.Errorf("%w: %s: %v", integrations.ErrConfig, errCredentials, err)
+			return nil, integrations.CredentialsError(keyWhere, fmt.Errorf("Linear rejected the API key: %w", err))
 		}
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func (c *client) query(ctx context.Context, q string, vars map[string]any) (map[
 	if errs, _ := ans["errors"].([]any); len(errs) > 0 || (ans["errors"] != nil && errs == nil) {
 		msg := c.secrets.Redact(graphQLErrors(ans["errors"]))
 		if httpx.GraphQLErrorCode(resp.Body, "AUTHENTICATION_ERROR") {
-			return nil, fmt.Errorf("%w: %s: %s", integrations.ErrConfig, errCredentials, msg)
+			return nil, integrations.CredentialsError(keyWhere, fmt.Errorf("Linear rejected the API key: %s", msg))
 		}
 		return nil, fmt.Errorf("linear: %s: %d answer with GraphQL errors: %s", httpx.DisplayPath(c.url), resp.Status, msg)
 	}

@@ -13,13 +13,15 @@
 // Errors: GraphQL errors in a 200 answer fail the block (never an empty
 // page); RATELIMITED answers are waited out and retried (internal/httpx's
 // Linear adapter reads the requests and complexity budgets); a 400 with a
-// query error fails the block; a key Linear rejects is a configuration
-// error (exit 2) naming --linear-api-key.
+// query error fails the block; a key Linear rejects is a credentials
+// error (exit 2) naming --linear-api-key, found before anything is
+// written by asking Linear for the key's viewer.
 package linear
 
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -142,6 +144,17 @@ func (s *Source) SelectorKeys(string) []string { return nil }
 
 // Requests returns how many HTTP requests the Source has sent.
 func (s *Source) Requests() int64 { return s.c.hx.Stats().Requests }
+
+// CheckCredentials asks Linear whose key this is (`viewer { id }`) before
+// anything is written: one small query per run, which Linear answers only
+// to a valid key. A refusal (a 401 or an AUTHENTICATION_ERROR) is
+// returned; anything else is left for the blocks to report.
+func (s *Source) CheckCredentials(ctx context.Context, _ []integrations.Request) error {
+	if _, err := s.c.query(ctx, viewerQuery, nil); errors.Is(err, integrations.ErrCredentials) {
+		return err
+	}
+	return nil
+}
 
 // Resync streams every item of req.Kind, page by page.
 func (s *Source) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {

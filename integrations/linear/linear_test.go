@@ -321,9 +321,9 @@ func TestIncompleteAnswersAreErrors(t *testing.T) {
 	}
 }
 
-// A key Linear refuses is a configuration error naming the flag and env
-// vars, without the key.
-func TestRejectedKeyIsAConfigError(t *testing.T) {
+// A key Linear refuses on a listing (revoked mid-run) is a credentials
+// error naming the flag and env vars, without the key.
+func TestRejectedKeyIsACredentialsError(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string
@@ -345,8 +345,8 @@ func TestRejectedKeyIsAConfigError(t *testing.T) {
 				e.fake.Fail(*tc.fault)
 			}
 			_, _, err := e.resync("team")
-			if !errors.Is(err, integrations.ErrConfig) {
-				t.Fatalf("err = %v, want ErrConfig", err)
+			if !errors.Is(err, integrations.ErrCredentials) {
+				t.Fatalf("err = %v, want ErrCredentials", err)
 			}
 			for _, want := range []string{"--linear-api-key", "LINEAR_API_KEY", "rejected"} {
 				if !strings.Contains(err.Error(), want) {
@@ -358,6 +358,50 @@ func TestRejectedKeyIsAConfigError(t *testing.T) {
 			}
 			if n := e.fake.Count("Teams"); n != 1 {
 				t.Errorf("%d requests, want 1", n)
+			}
+		})
+	}
+}
+
+// CheckCredentials sends one Viewer query: a refused key is a credentials
+// error naming the flag; any other failure is left for the blocks.
+func TestCheckCredentials(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		accepted string // the key the fake accepts; "": testKey
+		fault    *lineartest.Fault
+		want     bool // a credentials error
+		requests int  // Viewer requests
+	}{
+		{name: "accepted", requests: 1},
+		{name: "401", accepted: "lin_api_another", want: true, requests: 1},
+		{name: "400 AUTHENTICATION_ERROR", want: true, requests: 1,
+			fault: &lineartest.Fault{Op: "Viewer", Status: 400, Body: `{"errors":[{"message":"Authentication required, not authenticated","extensions":{"code":"AUTHENTICATION_ERROR"}}]}`}},
+		{name: "a query error", requests: 1,
+			fault: &lineartest.Fault{Op: "Viewer", Status: 400, Body: `{"errors":[{"message":"Cannot query field","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`}},
+		{name: "a server error", requests: 2,
+			fault: &lineartest.Fault{Op: "Viewer", Status: 502, Body: `bad gateway`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, 50, testKey, lineartest.Options{APIKey: tc.accepted})
+			if tc.fault != nil {
+				e.fake.Fail(*tc.fault)
+			}
+			err := e.src.CheckCredentials(context.Background(), []integrations.Request{{Kind: "team"}})
+			if got := errors.Is(err, integrations.ErrCredentials); got != tc.want {
+				t.Fatalf("err = %v; a credentials error: %v, want %v", err, got, tc.want)
+			}
+			if !tc.want && err != nil {
+				t.Fatalf("err = %v, want none (left for the blocks)", err)
+			}
+			if tc.want && (!strings.Contains(err.Error(), "--linear-api-key (TIDE_LINEAR_API_KEY, LINEAR_API_KEY") || strings.Contains(err.Error(), testKey)) {
+				t.Errorf("error %q: want the flag named, the key not shown", err)
+			}
+			if got := e.fake.Count("Viewer"); got != tc.requests || len(e.fake.Requests()) != got {
+				t.Errorf("%d Viewer requests of %d, want %d", got, len(e.fake.Requests()), tc.requests)
 			}
 		})
 	}

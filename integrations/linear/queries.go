@@ -50,3 +50,7 @@ const issuesQuery = `query Issues($first: Int!, $after: String) {
     pageInfo { hasNextPage startCursor endCursor }
   }
 }`
+
+// viewerQuery asks whose key this is: the cheapest query Linear answers
+// only to a valid key.
+const viewerQuery = `query Viewer { viewer { id } }`

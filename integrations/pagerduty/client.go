@@ -57,13 +57,27 @@ func (s *Source) do(ctx context.Context, method, p string, q url.Values, body an
 }
 
 // refusal names what a 401 means for the user: the token or the region.
+// It is a credentials error (integrations.ErrCredentials): the run exits 2.
 func (s *Source) refusal(err error) error {
 	var se *httpx.StatusError
 	if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-		return fmt.Errorf("%w: PagerDuty rejected the token (401): check %s, and --pagerduty-api-url for an EU account (%s): %v",
-			integrations.ErrConfig, tokenHint, EUAPIURL, err)
+		return integrations.CredentialsError(tokenHint+", and --pagerduty-api-url for an EU account ("+EUAPIURL+")",
+			fmt.Errorf("PagerDuty rejected the token (401): %w", err))
 	}
 	return err
+}
+
+// CheckCredentials asks PagerDuty for the account's abilities (GET
+// /abilities) before anything is written: one small request per run that
+// an account key, a user key and an OAuth token may all send (a scoped
+// OAuth token needs abilities.read; without it, the 403 is no verdict on
+// the token and is left for the blocks). A 401 is a credentials error;
+// anything else is left for the blocks to report.
+func (s *Source) CheckCredentials(ctx context.Context, _ []integrations.Request) error {
+	if _, _, err := s.do(ctx, http.MethodGet, "abilities", nil, nil); errors.Is(err, integrations.ErrCredentials) {
+		return err
+	}
+	return nil
 }
 
 // list reads every page of the collection at path p and emits each. The

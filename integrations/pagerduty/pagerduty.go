@@ -6,9 +6,10 @@
 // Every request of a run goes through one internal/httpx client: at most
 // ten in flight, PagerDuty's ratelimit-* headers pace it (every request
 // waits for the window to reset once 90% of it is used), a 429 waits
-// ratelimit-reset or Retry-After. A listing is complete or an error: a 401
-// is a configuration error (exit 2), a 403, a 404 or PagerDuty's
-// 10,000-record ceiling fails the resource block, so nothing is deleted.
+// ratelimit-reset or Retry-After. The token is checked (GET /abilities)
+// before anything is written. A listing is complete or an error: a 401 is
+// a credentials error (exit 2), a 403, a 404 or PagerDuty's 10,000-record
+// ceiling fails the resource block, so nothing is deleted.
 // Analytics enrichment is optional: when PagerDuty refuses it (403, or its
 // daily budget spent) the entities are written without it and the run's
 // notices say so.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -296,13 +297,62 @@ func TestIncidentAnalytics(t *testing.T) {
 	}
 }
 
-// A rejected token is a configuration error naming the flag; the token
-// appears nowhere. An OAuth token (pd...) is sent as Bearer.
+// CheckCredentials sends one GET /abilities: a 401 is a credentials error
+// naming the flag and the EU URL; a 403 (a scoped OAuth token without
+// abilities.read) and a server error are left for the blocks.
+func TestCheckCredentials(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		token    string
+		fault    *pagerdutytest.Fault
+		want     bool // a credentials error
+		requests int
+	}{
+		{name: "accepted", token: testToken, requests: 1},
+		{name: "401", token: "wrongTOKENvalue0123SECRET", want: true, requests: 1},
+		{name: "403 without abilities.read", token: testToken, requests: 1,
+			fault: &pagerdutytest.Fault{Path: "/abilities", Status: 403, Body: `{"error":{"message":"Access Denied","code":2010}}`}},
+		{name: "a server error", token: testToken, requests: 2,
+			fault: &pagerdutytest.Fault{Path: "/abilities", Status: 500, Body: `{"error":{"message":"Internal Server Error"}}`, Times: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tc.token)
+			if tc.fault != nil {
+				e.pd.Fail(*tc.fault)
+			}
+			err := e.src.CheckCredentials(t.Context(), []integrations.Request{{Kind: "services"}})
+			if got := errors.Is(err, integrations.ErrCredentials); got != tc.want || (!tc.want && err != nil) {
+				t.Fatalf("err = %v, want a credentials error: %v", err, tc.want)
+			}
+			if tc.want {
+				for _, w := range []string{"401", "--pagerduty-token (TIDE_PAGERDUTY_TOKEN, OCEAN__INTEGRATION__CONFIG__TOKEN)", EUAPIURL} {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q lacks %q", err, w)
+					}
+				}
+				if strings.Contains(err.Error(), tc.token) {
+					t.Errorf("the token is in the error: %v", err)
+				}
+			}
+			want := slices.Repeat([]string{"GET /abilities"}, tc.requests)
+			if diff := cmp.Diff(want, e.pd.Requests()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A token rejected on a listing (revoked mid-run) is a credentials error
+// naming the flag; the token appears nowhere. An OAuth token (pd...) is
+// sent as Bearer.
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "wrongTOKENvalue0123SECRET")
 	_, _, err := e.resync(t, "services", nil)
-	if !errors.Is(err, integrations.ErrConfig) || !strings.Contains(err.Error(), "--pagerduty-token") || !strings.Contains(err.Error(), "401") {
+	if !errors.Is(err, integrations.ErrCredentials) || !strings.Contains(err.Error(), "--pagerduty-token") || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("err = %v", err)
 	}
 	if strings.Contains(err.Error(), "wrongTOKENvalue0123SECRET") {

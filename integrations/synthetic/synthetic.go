@@ -139,6 +139,30 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	return nil
 }
 
+// AppendItem appends item i of kind ("service" or "team") as one JSON
+// object to b, as Resync renders it; false (b unchanged) when the item is
+// left out of this variant (RemovePercent). The load benchmark's REST
+// source (bench/source) serves the same records over HTTP.
+func (s *Source) AppendItem(b []byte, kind string, i int) ([]byte, bool, error) {
+	switch kind {
+	case "service":
+		b, ok := s.service(b, i)
+		return b, ok, nil
+	case "team":
+		b, ok := s.team(b, i)
+		return b, ok, nil
+	}
+	return b, false, fmt.Errorf("%w %q", integrations.ErrUnknownKind, kind)
+}
+
+// Count is the number of items of kind before RemovePercent.
+func (s *Source) Count(kind string) int {
+	if kind == "team" {
+		return Teams(s.opts.Count)
+	}
+	return s.opts.Count
+}
+
 var (
 	languages  = []string{"go", "java", "python", "typescript", "rust"}
 	lifecycles = []string{"production", "staging", "experimental"}

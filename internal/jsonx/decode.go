@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -36,6 +37,23 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.M
 // anything else after the value is an error.
 func Decode(data []byte) (any, error) {
 	d := decoder{data: data}
+	v, err := d.value()
+	if err != nil {
+		return nil, err
+	}
+	d.ws()
+	if d.i < len(d.data) {
+		return nil, d.errorf("invalid character %s after top-level value", quoteChar(d.data[d.i]))
+	}
+	return v, nil
+}
+
+// DecodeExactInts is Decode, except that an integer literal float64 cannot
+// hold exactly (beyond 2^53, e.g. a 64-bit snowflake id) becomes a
+// *big.Int: rounded, two ids could read as one. Every other number is the
+// float64 Decode gives.
+func DecodeExactInts(data []byte) (any, error) {
+	d := decoder{data: data, exactInts: true}
 	v, err := d.value()
 	if err != nil {
 		return nil, err
@@ -90,6 +108,8 @@ type decoder struct {
 	// short holds boxed short string values (enums, states, languages,
 	// branch names repeat from item to item): a hit costs no allocation.
 	short map[string]any
+	// exactInts keeps integers beyond float64's exact range as *big.Int.
+	exactInts bool
 }
 
 // maxShort is the longest string value interned.
@@ -533,9 +553,19 @@ func (d *decoder) number() (any, error) {
 		}
 		return float64(n), nil
 	}
+	if d.exactInts && d.i == intEnd {
+		if b, ok := new(big.Int).SetString(string(s), 10); ok && !(b.IsInt64() && exactFloat(b.Int64())) {
+			return b, nil
+		}
+	}
 	f, err := strconv.ParseFloat(string(s), 64)
 	if err != nil {
 		return nil, &SyntaxError{Msg: fmt.Sprintf("number %s out of range", s), Offset: start}
 	}
 	return f, nil
+}
+
+// exactFloat reports whether n survives a round trip through float64.
+func exactFloat(n int64) bool {
+	return n >= -1<<53 && n <= 1<<53
 }

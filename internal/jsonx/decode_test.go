@@ -3,6 +3,7 @@ package jsonx
 import (
 	"encoding/json"
 	"math"
+	"math/big"
 	"reflect"
 	"strings"
 	"testing"
@@ -103,4 +104,51 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { same(t, data) })
+}
+
+// DecodeExactInts gives what Decode gives, except integers float64 cannot
+// hold exactly, which stay exact as *big.Int.
+func TestDecodeExactInts(t *testing.T) {
+	t.Parallel()
+	bigInt := func(s string) *big.Int {
+		b, ok := new(big.Int).SetString(s, 10)
+		if !ok {
+			t.Fatalf("bad big %q", s)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		in   string
+		want any
+	}{
+		{`9007199254740992`, float64(1 << 53)}, // 2^53 is exact
+		{`-9007199254740992`, float64(-(1 << 53))},
+		{`9007199254740993`, bigInt("9007199254740993")},
+		{`1234567890123456789`, bigInt("1234567890123456789")},
+		{`-1234567890123456789`, bigInt("-1234567890123456789")},
+		{`123456789012345678901234567890`, bigInt("123456789012345678901234567890")},
+		{`1234567890123456789.0`, 1234567890123456789.0}, // not an integer literal
+		{`1.5e300`, 1.5e300},
+		{`123456789012345`, float64(123456789012345)},
+		{`{"id":1234567890123456789,"n":[7,"x"]}`, map[string]any{"id": bigInt("1234567890123456789"), "n": []any{float64(7), "x"}}},
+	} {
+		got, err := DecodeExactInts([]byte(tc.in))
+		if err != nil {
+			t.Fatalf("DecodeExactInts(%s): %v", tc.in, err)
+		}
+		if diff := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 })); diff != "" {
+			t.Errorf("DecodeExactInts(%s) (-want +got):\n%s", tc.in, diff)
+		}
+	}
+	// Everything else is Decode's answer, errors included.
+	for _, s := range corpus {
+		want, wantErr := Decode([]byte(s))
+		got, err := DecodeExactInts([]byte(s))
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("DecodeExactInts(%q): err %v, Decode: %v", s, err, wantErr)
+		}
+		if _, isBig := got.(*big.Int); err == nil && !isBig && !reflect.DeepEqual(want, got) {
+			t.Errorf("DecodeExactInts(%q) = %v, Decode = %v", s, got, want)
+		}
+	}
 }

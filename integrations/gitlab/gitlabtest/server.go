@@ -53,6 +53,10 @@ type Options struct {
 	MaxPerPage int
 	// Latency is added to every request.
 	Latency time.Duration
+	// TotalsLimit is the largest listing whose offset pages carry x-total
+	// and x-total-pages; GitLab leaves both out past 10,000 items (the
+	// default here too).
+	TotalsLimit int
 }
 
 // Fault changes the answer to matching requests.
@@ -76,6 +80,8 @@ type Server struct {
 	faults []*Fault
 	counts map[string]int
 	lists  map[string][]map[string]any // decoded array fixtures, by key
+	// filters holds filtered listings, by key and filter values.
+	filters map[string][]map[string]any
 
 	requests    atomic.Int64
 	inFlight    atomic.Int64
@@ -87,7 +93,10 @@ func New(fix Fixtures, opts Options) *Server {
 	if opts.MaxPerPage <= 0 {
 		opts.MaxPerPage = 100
 	}
-	return &Server{opts: opts, fix: fix, counts: map[string]int{}, lists: map[string][]map[string]any{}}
+	if opts.TotalsLimit <= 0 {
+		opts.TotalsLimit = 10000
+	}
+	return &Server{opts: opts, fix: fix, counts: map[string]int{}, lists: map[string][]map[string]any{}, filters: map[string][]map[string]any{}}
 }
 
 // Fail injects a fault.
@@ -133,6 +142,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range f.Header {
 			w.Header().Set(k, v)
 		}
+		// A fault's headers win over the ones the answer sets.
+		w = &overrideWriter{ResponseWriter: w, header: f.Header}
 		if f.Status != 0 {
 			w.WriteHeader(f.Status)
 			io.WriteString(w, f.Body)
@@ -171,7 +182,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(raw)
 		return
 	}
-	list = filter(list, q)
+	list = s.filtered(key, list, q)
 	if q.Get("pagination") == "keyset" {
 		s.keyset(w, r, list)
 		return
@@ -194,6 +205,37 @@ func (s *Server) list(key string, raw json.RawMessage) ([]map[string]any, bool) 
 	s.lists[key] = l
 	s.mu.Unlock()
 	return l, true
+}
+
+// filtered applies filter once per fixture and filter values (a large
+// listing is paged many times).
+func (s *Server) filtered(key string, list []map[string]any, q url.Values) []map[string]any {
+	fk := key + "\x00" + q.Get("state") + "\x00" + q.Get("active") + "\x00" + q.Get("archived") + "\x00" + q.Get("search")
+	s.mu.Lock()
+	l, ok := s.filters[fk]
+	s.mu.Unlock()
+	if ok {
+		return l
+	}
+	if p, _, _ := strings.Cut(key, "?"); p != "/projects" && p != "/groups" {
+		// search filters the project and group listings; elsewhere
+		// (code search) it is a query, answered by the fixture.
+		q = cloneQuery(q)
+		q.Del("search")
+	}
+	l = filter(list, q)
+	s.mu.Lock()
+	s.filters[fk] = l
+	s.mu.Unlock()
+	return l
+}
+
+func cloneQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = v
+	}
+	return out
 }
 
 // pagingKeys are the query parameters that choose a page, not a result.
@@ -232,15 +274,23 @@ func (s *Server) lookup(path string, q url.Values) (json.RawMessage, string, boo
 }
 
 // filter applies the filters GitLab applies server-side that the fixtures
-// rely on: state (merge requests, issues) and active=true (projects and
-// groups neither archived nor marked for deletion).
+// rely on: state (merge requests, issues), active=true (projects and
+// groups neither archived nor marked for deletion) and search (projects
+// and groups whose name or path holds it, any case).
 func filter(list []map[string]any, q url.Values) []map[string]any {
-	state, active := q.Get("state"), q.Get("active") == "true"
-	if state == "" && !active {
+	state, active, search := q.Get("state"), q.Get("active") == "true", strings.ToLower(q.Get("search"))
+	if state == "" && !active && search == "" {
 		return list
 	}
-	var out []map[string]any
+	out := []map[string]any{}
 	for _, it := range list {
+		if search != "" {
+			name, _ := it["name"].(string)
+			p, _ := it["path"].(string)
+			if !strings.Contains(strings.ToLower(name), search) && !strings.Contains(strings.ToLower(p), search) {
+				continue
+			}
+		}
 		if state != "" && state != "all" && it["state"] != state {
 			continue
 		}
@@ -272,8 +322,10 @@ func (s *Server) offset(w http.ResponseWriter, r *http.Request, list []map[strin
 	h := w.Header()
 	h.Set("X-Page", strconv.Itoa(page))
 	h.Set("X-Per-Page", strconv.Itoa(per))
-	h.Set("X-Total", strconv.Itoa(len(list)))
-	h.Set("X-Total-Pages", strconv.Itoa(pages))
+	if len(list) <= s.opts.TotalsLimit {
+		h.Set("X-Total", strconv.Itoa(len(list)))
+		h.Set("X-Total-Pages", strconv.Itoa(pages))
+	}
 	next := ""
 	if page < pages {
 		next = strconv.Itoa(page + 1)
@@ -352,6 +404,27 @@ func (s *Server) fault(path, rawQuery string) *Fault {
 	}
 	return nil
 }
+
+// overrideWriter sets a fault's headers again just before the answer is
+// written, over what the handler set.
+type overrideWriter struct {
+	http.ResponseWriter
+	header map[string]string
+	done   bool
+}
+
+func (o *overrideWriter) apply() {
+	if !o.done {
+		o.done = true
+		for k, v := range o.header {
+			o.ResponseWriter.Header().Set(k, v)
+		}
+	}
+}
+
+func (o *overrideWriter) WriteHeader(code int) { o.apply(); o.ResponseWriter.WriteHeader(code) }
+
+func (o *overrideWriter) Write(b []byte) (int, error) { o.apply(); return o.ResponseWriter.Write(b) }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	b, err := json.Marshal(v)

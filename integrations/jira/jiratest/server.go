@@ -22,6 +22,7 @@ import (
 // its elements. Lists keyed by a parent hold the parent's key (project key,
 // board id, team id, issue key).
 type Fixtures struct {
+	Myself        map[string]any              `json:"myself"`
 	Projects      []map[string]any            `json:"projects"`
 	Issues        []map[string]any            `json:"issues"`
 	Users         []map[string]any            `json:"users"`
@@ -224,6 +225,8 @@ func (s *Server) route(r *http.Request, body map[string]any) (int, any) {
 	q := r.URL.Query()
 	get := r.Method == http.MethodGet
 	switch {
+	case get && r.URL.Path == "/rest/api/3/myself" && s.fix.Myself != nil:
+		return http.StatusOK, s.fix.Myself
 	case get && r.URL.Path == "/rest/api/3/project/search":
 		projects := s.fix.Projects
 		if !strings.Contains(q.Get("expand"), "insight") {

@@ -1,6 +1,6 @@
 // Package lineartest is a fake of Linear's GraphQL API for tests: it
-// serves the teams, issueLabels and issues connections (and one label's
-// children) from a fixture in Linear's shape, with pageInfo cursors,
+// serves the viewer, the teams, issueLabels and issues connections (and
+// one label's children) from a fixture in Linear's shape, with pageInfo cursors,
 // Linear's auth rules, rate-limit headers, archived items left out unless
 // asked for, and scripted faults. It is test-only: no product code
 // imports it.
@@ -22,6 +22,8 @@ import (
 // Workspace is the fixture: nodes as Linear's API returns them. Labels
 // carry no children: the fake derives them from the parent links.
 type Workspace struct {
+	// Viewer is the user the accepted key belongs to.
+	Viewer map[string]any   `json:"viewer"`
 	Teams  []map[string]any `json:"teams"`
 	Labels []map[string]any `json:"issueLabels"`
 	Issues []map[string]any `json:"issues"`
@@ -214,6 +216,11 @@ func (s *Server) answer(op, query string, vars map[string]any) (map[string]any, 
 	defer s.mu.Unlock()
 	archived, _ := vars["includeArchived"].(bool)
 	switch op {
+	case "Viewer":
+		if s.ws.Viewer == nil {
+			return nil, fmt.Errorf("the fixture has no viewer")
+		}
+		return map[string]any{"viewer": clone(s.ws.Viewer)}, nil
 	case "Teams":
 		conn, err := page(query, s.visible(s.ws.Teams, archived), vars)
 		return map[string]any{"teams": conn}, err

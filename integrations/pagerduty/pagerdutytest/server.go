@@ -1,9 +1,9 @@
 // Package pagerdutytest is a PagerDuty REST API fake for tests: it serves
 // fixture collections in PagerDuty's classic-pagination envelope
 // ({"<collection>": [...], "limit", "offset", "more", "total"}), filters by
-// the name[]= array parameters, answers the analytics endpoints, checks the
-// Authorization header, and injects faults. It is test-only: no product
-// code imports it.
+// the name[]= array parameters, answers the analytics endpoints and the
+// account's abilities, checks the Authorization header, and injects
+// faults. It is test-only: no product code imports it.
 package pagerdutytest
 
 import (
@@ -49,6 +49,9 @@ type Fault struct {
 // Options configure a Server.
 type Options struct {
 	Token string
+	// Abilities are the account's abilities GET /abilities lists; nil:
+	// those of a Business plan account.
+	Abilities []string
 	// Now is the fake's time, for PagerDuty's default incidents window
 	// (the last 30 days unless since/until or date_range=all is sent).
 	Now func() time.Time
@@ -68,6 +71,9 @@ type Server struct {
 func New(fix Fixtures, o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Abilities == nil {
+		o.Abilities = []string{"teams", "read_only_users", "team_responders", "urgencies", "manage_schedules", "manage_api_keys", "coordinated_responding", "event_rules", "beta_custom_actions", "service_support_hours", "preview_incident_alert_grouping"}
 	}
 	return &Server{o: o, fix: fix}
 }
@@ -138,6 +144,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.analytics(w, r, "analytics/services", "service_id")
 	case r.Method == http.MethodPost && p == "analytics/raw/incidents":
 		s.analytics(w, r, "analytics/incidents", "service_id")
+	case r.Method == http.MethodGet && p == "abilities":
+		json.NewEncoder(w).Encode(map[string]any{"abilities": s.o.Abilities})
 	case r.Method == http.MethodGet:
 		s.list(w, r, p)
 	default:
