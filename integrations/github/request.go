@@ -709,7 +709,7 @@ func selectorFields() map[string][]integrations.SelectorField {
 	out := map[string][]integrations.SelectorField{
 		"repository": {
 			f("includedFiles", "", "file paths whose content is added as __includedFiles"),
-			f("includedRelations", "", "{teams: true, collaborators: true|{affiliation: all|direct|outside}, sbom: true}"),
+			f("includedRelations", "", "{teams: true, collaborators: true|{affiliation: all|direct|outside}, sbom: true, customProperties: true, pages: true}"),
 			f("include", "", "Ocean's older form of includedRelations: a list of collaborators, teams, sbom"),
 		},
 		"pull-request": {
@@ -717,16 +717,23 @@ func selectorFields() map[string][]integrations.SelectorField {
 			f("since", fmt.Sprint(defaultPRSinceDays), "closed pull requests of the last N days"),
 			f("closedSinceDate", "", "closed since this date (wins over since; lifts the cap)"),
 			f("maxResults", fmt.Sprint(defaultPRMax), "closed pull requests per repository at most"),
+			f("api", "rest", "rest or graphql"),
+			f("enrichWithFirstCommit", "false", "with api: graphql, add the first commit as firstCommit"),
 		},
 		"issue": {
 			f("state", "open", "open, closed or all"),
 			f("labels", "", "issues with these labels only"),
 			f("includePullRequests", "false", "keep the pull requests GitHub lists as issues"),
 		},
-		"team":         {f("members", "true", "add each team's members")},
-		"workflow-run": {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
-		"branch":       {f("defaultBranchOnly", "false", "the default branch only"), f("protectionRules", "false", "add each branch's protection rules"), f("branchNames", "", "these branches only")},
-		"deployment":   {f("task", "", "deployments of this task only"), f("environment", "", "deployments to this environment only")},
+		"team":              {f("members", "true", "add each team's members"), f("includeSAMLEmail", "false", "add each member's SAML e-mail as __SAMLEmail")},
+		"user":              {f("includeSAMLEmail", "false", "add the SAML e-mail as __SAMLEmail")},
+		"workflow-run":      {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
+		"branch":            {f("detailed", "false", "each branch's full answer"), f("defaultBranchOnly", "false", "the default branch only"), f("protectionRules", "false", "add each branch's protection rules"), f("branchNames", "", "these branches only")},
+		"environment":       {f("includeVariables", "false", "add each environment's variables as __variables")},
+		"deployment":        {f("task", "", "deployments of this task only"), f("environment", "", "deployments to this environment only"), f("enrichWithFirstCommit", "false", "add __firstCommit and __commitCount")},
+		"deployment-status": {f("task", "", "statuses of deployments of this task only"), f("environment", "", "statuses of deployments to this environment only")},
+		"collaborator":      {f("affiliation", "all", "all, direct or outside")},
+		"folder":            {f("folders", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}]}")},
 		"dependabot-alert": {
 			f("states", "[open]", "auto_dismissed, dismissed, fixed and/or open"),
 			f("severity", "", "low, medium, high and/or critical; default: every severity"),
@@ -737,11 +744,16 @@ func selectorFields() map[string][]integrations.SelectorField {
 			f("severity", "", "critical, high, medium, low, warning, note and/or error; default: every severity"),
 		},
 		"secret-scanning-alerts": {f("state", "open", "open, resolved or all"), f("hideSecret", "true", "leave the secret's value out")},
-		"file":                   {f("files", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}], skipParsing}")},
+		"file":                   {f("files", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}], skipParsing}"), f("validationCheck", "false", "a pull-request webhook feature: accepted, no effect")},
 	}
 	for _, k := range kinds {
 		if _, ok := out[k]; !ok {
 			out[k] = []integrations.SelectorField{}
+		}
+	}
+	for k, fs := range out {
+		if k != "organization" && k != "team" && k != "user" {
+			out[k] = append(fs, f("repoSearch", "", "{query: QUALIFIERS}: the repositories GitHub's search finds (at most 1,000)"))
 		}
 	}
 	return out
