@@ -146,11 +146,19 @@ func describeIntegration(d integrations.Definition) (listEntry, error) {
 	}
 	kinds := d.Kinds
 	if d.OpenKinds {
+		// Any kind: "*" stands for it, then the example kinds that read
+		// fields of their own or that the default mapping writes.
 		kinds = []string{"*"}
+		for _, k := range d.Kinds {
+			_, own := d.Selectors[k]
+			if _, inDefaults := byKind[k]; own || inDefaults {
+				kinds = append(kinds, k)
+			}
+		}
 	}
 	for _, k := range kinds {
 		lk := listKind{Kind: k, Selectors: []listSelector{}}
-		fields := d.Selectors[k]
+		fields, _ := d.SelectorFields(k)
 		for _, f := range fields {
 			lk.Selectors = append(lk.Selectors, listSelector(f))
 		}
@@ -210,9 +218,12 @@ func printList(w io.Writer, entries []listEntry) {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "%s — %s\n", e.Type, e.Summary)
-		if e.OpenKinds {
+		switch {
+		case e.OpenKinds && len(e.Kinds) == 1:
 			fmt.Fprintln(w, "  kinds: any (the kind is the endpoint path); every kind reads:")
-		} else {
+		case e.OpenKinds:
+			fmt.Fprintln(w, "  kinds: any (the kind is the endpoint path); * is every kind not listed:")
+		default:
 			fmt.Fprintln(w, "  kinds:")
 		}
 		for _, k := range e.Kinds {

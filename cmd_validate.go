@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tide-sync/tide/integrations"
@@ -201,8 +202,29 @@ func validate(env *cliEnv, o *checkOptions, reg *integrations.Registry) (*valida
 		}
 		rep.Problems = findings(err, m)
 	}
+	if cfg.Source == nil && m != nil {
+		rep.Notes = append(rep.Notes, uncheckedReferences(def.Type, m)...)
+	}
 	rep.OK = len(rep.Problems) == 0
 	return rep, nil
+}
+
+// uncheckedReferences notes the prefixed values (file://, search://) a
+// check without the integration's Source leaves alone: which prefixes it
+// resolves is the Source's to say, so a sync may still refuse them.
+func uncheckedReferences(typ string, m *mapping.Mapping) []string {
+	var prefixes []string
+	for _, b := range m.Blocks {
+		for _, r := range b.References() {
+			if !slices.Contains(prefixes, r.Prefix) {
+				prefixes = append(prefixes, r.Prefix)
+			}
+		}
+	}
+	if len(prefixes) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s values not checked: whether the %s integration resolves them is checked once it can be configured (a sync checks it before writing)", strings.Join(prefixes, " and "), typ)}
 }
 
 // isBadInput says whether err is a mistake in what was checked (reported

@@ -317,3 +317,59 @@ func TestGitHubAppAuth(t *testing.T) {
 		}
 	}
 }
+
+// file:// values through the engine: each repository's README (null for a
+// repository without one), a monorepo folder's own README on the folder's
+// branch; a second run writes nothing.
+func TestGitHubFileValues(t *testing.T) {
+	t.Parallel()
+	h := newGHHarness(t)
+	code, out, errs, sum := h.sync("--mapping", "integrations/github/testdata/e2e-file-values.yml")
+	mustCode(t, code, exitOK, out, errs)
+	want := map[string]any{
+		"payments-api":        "# payments-api\nHandles card payments.",
+		"web-app":             "# web-app",
+		"docs":                nil,
+		"ledger":              "# ledger",
+		"payments-api-worker": "# worker\nRelease branch worker.",
+	}
+	got := map[string]any{}
+	for _, id := range ids(h.port, "githubRepository") {
+		e, _ := h.port.Entity("githubRepository", id)
+		got[id] = e["properties"].(map[string]any)["readme"]
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("readme per entity (-want +got):\n%s", diff)
+	}
+	if sum.Total.Created != 5 || sum.Status != tsync.StatusCompleted {
+		t.Errorf("first run total = %+v, status %s", sum.Total, sum.Status)
+	}
+	if n := h.gh.Count("GET /repos/acme-corp/payments-api/contents/README.md"); n != 1 {
+		t.Errorf("payments-api's README was fetched %d times, want 1", n)
+	}
+	h.port.ResetCounts()
+	code, out, errs, sum = h.sync("--mapping", "integrations/github/testdata/e2e-file-values.yml")
+	mustCode(t, code, exitOK, out, errs)
+	if n := h.writes(); n != 0 || sum.Total.Unchanged != 5 {
+		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
+	}
+}
+
+// A mapping value with a prefix GitHub does not resolve is a configuration
+// error naming the field, before anything is fetched.
+func TestGitHubSearchValueRefused(t *testing.T) {
+	t.Parallel()
+	h := newGHHarness(t)
+	m := filepath.Join(t.TempDir(), "m.yml")
+	if err := os.WriteFile(m, []byte("resources:\n  - kind: repository\n    selector: {query: 'true'}\n    port:\n      entity:\n        mappings:\n          identifier: .name\n          blueprint: '\"githubRepository\"'\n          properties:\n            hasPortConfig: search://scope=blobs&&query=filename:port.yml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs, _ := h.sync("--mapping", m)
+	mustCode(t, code, exitUsage, out, errs)
+	if !strings.Contains(errs, "properties.hasPortConfig") || !strings.Contains(errs, "search://") {
+		t.Errorf("the error does not name the field and prefix:\n%s", errs)
+	}
+	if h.gh.Requests() != 0 {
+		t.Errorf("%d GitHub requests before the config error, want 0", h.gh.Requests())
+	}
+}

@@ -191,8 +191,8 @@ func TestGitLabCIDefaults(t *testing.T) {
 	}
 }
 
-// A file:// value in a mapping for an integration that does not resolve
-// it is a config error naming the field.
+// A search:// value in a mapping for an integration that does not resolve
+// it (GitHub resolves file:// only) is a config error naming the field.
 func TestReferenceNeedsResolver(t *testing.T) {
 	t.Parallel()
 	h := newGHHarness(t)
@@ -202,11 +202,11 @@ func TestReferenceNeedsResolver(t *testing.T) {
     selector: {query: "true"}
     port:
       entity:
-        mappings: {identifier: .name, blueprint: '"githubRepository"', properties: {readme: file://README.md}}
+        mappings: {identifier: .name, blueprint: '"githubRepository"', properties: {readme: "search://scope=blobs&&query=README"}}
 `), 0o644)
 	code, out, errs, _ := h.sync("--mapping", mapping)
 	mustCode(t, code, exitUsage, out, errs)
-	if !strings.Contains(errs, "port.entity.mappings.properties.readme") || !strings.Contains(errs, "file://README.md") {
+	if !strings.Contains(errs, "port.entity.mappings.properties.readme") || !strings.Contains(errs, "search://scope=blobs&&query=README") {
 		t.Errorf("stderr does not name the field:\n%s", errs)
 	}
 }

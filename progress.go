@@ -25,12 +25,20 @@ const (
 // steady interval (CI logs), or a live status redrawn in place (a
 // terminal).
 type progressReporter struct {
-	p        *tsync.Progress
+	p        snapshotter
 	mode     string
 	interval time.Duration
 	log      *slog.Logger
 	w        io.Writer // the live status's terminal
 	drawn    int       // lines of the live status on screen
+	// tick starts a ticker of period d and returns its channel and its
+	// stop; nil is time.NewTicker (tests tick by hand).
+	tick func(d time.Duration) (<-chan time.Time, func())
+}
+
+// snapshotter is what the reporter reads: *tsync.Progress.
+type snapshotter interface {
+	Snapshot() []tsync.BlockProgress
 }
 
 // resolveProgress turns auto into lines or live.
@@ -57,8 +65,15 @@ func (r *progressReporter) run(ctx context.Context) error {
 	if r.mode == progressLive {
 		every = time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	tick := r.tick
+	if tick == nil {
+		tick = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}
+	}
+	ticks, stop := tick(every)
+	defer stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -66,7 +81,7 @@ func (r *progressReporter) run(ctx context.Context) error {
 				r.draw()
 			}
 			return nil
-		case <-t.C:
+		case <-ticks:
 			if r.mode == progressLive {
 				r.draw()
 			} else {

@@ -75,6 +75,12 @@ func TestToolsGolden(t *testing.T) {
 		{"validate-bad-property-json", nil, []string{"validate", "--integration", "file", "--blueprints", bps, "--json", filepath.Join(td, "bad-property.yml")}, exitUsage},
 		{"validate-github-annotations", map[string]string{"GITHUB_ACTIONS": "true"}, []string{"validate", "--integration", "file", "--blueprints", bps, filepath.Join(td, "bad-property.yml")}, exitUsage},
 		{"validate-jira-selector-value", nil, []string{"validate", "--integration", "jira", "--jira-host", "https://acme.atlassian.net", "--atlassian-user-email", "a@b.c", "--atlassian-user-token", "tok", filepath.Join(td, "jira-bad-selector.yml")}, exitUsage},
+		{"validate-gitlab-near-miss-selector", nil, []string{"validate", "--integration", "gitlab", filepath.Join(td, "gitlab-near-miss-selector.yml")}, exitUsage},
+		{"validate-pagerduty-near-miss-selector", nil, []string{"validate", "--integration", "pagerduty", filepath.Join(td, "pagerduty-near-miss-selector.yml")}, exitUsage},
+		{"validate-linear-unknown-selector", nil, []string{"validate", "--integration", "linear", filepath.Join(td, "linear-unknown-selector.yml")}, exitOK},
+		{"validate-github-file-ref", nil, []string{"validate", "--integration", "github", filepath.Join(td, "github-file-ref.yml")}, exitOK},
+		{"validate-gitlab-file-ref", nil, []string{"validate", "--integration", "gitlab", filepath.Join(td, "gitlab-file-ref.yml")}, exitOK},
+		{"validate-gitlab-file-ref-token", map[string]string{"GITLAB_TOKEN": goldenSecret}, []string{"validate", "--integration", "gitlab", filepath.Join(td, "gitlab-file-ref.yml")}, exitOK},
 		{"map-json-array", nil, []string{"map", "--integration", "file", "--mapping", filepath.Join(td, "map-error.yml"), filepath.Join(td, "items.json")}, exitOK},
 		{"map-jsonl", nil, []string{"map", "--integration", "file", "--mapping", filepath.Join(td, "good.yml"), filepath.Join(td, "items.jsonl")}, exitOK},
 		{"map-yaml-default-mapping", nil, []string{"map", "--integration", "file", "--kind", "file", filepath.Join(td, "items.yaml")}, exitOK},
@@ -89,10 +95,16 @@ func TestToolsGolden(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
 			}
+			if strings.Contains(out+errOut, goldenSecret) {
+				t.Error("the output shows the token")
+			}
 			golden(t, tt.name+".golden", out+stderrSection(errOut))
 		})
 	}
 }
+
+// goldenSecret is a token some golden cases pass; no output may show it.
+const goldenSecret = "glpat-T00lsGoldenSecret"
 
 func stderrSection(s string) string {
 	if s == "" {

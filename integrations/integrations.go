@@ -168,14 +168,21 @@ type SelectorField struct {
 	Usage   string
 }
 
-// SelectorKeys returns the selector fields a kind reads besides query, and
-// whether the definition declares them.
-func (d Definition) SelectorKeys(kind string) ([]string, bool) {
+// SelectorFields returns the selector fields a kind reads besides query,
+// and whether the definition declares them.
+func (d Definition) SelectorFields(kind string) ([]SelectorField, bool) {
 	fs, ok := d.Selectors[kind]
 	if !ok {
-		// An open-kinds integration declares its fields once for every kind.
+		// An open-kinds integration declares the fields of the kinds it
+		// has no entry for once, under "*".
 		fs, ok = d.Selectors["*"]
 	}
+	return fs, ok
+}
+
+// SelectorKeys returns the names of SelectorFields.
+func (d Definition) SelectorKeys(kind string) ([]string, bool) {
+	fs, ok := d.SelectorFields(kind)
 	if !ok {
 		return nil, false
 	}
@@ -251,7 +258,7 @@ type Definition struct {
 	// query, with their defaults: `tide list` prints them, and `tide
 	// validate` holds a block's selector keys against them when the Source
 	// cannot be built (no credentials in a pull-request check). The key "*"
-	// holds the fields of every kind of an OpenKinds integration.
+	// holds the fields of every other kind of an OpenKinds integration.
 	Selectors map[string][]SelectorField
 	// Resources holds blueprints.json (a JSON array of blueprints in Port's
 	// format) and port-app-config.yml (the default mapping).

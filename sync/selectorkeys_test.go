@@ -42,8 +42,9 @@ func TestSelectorKeysOfEachIntegration(t *testing.T) {
 			`state and states are the same setting`, ""},
 		{"dependabot older state", "github", gh("dependabot-alert", "      state: open\n"), "", ""},
 		{"pull-request older state", "github", gh("pull-request", "      state: all\n"), "", ""},
-		{"an Ocean key tide does not read", "github", gh("repository", "      repoSearch: {query: 'topic:x'}\n"),
-			"", `resources[0].selector.repoSearch (line 5): unknown key "repoSearch" is ignored (kind "repository" reads: includedFiles, includedRelations, include, query, exportEnvVariables)`},
+		{"an Ocean key tide does not read", "github", gh("repository", "      excludeGraphqlFields: [body]\n"),
+			"", `resources[0].selector.excludeGraphqlFields (line 5): unknown key "excludeGraphqlFields" is ignored (kind "repository" reads: includedFiles, includedRelations, include, repoSearch, query, exportEnvVariables)`},
+		{"repoSearch on any repository kind", "github", gh("issue", "      repoSearch: {query: 'topic:x'}\n"), "", ""},
 		{"custom near miss", "custom", cu("      queryParams: {a: b}\n"),
 			`unknown key "queryParams"; did you mean "query_params"?`, ""},
 		{"custom data_path", "custom", cu("      data_path: .items\n"), "", ""},
@@ -53,8 +54,8 @@ func TestSelectorKeysOfEachIntegration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// file:// values are the Git integrations' to resolve, not JQ.
-		src := strings.ReplaceAll(string(b), "file://README.md", "'\"README.md\"'")
+		// file:// values are resolved by the GitHub integration.
+		src := string(b)
 		tests = append(tests, struct {
 			name, integration, mapping string
 			wantErr, wantWarn          string

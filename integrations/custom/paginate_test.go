@@ -240,8 +240,11 @@ func TestPaginationTypes(t *testing.T) {
 				t.Errorf("items (-want +got):\n%s", diff)
 			}
 			reqs := api.requests()
-			if len(reqs) != tc.wantReqs+tc.ahead {
-				t.Errorf("requests = %d, want %d (%d of them fetched ahead and dropped): %+v", len(reqs), tc.wantReqs+tc.ahead, tc.ahead, reqs)
+			// How many requests ahead go out before the short page is
+			// read depends on scheduling: at least the pages the listing
+			// needs, at most ahead more.
+			if len(reqs) < tc.wantReqs || len(reqs) > tc.wantReqs+tc.ahead {
+				t.Errorf("requests = %d, want %d to %d (up to %d fetched ahead and dropped): %+v", len(reqs), tc.wantReqs, tc.wantReqs+tc.ahead, tc.ahead, reqs)
 			}
 			last := reqs[len(reqs)-1].Query
 			if tc.ahead > 0 {

@@ -43,7 +43,8 @@ var kinds = []string{
 	"organization", "repository", "pull-request", "issue", "team", "user",
 	"workflow", "workflow-run", "release", "tag", "branch", "environment",
 	"deployment", "dependabot-alert", "code-scanning-alerts",
-	"secret-scanning-alerts", "file",
+	"secret-scanning-alerts", "file", "folder", "collaborator",
+	"deployment-status",
 }
 
 const defaultHost = "https://api.github.com"
@@ -145,6 +146,13 @@ type Source struct {
 
 	reposMu gosync.Mutex
 	repos   map[string]*reposFuture
+
+	searched memo[[]map[string]any] // repoSearch listings
+	files    memo[any]              // file:// values
+	userOnce gosync.Once            // includeAuthenticatedUser
+	userVal  scope
+	userErr  error
+	saml     memo[map[string]string] // includeSAMLEmail, per organisation
 }
 
 // NewSource validates cfg and builds a Source. It makes no request.
@@ -275,6 +283,7 @@ type scope struct {
 	cred  credential
 	login string
 	user  bool           // a user account, not an organisation
+	self  bool           // the token's own account (includeAuthenticatedUser)
 	item  map[string]any // the organisation item, as /users/{login} gives it
 }
 
@@ -419,6 +428,14 @@ func (s *Source) orgScopes(ctx context.Context, r *request) ([]scope, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.includeUser && s.pat != nil && s.org == "" {
+		// Ocean's includeAuthenticatedUser: the token's own account too.
+		u, err := s.authUser(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all[:len(all):len(all)], u)
+	}
 	if len(r.organizations) == 0 {
 		return all, nil
 	}
@@ -468,7 +485,12 @@ func (s *Source) repositories(ctx context.Context, sc scope, repoType string) ([
 
 func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string) ([]map[string]any, error) {
 	path, q := "/orgs/"+url.PathEscape(sc.login)+"/repos", url.Values{"type": {repoType}}
-	if sc.user {
+	switch {
+	case sc.self:
+		// The token's own account: /user/repos sees its private
+		// repositories too (Ocean: affiliation=owner).
+		path, q = "/user/repos", url.Values{"affiliation": {"owner"}, "visibility": {repoType}}
+	case sc.user:
 		// /users/{u}/repos filters by ownership only: visibility is
 		// filtered here.
 		path, q = "/users/"+url.PathEscape(sc.login)+"/repos", url.Values{"type": {"owner"}}
@@ -476,7 +498,7 @@ func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string
 	var out []map[string]any
 	err := s.c.list(ctx, sc.cred, path, q, listOpts{}, func(items []map[string]any) (bool, error) {
 		for _, it := range items {
-			if sc.user && repoType != "all" {
+			if sc.user && !sc.self && repoType != "all" {
 				private, _ := it["private"].(bool)
 				if (repoType == "private") != private {
 					continue
@@ -538,7 +560,7 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 	g := &errgroup.Group{}
 	g.SetLimit(s.fanout)
 	for _, sc := range scs {
-		repos, err := s.repositories(ctx, sc, r.repoType)
+		repos, err := s.reposFor(ctx, sc, r)
 		if err != nil {
 			cancel(err)
 			break

@@ -50,18 +50,15 @@ func handlerFor(kind string) handler {
 	case "branch":
 		return perRepo(branches)
 	case "environment":
-		return perRepo(simpleListing("/environments", "environments", nil))
+		return perRepo(environments)
 	case "deployment":
-		return perRepo(simpleListing("/deployments", "", func(r *request) url.Values {
-			q := url.Values{}
-			if r.task != "" {
-				q.Set("task", r.task)
-			}
-			if r.environment != "" {
-				q.Set("environment", r.environment)
-			}
-			return q
-		}))
+		return perRepo(deployments)
+	case "deployment-status":
+		return perRepo(deploymentStatuses)
+	case "collaborator":
+		return perRepo(collaborators)
+	case "folder":
+		return syncFolders
 	case "dependabot-alert":
 		return perRepo(simpleListing("/dependabot/alerts", "", func(r *request) url.Values {
 			q := url.Values{}
@@ -148,9 +145,9 @@ func syncRepositories(ctx context.Context, s *Source, r *request, e *emitter) er
 	if err != nil {
 		return err
 	}
-	enrich := len(r.includedFiles) > 0 || r.teams || r.collaborators != ""
+	enrich := len(r.includedFiles) > 0 || r.teams || r.collaborators != "" || r.sbom || r.customProperties || r.pages
 	for _, sc := range scs {
-		repos, err := s.repositories(ctx, sc, r.repoType)
+		repos, err := s.reposFor(ctx, sc, r)
 		if err != nil {
 			return err
 		}
@@ -230,6 +227,9 @@ func (s *Source) enrichRepository(ctx context.Context, r *request, sc scope, rep
 		}
 		repo["__collaborators"] = cs
 	}
+	if err := s.enrichMore(ctx, r, sc, repo); err != nil {
+		return where(err)
+	}
 	return nil
 }
 
@@ -259,6 +259,22 @@ func (s *Source) contents(ctx context.Context, sc scope, repo map[string]any, p,
 	if t, _ := body["type"].(string); t != "" && t != "file" {
 		return nil, fmt.Errorf("github: %s is a %s, not a file", p, t)
 	}
+	if enc == "none" && raw == "" {
+		// Over the contents API's 1 MB: GitHub sends no content; the blob
+		// API serves files up to 100 MB.
+		sha, _ := body["sha"].(string)
+		if sha == "" {
+			return nil, fmt.Errorf("github: %s is too large for the contents API and has no sha to fetch its blob", p)
+		}
+		var blob struct {
+			Content  string `json:"content"`
+			Encoding string `json:"encoding"`
+		}
+		if err := s.c.getJSON(ctx, sc.cred, repoPath(sc, repo)+"/git/blobs/"+url.PathEscape(sha), nil, &blob); err != nil {
+			return nil, fmt.Errorf("%s (over 1 MB, read as a blob): %w", p, err)
+		}
+		raw, enc = blob.Content, blob.Encoding
+	}
 	text := raw
 	if enc == "base64" {
 		b, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(raw, "\n", ""))
@@ -284,6 +300,9 @@ func escapePath(p string) string {
 // ---- pull-request ----
 
 func pullRequests(ctx context.Context, s *Source, r *request, sc scope, repo map[string]any, out *repoEmitter) error {
+	if r.prGraphQL {
+		return pullRequestsGraphQL(ctx, s, r, sc, repo, out)
+	}
 	for _, state := range r.prStates {
 		q := url.Values{"state": {state}, "sort": {"updated"}, "direction": {"desc"}}
 		if state == "open" {
@@ -294,31 +313,10 @@ func pullRequests(ctx context.Context, s *Source, r *request, sc scope, repo map
 			}
 			continue
 		}
-		// Ocean's closed-PR window: newest updated first, keep those in the
-		// window (updated_at, or closed_at with closedSinceDate), stop at
-		// the cap or once a page ends before the window.
-		taken := 0
+		window := closedWindow(r)
 		err := s.c.list(ctx, sc.cred, repoPath(sc, repo)+"/pulls", q, listOpts{}, func(items []map[string]any) (bool, error) {
-			var keep []map[string]any
-			for _, it := range items {
-				field := "updated_at"
-				if r.prClosedAt {
-					field = "closed_at"
-				}
-				if t, ok := timeField(it, field); !ok || t.Before(r.prSince) {
-					continue
-				}
-				if r.prMax > 0 && taken >= r.prMax {
-					break
-				}
-				keep = append(keep, it)
-				taken++
-			}
-			if err := out.send(keep); err != nil {
-				return false, err
-			}
-			last, ok := timeField(items[len(items)-1], "updated_at")
-			return !(r.prMax > 0 && taken >= r.prMax) && ok && !last.Before(r.prSince), nil
+			keep, more := window(items)
+			return more, out.send(keep)
 		})
 		if err != nil {
 			return err
@@ -441,6 +439,27 @@ func branches(ctx context.Context, s *Source, r *request, sc scope, repo map[str
 			return err
 		}
 	}
+	if r.detailed && len(names) == 0 {
+		// Ocean's detailed: the listing's short form is replaced by the
+		// branch's own answer (the full commit, _links, protection).
+		for i, b := range list {
+			name, _ := b["name"].(string)
+			var full map[string]any
+			err := s.c.getJSON(ctx, sc.cred, repoPath(sc, repo)+"/branches/"+url.PathEscape(name), nil, &full)
+			if isStatus(err, http.StatusNotFound) {
+				continue // deleted since the listing: gone, so not synced
+			}
+			if err != nil {
+				return midListing(fmt.Sprintf("branch %q", name), err)
+			}
+			list[i] = full
+		}
+	}
+	for _, b := range list {
+		// The repository the branch belongs to, as Port's documented
+		// branch mappings read it (.__repository_object.default_branch).
+		b["__repository_object"] = repo
+	}
 	if r.protectionRules {
 		for _, b := range list {
 			name, _ := b["name"].(string)
@@ -488,7 +507,7 @@ func syncTeams(ctx context.Context, s *Source, r *request, e *emitter) error {
 			}
 			if r.teamMembers {
 				for start := 0; start < len(items); start += teamsPerQuery {
-					if err := s.teamMembers(ctx, sc, items[start:min(start+teamsPerQuery, len(items))]); err != nil {
+					if err := s.teamMembers(ctx, r, sc, items[start:min(start+teamsPerQuery, len(items))]); err != nil {
 						return false, err
 					}
 				}
@@ -524,7 +543,7 @@ const memberFields = `nodes { id login name email isSiteAdmin } pageInfo { hasNe
 // teamMembers asks GitHub's GraphQL API for the members of up to
 // teamsPerQuery teams in one query (one alias per team), then pages on for
 // the teams with more members. REST would need a call per team and page.
-func (s *Source) teamMembers(ctx context.Context, sc scope, teams []map[string]any) error {
+func (s *Source) teamMembers(ctx context.Context, r *request, sc scope, teams []map[string]any) error {
 	var q strings.Builder
 	vars := map[string]any{"org": sc.login}
 	q.WriteString("query($org: String!")
@@ -576,6 +595,11 @@ func (s *Source) teamMembers(ctx context.Context, sc scope, teams []map[string]a
 		setMissing(t, "databaseId", gt.DatabaseID)
 		setMissing(t, "notificationSetting", gt.NotificationSetting)
 		setMissing(t, "__graphql_privacy", gt.Privacy)
+		if r.samlEmail {
+			if err := s.setSAMLEmails(ctx, sc, nodes); err != nil {
+				return err
+			}
+		}
 		t["members"] = map[string]any{"nodes": list}
 		t["__members"] = list
 	}
@@ -632,6 +656,11 @@ func syncUsers(ctx context.Context, s *Source, r *request, e *emitter) error {
 			for _, n := range m.Nodes {
 				n["__organization"] = sc.login
 			}
+			if r.samlEmail {
+				if err := s.setSAMLEmails(ctx, sc, m.Nodes); err != nil {
+					return err
+				}
+			}
 			if err := e.send(m.Nodes); err != nil {
 				return err
 			}
@@ -672,7 +701,7 @@ func (s *Source) syncFileSpec(ctx context.Context, r *request, spec fileSpec, e 
 		for _, rb := range spec.repos {
 			found := false
 			for _, sc := range scs {
-				repos, err := s.repositories(ctx, sc, r.repoType)
+				repos, err := s.reposFor(ctx, sc, r)
 				if err != nil {
 					return err
 				}

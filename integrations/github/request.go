@@ -17,20 +17,37 @@ import (
 type request struct {
 	kind string
 
-	// Mapping top level (Ocean: repositoryType, organizations).
+	// Mapping top level (Ocean: repositoryType, organizations,
+	// includeAuthenticatedUser).
 	repoType      string
 	organizations []string
+	includeUser   bool
+
+	// repoSearch.query: repositories come from the search API
+	// (org:LOGIN QUERY) instead of the organisation's listing.
+	repoQuery string
 
 	// repository
-	includedFiles []string
-	teams         bool
-	collaborators string // affiliation; "" = not included
+	includedFiles    []string
+	teams            bool
+	collaborators    string // affiliation; "" = not included
+	sbom             bool
+	customProperties bool
+	pages            bool
+
+	// collaborator
+	affiliation string
+
+	// user, team
+	samlEmail bool
 
 	// pull-request
-	prStates   []string
-	prSince    time.Time // closed PRs updated since
-	prClosedAt bool      // filter closed PRs on closed_at (closedSinceDate given)
-	prMax      int       // closed PRs per repository; 0 = no cap
+	prGraphQL     bool
+	prFirstCommit bool
+	prStates      []string
+	prSince       time.Time // closed PRs updated since
+	prClosedAt    bool      // filter closed PRs on closed_at (closedSinceDate given)
+	prMax         int       // closed PRs per repository; 0 = no cap
 
 	// issue
 	issueState  string
@@ -44,12 +61,17 @@ type request struct {
 	runMax      int
 
 	// branch
+	detailed          bool
 	defaultBranchOnly bool
 	protectionRules   bool
 	branchNames       []string
 
-	// deployment
+	// deployment, deployment-status
 	task, environment string
+	deployFirstCommit bool
+
+	// environment
+	includeVariables bool
 
 	// alerts
 	alertStates []string
@@ -58,7 +80,18 @@ type request struct {
 	hideSecret  bool
 
 	// file
-	files []fileSpec
+	files           []fileSpec
+	validationCheck bool
+
+	// folder
+	folders []folderSpec
+}
+
+// folderSpec is one entry of the folder kind's selector.folders.
+type folderSpec struct {
+	path         string
+	organization string
+	repos        []repoBranch // empty: every repository, default branch
 }
 
 // fileSpec is one entry of the file kind's selector.files.
@@ -79,30 +112,40 @@ const (
 	defaultRunMax      = 100 // Ocean: at most 100 runs per workflow (per status)
 )
 
-// selectorKeys are the selector keys each kind reads (besides query). A
-// key of another kind's, or one of Ocean's that tide does not implement
-// (repoSearch, api, detailed, ...), is reported as ignored; a near miss of
-// one of these is an error (SelectorKeys).
+// selectorKeys are the selector keys each kind reads (besides query and
+// repoSearch). A key of another kind's is reported as ignored; a near
+// miss of one of these is an error (SelectorKeys).
 var selectorKeys = map[string][]string{
-	"repository":   {"includedFiles", "includedRelations", "include"},
-	"pull-request": {"states", "state", "since", "closedSinceDate", "maxResults"},
-	"issue":        {"state", "labels", "includePullRequests"},
-	"team":         {"members"},
-	"workflow-run": {"statuses", "since", "sinceDate", "maxResults"},
-	"branch":       {"defaultBranchOnly", "protectionRules", "branchNames"},
-	"deployment":   {"task", "environment"},
+	"repository":        {"includedFiles", "includedRelations", "include"},
+	"pull-request":      {"states", "state", "since", "closedSinceDate", "maxResults", "api", "enrichWithFirstCommit"},
+	"issue":             {"state", "labels", "includePullRequests"},
+	"team":              {"members", "includeSAMLEmail"},
+	"user":              {"includeSAMLEmail"},
+	"workflow-run":      {"statuses", "since", "sinceDate", "maxResults"},
+	"branch":            {"detailed", "defaultBranchOnly", "protectionRules", "protection_rules", "branchNames"},
+	"environment":       {"includeVariables"},
+	"deployment":        {"task", "environment", "enrichWithFirstCommit"},
+	"deployment-status": {"task", "environment"},
+	"collaborator":      {"affiliation"},
+	"folder":            {"folders"},
 	// state is the older spelling of states, in Ocean's GitHub selector
 	// models and in Port's GitHub docs.
 	"dependabot-alert":       {"states", "state", "severity", "ecosystems"},
 	"code-scanning-alerts":   {"state", "severity"},
 	"secret-scanning-alerts": {"state", "hideSecret"},
-	"file":                   {"files"},
+	"file":                   {"files", "validationCheck"},
 }
 
 // SelectorKeys lists the selector keys kind reads, for the engine's check of
 // mapping keys.
 func (s *Source) SelectorKeys(kind string) []string {
-	return append([]string(nil), selectorKeys[kind]...)
+	keys := append([]string(nil), selectorKeys[kind]...)
+	if kind != "organization" {
+		// Ocean's repoSearch narrows the repositories of every
+		// repository-scoped kind.
+		keys = append(keys, "repoSearch")
+	}
+	return keys
 }
 
 // states reads a list-valued state selector under its name (states) or the
@@ -135,6 +178,12 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 	if r.organizations, err = cfg.strings("organizations"); err != nil {
 		return nil, err
 	}
+	if r.includeUser, err = cfg.bool("includeAuthenticatedUser", false); err != nil {
+		return nil, err
+	}
+	if r.repoQuery, err = parseRepoSearch(sel); err != nil {
+		return nil, err
+	}
 	switch req.Kind {
 	case "repository":
 		if r.includedFiles, err = sel.strings("includedFiles"); err != nil {
@@ -143,7 +192,34 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 		if err := r.parseRelations(sel); err != nil {
 			return nil, err
 		}
+	case "collaborator":
+		if r.affiliation, err = sel.enum("affiliation", "all", "all", "direct", "outside"); err != nil {
+			return nil, err
+		}
+	case "user":
+		if r.samlEmail, err = sel.bool("includeSAMLEmail", false); err != nil {
+			return nil, err
+		}
+	case "environment":
+		if r.includeVariables, err = sel.bool("includeVariables", false); err != nil {
+			return nil, err
+		}
+	case "folder":
+		if r.folders, err = parseFolders(sel); err != nil {
+			return nil, err
+		}
 	case "pull-request":
+		api, err := sel.enum("api", "rest", "rest", "graphql")
+		if err != nil {
+			return nil, err
+		}
+		r.prGraphQL = api == "graphql"
+		if r.prFirstCommit, err = sel.bool("enrichWithFirstCommit", false); err != nil {
+			return nil, err
+		}
+		if r.prFirstCommit && !r.prGraphQL {
+			return nil, fmt.Errorf("selector.enrichWithFirstCommit needs selector.api: graphql (Ocean reads the first commit from the GraphQL answer)")
+		}
 		if r.prStates, err = states(sel, []string{"open"}, "open", "closed"); err != nil {
 			return nil, err
 		}
@@ -179,6 +255,9 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 		if r.teamMembers, err = sel.bool("members", true); err != nil {
 			return nil, err
 		}
+		if r.samlEmail, err = sel.bool("includeSAMLEmail", false); err != nil {
+			return nil, err
+		}
 	case "workflow-run":
 		if r.runStatuses, err = sel.enums("statuses", nil, "completed", "action_required", "cancelled", "failure", "neutral", "skipped", "stale", "success", "timed_out", "in_progress", "queued", "requested", "waiting", "pending"); err != nil {
 			return nil, err
@@ -199,21 +278,35 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 			return nil, err
 		}
 	case "branch":
+		if r.detailed, err = sel.bool("detailed", false); err != nil {
+			return nil, err
+		}
 		if r.defaultBranchOnly, err = sel.bool("defaultBranchOnly", false); err != nil {
 			return nil, err
 		}
 		if r.protectionRules, err = sel.bool("protectionRules", false); err != nil {
 			return nil, err
 		}
+		if !r.protectionRules {
+			// Port's documentation spells it protection_rules in one example.
+			if r.protectionRules, err = sel.bool("protection_rules", false); err != nil {
+				return nil, err
+			}
+		}
 		if r.branchNames, err = sel.strings("branchNames"); err != nil {
 			return nil, err
 		}
-	case "deployment":
+	case "deployment", "deployment-status":
 		if r.task, err = sel.string("task"); err != nil {
 			return nil, err
 		}
 		if r.environment, err = sel.string("environment"); err != nil {
 			return nil, err
+		}
+		if req.Kind == "deployment" {
+			if r.deployFirstCommit, err = sel.bool("enrichWithFirstCommit", false); err != nil {
+				return nil, err
+			}
 		}
 	case "dependabot-alert":
 		if r.alertStates, err = states(sel, []string{"open"}, "auto_dismissed", "dismissed", "fixed", "open"); err != nil {
@@ -249,6 +342,12 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 		if r.files, err = parseFiles(sel); err != nil {
 			return nil, err
 		}
+		// Ocean's validationCheck validates files changed in pull requests
+		// (a check run on each PR event): a webhook feature with nothing to
+		// do in a one-shot sync. Accepted so Ocean mappings load.
+		if r.validationCheck, err = sel.bool("validationCheck", false); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -271,6 +370,8 @@ func (r *request) parseRelations(sel fields) error {
 				r.teams = true
 			case "collaborators":
 				r.collaborators = "all"
+			case "sbom":
+				r.sbom = true
 			}
 		}
 		_ = legacy
@@ -288,6 +389,15 @@ func (r *request) parseRelations(sel fields) error {
 	if r.teams, err = f.bool("teams", false); err != nil {
 		return err
 	}
+	if r.sbom, err = f.bool("sbom", false); err != nil {
+		return err
+	}
+	if r.customProperties, err = f.bool("customProperties", false); err != nil {
+		return err
+	}
+	if r.pages, err = f.bool("pages", false); err != nil {
+		return err
+	}
 	switch c := m["collaborators"].(type) {
 	case nil:
 	case bool:
@@ -303,6 +413,72 @@ func (r *request) parseRelations(sel fields) error {
 		return fmt.Errorf("selector.includedRelations.collaborators: want true or {affiliation: all|direct|outside}, got %s", jsonx.TypeName(c))
 	}
 	return nil
+}
+
+// parseRepoSearch reads repoSearch: {query: ...}, the search API's
+// qualifiers (e.g. "topic:payments archived:false").
+func parseRepoSearch(sel fields) (string, error) {
+	raw, ok := sel.m["repoSearch"]
+	if !ok || raw == nil {
+		return "", nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return "", fmt.Errorf("selector.repoSearch: want {query: 'topic:x'}, got %s", jsonx.TypeName(raw))
+	}
+	q, err := fields{where: "selector.repoSearch", m: m}.string("query")
+	if err != nil {
+		return "", err
+	}
+	if q == "" {
+		return "", fmt.Errorf("selector.repoSearch.query is required: GitHub search qualifiers like 'topic:payments'")
+	}
+	for _, w := range strings.Fields(q) {
+		if k, _, ok := strings.Cut(strings.ToLower(w), ":"); ok && (k == "org" || k == "user") {
+			return "", fmt.Errorf("selector.repoSearch.query %q: leave out %s: (the organisation is added per account synced)", q, k)
+		}
+	}
+	return q, nil
+}
+
+func parseFolders(sel fields) ([]folderSpec, error) {
+	raw, ok := sel.m["folders"]
+	if !ok || raw == nil {
+		return nil, fmt.Errorf("selector.folders is required for kind folder: a list like [{path: 'apps/*'}]")
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("selector.folders: want a list of {path, organization, repos}, got %s", jsonx.TypeName(raw))
+	}
+	var out []folderSpec
+	for i, x := range list {
+		where := fmt.Sprintf("selector.folders[%d]", i)
+		t, ok := x.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: want {path: GLOB, ...}, got %s", where, jsonx.TypeName(x))
+		}
+		f := fields{where: where, m: t}
+		var spec folderSpec
+		var err error
+		if spec.path, err = f.string("path"); err != nil {
+			return nil, err
+		}
+		if spec.organization, err = f.string("organization"); err != nil {
+			return nil, err
+		}
+		if spec.repos, err = parseRepos(where, t["repos"]); err != nil {
+			return nil, err
+		}
+		spec.path = strings.Trim(spec.path, "/")
+		if spec.path != "" && !validGlob(spec.path) {
+			return nil, fmt.Errorf("%s.path: %q is not a valid glob", where, spec.path)
+		}
+		out = append(out, spec)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("selector.folders is empty: name at least one {path: GLOB}")
+	}
+	return out, nil
 }
 
 func parseFiles(sel fields) ([]fileSpec, error) {
@@ -533,7 +709,7 @@ func selectorFields() map[string][]integrations.SelectorField {
 	out := map[string][]integrations.SelectorField{
 		"repository": {
 			f("includedFiles", "", "file paths whose content is added as __includedFiles"),
-			f("includedRelations", "", "{teams: true, collaborators: true|{affiliation: all|direct|outside}, sbom: true}"),
+			f("includedRelations", "", "{teams: true, collaborators: true|{affiliation: all|direct|outside}, sbom: true, customProperties: true, pages: true}"),
 			f("include", "", "Ocean's older form of includedRelations: a list of collaborators, teams, sbom"),
 		},
 		"pull-request": {
@@ -541,16 +717,23 @@ func selectorFields() map[string][]integrations.SelectorField {
 			f("since", fmt.Sprint(defaultPRSinceDays), "closed pull requests of the last N days"),
 			f("closedSinceDate", "", "closed since this date (wins over since; lifts the cap)"),
 			f("maxResults", fmt.Sprint(defaultPRMax), "closed pull requests per repository at most"),
+			f("api", "rest", "rest or graphql"),
+			f("enrichWithFirstCommit", "false", "with api: graphql, add the first commit as firstCommit"),
 		},
 		"issue": {
 			f("state", "open", "open, closed or all"),
 			f("labels", "", "issues with these labels only"),
 			f("includePullRequests", "false", "keep the pull requests GitHub lists as issues"),
 		},
-		"team":         {f("members", "true", "add each team's members")},
-		"workflow-run": {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
-		"branch":       {f("defaultBranchOnly", "false", "the default branch only"), f("protectionRules", "false", "add each branch's protection rules"), f("branchNames", "", "these branches only")},
-		"deployment":   {f("task", "", "deployments of this task only"), f("environment", "", "deployments to this environment only")},
+		"team":              {f("members", "true", "add each team's members"), f("includeSAMLEmail", "false", "add each member's SAML e-mail as __SAMLEmail")},
+		"user":              {f("includeSAMLEmail", "false", "add the SAML e-mail as __SAMLEmail")},
+		"workflow-run":      {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
+		"branch":            {f("detailed", "false", "each branch's full answer"), f("defaultBranchOnly", "false", "the default branch only"), f("protectionRules", "false", "add each branch's protection rules"), f("branchNames", "", "these branches only")},
+		"environment":       {f("includeVariables", "false", "add each environment's variables as __variables")},
+		"deployment":        {f("task", "", "deployments of this task only"), f("environment", "", "deployments to this environment only"), f("enrichWithFirstCommit", "false", "add __firstCommit and __commitCount")},
+		"deployment-status": {f("task", "", "statuses of deployments of this task only"), f("environment", "", "statuses of deployments to this environment only")},
+		"collaborator":      {f("affiliation", "all", "all, direct or outside")},
+		"folder":            {f("folders", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}]}")},
 		"dependabot-alert": {
 			f("states", "[open]", "auto_dismissed, dismissed, fixed and/or open"),
 			f("severity", "", "low, medium, high and/or critical; default: every severity"),
@@ -561,11 +744,16 @@ func selectorFields() map[string][]integrations.SelectorField {
 			f("severity", "", "critical, high, medium, low, warning, note and/or error; default: every severity"),
 		},
 		"secret-scanning-alerts": {f("state", "open", "open, resolved or all"), f("hideSecret", "true", "leave the secret's value out")},
-		"file":                   {f("files", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}], skipParsing}")},
+		"file":                   {f("files", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}], skipParsing}"), f("validationCheck", "false", "a pull-request webhook feature: accepted, no effect")},
 	}
 	for _, k := range kinds {
 		if _, ok := out[k]; !ok {
 			out[k] = []integrations.SelectorField{}
+		}
+	}
+	for k, fs := range out {
+		if k != "organization" && k != "team" && k != "user" {
+			out[k] = append(fs, f("repoSearch", "", "{query: QUALIFIERS}: the repositories GitHub's search finds (at most 1,000)"))
 		}
 	}
 	return out

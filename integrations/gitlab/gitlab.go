@@ -65,6 +65,7 @@ func Definition() integrations.Definition {
 			{Name: "gitlab-host", Usage: "GitLab URL (default " + DefaultHost + "; inside GitLab CI, the instance the job runs on: $CI_SERVER_URL)"},
 			{Name: "gitlab-concurrency", Usage: "GitLab requests in flight at once, shared by every resource block", Default: strconv.Itoa(defaultConcurrency)},
 		},
+		Selectors: selectorFields(),
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			cfg, err := configFrom(s.Values, s.Getenv)

@@ -63,6 +63,7 @@ func Definition() integrations.Definition {
 			{Name: "linear-url", Usage: "Linear GraphQL endpoint", Default: DefaultURL},
 			{Name: "linear-page-size", Usage: fmt.Sprintf("items per GraphQL page (1-%d)", MaxPageSize), Default: strconv.Itoa(DefaultPageSize)},
 		},
+		Selectors: selectorFields(),
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			cfg, err := configFrom(s.Values)
@@ -138,9 +139,9 @@ func (s *Source) ValidateRequest(req integrations.Request) error {
 	return nil
 }
 
-// SelectorKeys lists the selector keys a kind reads besides query: none,
-// as in Ocean; the engine warns about any other key a block sets.
-func (s *Source) SelectorKeys(string) []string { return nil }
+// SelectorKeys lists the selector keys a kind reads besides query (none,
+// as in Ocean); the engine warns about any other key a block sets.
+func (s *Source) SelectorKeys(kind string) []string { return fieldNames(selectorFields()[kind]) }
 
 // Requests returns how many HTTP requests the Source has sent.
 func (s *Source) Requests() int64 { return s.c.hx.Stats().Requests }

@@ -62,6 +62,7 @@ func Definition() integrations.Definition {
 			{Name: "pagerduty-api-url", Usage: "PagerDuty REST API URL; EU accounts: " + EUAPIURL, Default: DefaultAPIURL,
 				Env: []string{"OCEAN__INTEGRATION__CONFIG__API_URL"}},
 		},
+		Selectors: selectorFields(),
 		Resources: sub,
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			return NewSource(Config{
@@ -211,17 +212,13 @@ func (s *Source) ValidateRequest(req integrations.Request) error {
 
 // SelectorKeys implements integrations.SelectorKeyer.
 func (s *Source) SelectorKeys(kind string) []string {
-	keys := []string{"apiQueryParams"}
-	switch kind {
-	case "services":
-		keys = append(keys, "serviceAnalytics", "analyticsMonthsPeriod", "includeCustomFields")
-	case "incidents":
-		keys = append(keys, "incidentAnalytics", "includeCustomFields")
-	case "escalation_policies":
-		keys = append(keys, "attachOncallUsers")
-	case "schedules", "oncalls":
-	default:
-		return nil
+	fields, ok := selectorFields()[kind]
+	if !ok {
+		fields = selectorFields()["*"]
+	}
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = f.Name
 	}
 	return keys
 }

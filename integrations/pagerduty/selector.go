@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/jsonx"
 )
 
@@ -76,6 +77,38 @@ var queryParams = map[string]map[string]param{
 		"query":    scalar,
 		"sort_by":  {enum: []string{"name", "name:asc", "name:desc"}},
 	},
+}
+
+// selectorFields lists the selector keys each kind reads besides query
+// (Ocean's PagerDuty selector models), with their defaults: parseSelector
+// reads exactly these, SelectorKeys and the Definition derive from it. "*"
+// is any other collection (users, teams, GET /<kind>).
+func selectorFields() map[string][]integrations.SelectorField {
+	params := func(kind, defaults string) integrations.SelectorField {
+		usage := "query parameters of the listing (object): " + strings.Join(sortedKeys(queryParams[kind]), ", ")
+		return integrations.SelectorField{Name: "apiQueryParams", Default: defaults, Usage: usage}
+	}
+	customFields := integrations.SelectorField{Name: "includeCustomFields", Default: "false", Usage: "must stay false: tide does not fetch custom field values"}
+	return map[string][]integrations.SelectorField{
+		"services": {
+			params("services", ""),
+			{Name: "serviceAnalytics", Default: "true", Usage: "add each service's analytics (__analytics)"},
+			{Name: "analyticsMonthsPeriod", Default: strconv.Itoa(defaultAnalyticsMonths), Usage: "months of analytics, 1 to 12"},
+			customFields,
+		},
+		"incidents": {
+			params("incidents", ""),
+			{Name: "incidentAnalytics", Default: "false", Usage: "add each incident's analytics (__analytics)"},
+			customFields,
+		},
+		"schedules": {params("schedules", "")},
+		"oncalls":   {params("oncalls", fmt.Sprintf("{include: [users], until: %d}", defaultOncallMonths))},
+		"escalation_policies": {
+			params("escalation_policies", ""),
+			{Name: "attachOncallUsers", Default: "true", Usage: "add each policy's on-call users (__oncall_users)"},
+		},
+		"*": {{Name: "apiQueryParams", Usage: "none accepted: any other kind is listed as GET /<kind> without query parameters"}},
+	}
 }
 
 // selector is a resource block's selector, checked and turned into the

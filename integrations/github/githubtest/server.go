@@ -27,10 +27,14 @@ import (
 
 // Fixtures maps a REST path ("/orgs/acme/repos") to its value in GitHub's
 // shape: an array (paginated), an object (served as is) or an object
-// holding one array next to total_count (paginated on that array). Keys
-// starting with "graphql:" hold GraphQL data: "graphql:members:ORG" (the
-// organisation's membersWithRole nodes) and "graphql:team:ORG/SLUG" (a
-// team's member nodes).
+// holding one array next to total_count (paginated on that array). A key
+// "PATH?ref=REF" answers PATH asked for at that ref (the contents API on
+// a branch); without one, PATH answers every ref. Keys starting with
+// "graphql:" hold GraphQL data: "graphql:members:ORG" (the organisation's
+// membersWithRole nodes), "graphql:team:ORG/SLUG" (a team's member
+// nodes), "graphql:saml:ORG" (the SAML external identities' edges; none:
+// SAML is off) and "graphql:pulls:ORG/REPO" (pull request nodes). The key
+// "/search/repositories" holds the repositories the search API finds.
 type Fixtures map[string]json.RawMessage
 
 // LoadFixtures reads a JSON object of Fixtures from a file.
@@ -199,7 +203,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	raw, ok := s.fix[path]
+	if path == "/search/repositories" {
+		s.serveSearch(w, r)
+		return
+	}
+	raw, ok := s.lookup(path, r.URL.Query())
 	if !ok {
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
@@ -315,7 +323,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, path string) {
 }
 
 // listKeys are the keys of GitHub's wrapped listings.
-var listKeys = []string{"workflows", "workflow_runs", "environments", "items", "repositories"}
+var listKeys = []string{"workflows", "workflow_runs", "environments", "items", "repositories", "variables"}
 
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, raw json.RawMessage) {
 	var v any
@@ -477,6 +485,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"organization": orgData}})
+	case strings.Contains(body.Query, "samlIdentityProvider"):
+		s.serveSAML(w, org, body.Variables)
+	case strings.Contains(body.Query, "pullRequests("):
+		s.servePulls(w, body.Variables)
 	default:
 		writeGraphQLError(w, "UNKNOWN", "githubtest: unsupported query")
 	}
