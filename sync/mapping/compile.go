@@ -207,6 +207,7 @@ func newCompiler(o Options) *compiler {
 			// prelude routes every regex builtin through these.
 			gojq.WithFunction("_tide_match", 3, 3, rx.matchFunc),
 			gojq.WithFunction("_tide_split", 2, 2, rx.splitFunc),
+			gojq.WithFunction("_tide_copy", 0, 0, deepCopy),
 		},
 		cache: map[string]*program{},
 	}
@@ -244,10 +245,10 @@ func (c *compiler) compile(field, src string) *program {
 		return nil
 	}
 	run := q
-	if usesRegex(text) {
-		// The regex builtins are redefined around the expression; the
-		// newline keeps a trailing comment from swallowing the parenthesis.
-		if run, err = gojq.Parse(regexPrelude + "(" + text + "\n)"); err != nil {
+	if prelude := preludeFor(text); prelude != "" {
+		// Builtins are redefined around the expression; the newline keeps
+		// a trailing comment from swallowing the parenthesis.
+		if run, err = gojq.Parse(prelude + "(" + text + "\n)"); err != nil {
 			c.fail(field, src, err.Error())
 			return nil
 		}
@@ -285,6 +286,9 @@ func (c *compiler) block(i int, r *Resource) *Block {
 			del := deleteProgram(r.Port.ItemsToParse)
 			before := len(c.problems)
 			b.items.del = c.compile("port.itemsToParse", del)
+			if path, ok := DeletePath(r.Port.ItemsToParse); ok {
+				b.items.keys = keyPath(path)
+			}
 			if len(c.problems) > before {
 				p := &c.problems[len(c.problems)-1]
 				p.Expr = r.Port.ItemsToParse
@@ -380,6 +384,19 @@ func (c *compiler) node(base, path string, v any) *node {
 	}
 	c.fail(base+"."+path, fmt.Sprint(v), "expected a JQ expression (string), got "+jsonx.TypeName(v))
 	return &node{path: path}
+}
+
+// preludeFor is the definitions an expression's text needs around it: the
+// regex builtins, and del/delpaths on a copy.
+func preludeFor(text string) string {
+	var p string
+	if usesRegex(text) {
+		p += regexPrelude
+	}
+	if usesDelete(text) {
+		p += ownPrelude
+	}
+	return p
 }
 
 // program is one compiled expression.

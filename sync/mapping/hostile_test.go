@@ -226,3 +226,66 @@ func TestBudgetGarbageIsNotGrowth(t *testing.T) {
 		t.Errorf("title %v, want 299999", got)
 	}
 }
+
+// gojq's delpaths rewrites, in place, every object under the value it
+// deletes from; the item must stay untouched while the integration may
+// still read it from another goroutine (run with -race, which flags the
+// write), and must come out equal.
+func TestDeleteNeverWritesTheItem(t *testing.T) {
+	t.Parallel()
+	src := `resources:
+  - kind: k
+    selector:
+      query: 'del(.meta.x) | has("meta")'
+    port:
+      itemsToParse: .list
+      entity:
+        mappings:
+          identifier: .item.id
+          blueprint: '"b"'
+          title: '.meta | delpaths([["y"]]) | keys | join(",")'
+          properties:
+            rest: 'del(.item) | del(.meta.deep.z) | .meta.deep | keys'
+            mod: '.meta.deep |= (.z = 1) | .meta.deep.z'
+`
+	m := compileYAML(t, src, Options{})
+	fresh := func() map[string]any {
+		return item(t, `{"meta":{"x":1,"y":2,"deep":{"z":3,"w":[{"v":1}]}},"list":[{"id":"a","n":{"k":1}},{"id":"b","n":{"k":2}}]}`)
+	}
+	it := fresh()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, _ = appendValue(nil, it) // reads every value of the item
+		}
+	}()
+	var got []Outcome
+	for range 50 {
+		got = got[:0]
+		if err := m.Blocks[0].Process(context.Background(), it, func(o Outcome) { got = append(got, o) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	<-done
+	if diff := cmp.Diff(fresh(), it); diff != "" {
+		t.Errorf("the item changed (-before +after):\n%s", diff)
+	}
+	if len(got) != 2 || got[0].Entity == nil {
+		t.Fatalf("outcomes %+v", got)
+	}
+	want := map[string]any{"rest": []any{"w"}, "mod": 1.0}
+	if diff := cmp.Diff(want, got[0].Entity.Properties); diff != "" {
+		t.Errorf("properties (-want +got):\n%s", diff)
+	}
+	if got[0].Entity.Title != "deep,x" {
+		t.Errorf("title %v, want deep,x", got[0].Entity.Title)
+	}
+}

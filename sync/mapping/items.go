@@ -51,6 +51,7 @@ func DeletePath(expr string) (path string, ok bool) {
 type itemsToParse struct {
 	list *program // the expression yielding the list
 	del  *program // `. | del(<path>)`, nil when the parent is kept whole
+	keys []string // the path's keys when it is a plain `.a.b`
 	name string
 }
 
@@ -80,7 +81,15 @@ func (it *itemsToParse) expand(m *budget.Meter, parent map[string]any, fn func(m
 	}
 	base := parent
 	if it.del != nil {
-		b, _, derr := it.del.first(m, parent)
+		var b any
+		var derr error
+		if it.keys != nil {
+			// A plain path is removed here, copying only the objects on
+			// the way: the list itself is never copied.
+			b, derr = without(parent, it.keys)
+		} else {
+			b, _, derr = it.del.first(m, parent)
+		}
 		if derr != nil && abort(derr) {
 			return "", aborted("itemsToParse", it.del.src, derr)
 		}
