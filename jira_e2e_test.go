@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -120,8 +119,7 @@ func TestJiraForbiddenVersionsFailsBlock(t *testing.T) {
 		"schema": map[string]any{"properties": map[string]any{"released": map[string]any{"type": "boolean"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	mapping := filepath.Join(t.TempDir(), "mapping.yml")
-	os.WriteFile(mapping, []byte(`resources:
+	mapping := writeMapping(t, `resources:
   - kind: release
     selector: {query: "true"}
     port:
@@ -132,7 +130,7 @@ func TestJiraForbiddenVersionsFailsBlock(t *testing.T) {
           blueprint: '"jiraRelease"'
           properties:
             released: .released
-`), 0o644)
+`)
 	code, out, errs, _ := h.sync("--mapping", mapping)
 	mustCode(t, code, exitOK, out, errs)
 	all := []string{"OPS-10200", "PAY-10100", "PAY-10101", "PAY-10102"}
