@@ -375,8 +375,9 @@ func (e *engine) recordRelations(def *bpDef, bp string, page []port.Entity) {
 	if def == nil {
 		return
 	}
+	var ts []ref // reused: the ledger copies the targets
 	for i := range page {
-		var ts []ref
+		ts = ts[:0]
 		for rel, v := range page[i].Relations {
 			target := def.relationTarget(rel)
 			if target == "" {
