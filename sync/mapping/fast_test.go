@@ -55,7 +55,8 @@ func TestFastPathMatchesGojq(t *testing.T) {
 	t.Parallel()
 	doc := `{"a": {"b": "x", "n": null, "arr": [1, 2, {"c": 3}], "f": false, "t": true, "s": "héllo"},
 	  "num": -2.5, "i": 3, "big": 123456789012345678901234567890, "neg": -7, "empty": "", "zero": 0,
-	  "o": {}, "l": [], "archived": false}`
+	  "o": {}, "l": [], "archived": false,
+	  "envs": [{"name": "prod", "replicas": 3}, {"name": "dev", "replicas": 0}, {"name": "qa", "replicas": 1.5}]}`
 	v, err := jsonx.DecodeExactInts([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +101,24 @@ func TestFastPathMatchesGojq(t *testing.T) {
 		{`.a | .arr | length`, true},
 		{`.a.arr | length | not`, true},
 		{`.missing // .a.b`, false}, // right side not a literal: gojq only
+		{`[.a.arr[] | select(. > 1)]`, true},
+		{`[.a.arr[] | select(. == 2) | . ]`, true},
+		{`[.a.arr[] | .c]`, false}, // indexing a number: gojq's error
+		{`[.envs[] | select(.replicas > 0) | .name]`, true},
+		{`[.envs[] | select(.replicas >= 0 and .name) | .name]`, false},
+		{`[.l[]]`, true},
+		{`[]`, true},
+		{`[.a.b]`, true},
+		{`[.missing[]]`, false}, // iterating null: gojq's error
+		{`[.o[]]`, false},       // an object's values: left to gojq
+		{`.a.b == "x"`, true},
+		{`.a.b != "x"`, true},
+		{`.num < .i`, true},
+		{`.big > 1`, true},
+		{`.a.n == null`, true},
+		{`.a.f < .a.t`, true},
+		{`.a <= .l`, true},
+		{`.a.t >= "s"`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -114,7 +133,7 @@ func TestFastPathMatchesGojq(t *testing.T) {
 func TestFastPathNotCompiled(t *testing.T) {
 	t.Parallel()
 	for _, expr := range []string{
-		`.a[]`, `.a[0]`, `.a?`, `."a-b"`, `.a | tostring`, `.a + "x"`, `[.a]`, `{a: .a}`,
+		`.a[]`, `.a[0]`, `.a?`, `."a-b"`, `.a | tostring`, `.a + "x"`, `{a: .a}`,
 		`.a | length(1)`, `def f: .; f`, `.a as $x | $x`, `.a // error("x")`, `"x\(.a)"`,
 		`.a, .b`, `not(.a)`,
 	} {
@@ -165,6 +184,9 @@ func FuzzFastPath(f *testing.F) {
 		{`.a | .b | length | not`, `{"a": {"b": -3.5}}`},
 		{`.n | length`, `{"n": 123456789012345678901234567890}`},
 		{`true`, `null`},
+		{`[.e[] | select(.r > 0) | .n]`, `{"e": [{"n": "a", "r": 1}, {"n": "b", "r": 0}]}`},
+		{`.a == .b`, `{"a": [1], "b": [1.0]}`},
+		{`[.a[] | select(. != null)]`, `{"a": [null, 1, "x", {}]}`},
 	} {
 		f.Add(s.expr, s.doc)
 	}
