@@ -248,7 +248,12 @@ func (c *compiler) compile(field, src string) *program {
 		c.fail(field, src, err.Error())
 		return nil
 	}
-	p := &program{src: src, code: code, path: simplePath(q), optional: optional(q)}
+	p := &program{src: src, code: code, optional: optional(q)}
+	if run == q {
+		// With the regex prelude wrapped around it the expression is not
+		// the one the fast path compiles; it uses a regex builtin anyway.
+		p.fast = fastPath(q)
+	}
 	if isLiteral(q) {
 		v, ok, err := p.first(nil)
 		if err == nil && ok {
@@ -377,7 +382,7 @@ func (c *compiler) node(base, path string, v any) *node {
 type program struct {
 	src   string // the text as first written
 	code  *gojq.Code
-	path  []string // set when the expression is a plain `.a.b.c`
+	fast  fastFunc // set when the expression has a shape evaluated without gojq
 	konst bool     // the expression is a scalar literal, evaluated once
 	value any
 	// optional is set for `X // null`: its author expects null, which is
@@ -398,11 +403,12 @@ func (p *program) first(in any) (v any, ok bool, err error) {
 	if p.konst {
 		return p.value, true, nil
 	}
-	if p.path != nil {
-		if v, ok := walk(in, p.path); ok {
+	if p.fast != nil {
+		if v, ok := p.fast(in); ok {
 			return v, true, nil
 		}
-		// Not an object on the way: let gojq produce its exact error.
+		// Off the fast path (e.g. not an object on the way): gojq
+		// produces the exact output or error.
 	}
 	v, ok = p.code.Run(in).Next()
 	if !ok {
