@@ -16,12 +16,14 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## fuzz: each fuzz test for FUZZTIME (default 30s): the mapping parser (seeded with real typos), the entity encoder, the deletion-safety property
+## fuzz: each fuzz test for FUZZTIME (default 30s): the mapping parser (seeded with real typos), the entity encoder, the deletion-safety property, the JQ fast path against gojq, the JSON decoder against encoding/json
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./sync/mapping
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendValue$$' -fuzztime $(FUZZTIME) ./sync/mapping
 	$(GO) test -run '^$$' -fuzz '^FuzzDeletionSafety$$' -fuzztime $(FUZZTIME) ./sync/
+	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime $(FUZZTIME) ./sync/mapping
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/jsonx
 
 ## bench: the micro-benchmarks, then the load benchmark at 10k and 100k items
 bench: microbench loadbench
