@@ -16,13 +16,14 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## fuzz: each fuzz target for FUZZTIME (default 30s), the deletion-safety property included; `make test` runs only their seeds (testdata/fuzz)
+## fuzz: each fuzz target for FUZZTIME (default 30s), the deletion-safety property and the JQ fast path against gojq included; `make test` runs only their seeds (testdata/fuzz)
 FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./sync/mapping:FuzzParse \
 	./sync/mapping:FuzzAppendValue \
 	./sync/mapping:FuzzProcess \
 	./sync/mapping:FuzzNumberText \
+	./sync/mapping:FuzzFastPath \
 	./sync:FuzzDeletionSafety \
 	./internal/jsonx:FuzzDecode \
 	./integrations/custom:FuzzLinkHeader \

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -125,11 +124,7 @@ func newCustomHarness(t testing.TB, n int) *customHarness {
 	reg.n.Store(int32(n))
 	api := httptest.NewServer(reg)
 	t.Cleanup(api.Close)
-	mp := filepath.Join(t.TempDir(), "mapping.yaml")
-	if err := os.WriteFile(mp, []byte(customMapping), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return &customHarness{t: t, fake: fake, portURL: port.URL, api: reg, apiURL: api.URL, mapping: mp}
+	return &customHarness{t: t, fake: fake, portURL: port.URL, api: reg, apiURL: api.URL, mapping: writeMapping(t, customMapping)}
 }
 
 func (h *customHarness) sync(extra ...string) (int, string, string, *tsync.Result) {

@@ -61,6 +61,8 @@ func TestForbiddenDep(t *testing.T) {
 	}{
 		{"github.com/tide-sync/tide/sync/port/porttest", true},
 		{"github.com/tide-sync/tide/integrations/github/githubtest", true},
+		{"github.com/tide-sync/tide/internal/httpx/httpxtest", true},
+		{"github.com/tide-sync/tide/internal/vendortest", true},
 		{"net/http/httptest", true},
 		{"testing", true},
 		{"testing/fstest", true},

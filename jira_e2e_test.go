@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -26,11 +23,8 @@ const (
 // jiraHarness is a Jira fake and a Port fake, driven through run with
 // Ocean's environment variable names.
 type jiraHarness struct {
-	t    *testing.T
+	*vendorHarness
 	jira *jiratest.Server
-	port *porttest.Server
-	env  map[string]string
-	out  []string
 }
 
 func newJiraHarness(t *testing.T) *jiraHarness {
@@ -40,39 +34,17 @@ func newJiraHarness(t *testing.T) *jiraHarness {
 		t.Fatal(err)
 	}
 	jf := jiratest.New(fix, jiratest.Options{Email: jiraEmail, Token: jiraToken, OrgID: jiraOrg, PageSize: 2})
-	jsrv := httptest.NewServer(jf)
-	t.Cleanup(jsrv.Close)
-	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
-	psrv := httptest.NewServer(port)
-	t.Cleanup(psrv.Close)
-	h := &jiraHarness{t: t, jira: jf, port: port, env: map[string]string{
-		"TIDE_PORT_CLIENT_ID":     testClientID,
-		"TIDE_PORT_CLIENT_SECRET": testClientSecret,
-		"TIDE_PORT_URL":           psrv.URL,
-		// Ocean's names, as an Ocean Jira installation sets them.
-		"OCEAN__INTEGRATION__CONFIG__JIRA_HOST":                 jsrv.URL,
-		"OCEAN__INTEGRATION__CONFIG__ATLASSIAN_USER_EMAIL":      jiraEmail,
-		"OCEAN__INTEGRATION__CONFIG__ATLASSIAN_USER_TOKEN":      jiraToken,
-		"OCEAN__INTEGRATION__CONFIG__ATLASSIAN_ORGANIZATION_ID": jiraOrg,
-	}}
-	t.Cleanup(func() {
-		for _, o := range h.out {
-			for _, s := range []string{jiraToken, testClientSecret, "ATATT3xWRONG"} {
-				if strings.Contains(o, s) {
-					t.Errorf("a secret (%.8s…) was printed:\n%s", s, o)
-				}
-			}
+	env := func(url string) map[string]string {
+		return map[string]string{
+			// Ocean's names, as an Ocean Jira installation sets them.
+			"OCEAN__INTEGRATION__CONFIG__JIRA_HOST":                 url,
+			"OCEAN__INTEGRATION__CONFIG__ATLASSIAN_USER_EMAIL":      jiraEmail,
+			"OCEAN__INTEGRATION__CONFIG__ATLASSIAN_USER_TOKEN":      jiraToken,
+			"OCEAN__INTEGRATION__CONFIG__ATLASSIAN_ORGANIZATION_ID": jiraOrg,
 		}
-	})
-	return h
-}
-
-func (h *jiraHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
-	h.t.Helper()
-	args := append([]string{"sync", "--integration", "jira", "--init-resources"}, extra...)
-	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
-	h.out = append(h.out, stdout, stderr)
-	return code, stdout, stderr, sum
+	}
+	h := newVendorHarness(t, jf, []string{"--integration", "jira", "--init-resources"}, env, jiraToken, "ATATT3xWRONG")
+	return &jiraHarness{vendorHarness: h, jira: jf}
 }
 
 func sortedIDs(fake *porttest.Server, bp string) []string {
@@ -147,8 +119,7 @@ func TestJiraForbiddenVersionsFailsBlock(t *testing.T) {
 		"schema": map[string]any{"properties": map[string]any{"released": map[string]any{"type": "boolean"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	mapping := filepath.Join(t.TempDir(), "mapping.yml")
-	os.WriteFile(mapping, []byte(`resources:
+	mapping := writeMapping(t, `resources:
   - kind: release
     selector: {query: "true"}
     port:
@@ -159,7 +130,7 @@ func TestJiraForbiddenVersionsFailsBlock(t *testing.T) {
           blueprint: '"jiraRelease"'
           properties:
             released: .released
-`), 0o644)
+`)
 	code, out, errs, _ := h.sync("--mapping", mapping)
 	mustCode(t, code, exitOK, out, errs)
 	all := []string{"OPS-10200", "PAY-10100", "PAY-10101", "PAY-10102"}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -28,11 +26,8 @@ const (
 
 // linearHarness is a Linear fake and a Port fake, driven through run.
 type linearHarness struct {
-	t      *testing.T
+	*vendorHarness
 	linear *lineartest.Server
-	port   *porttest.Server
-	env    map[string]string
-	out    []string
 }
 
 func newLinearHarness(t *testing.T, fakeKey string) *linearHarness {
@@ -42,35 +37,15 @@ func newLinearHarness(t *testing.T, fakeKey string) *linearHarness {
 		t.Fatal(err)
 	}
 	ln := lineartest.New(ws, lineartest.Options{APIKey: fakeKey})
-	lnSrv := httptest.NewServer(ln)
-	t.Cleanup(lnSrv.Close)
-	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
-	portSrv := httptest.NewServer(port)
-	t.Cleanup(portSrv.Close)
-	h := &linearHarness{t: t, linear: ln, port: port, env: map[string]string{
-		"TIDE_PORT_CLIENT_ID":     testClientID,
-		"TIDE_PORT_CLIENT_SECRET": testClientSecret,
-		"TIDE_PORT_URL":           portSrv.URL,
-		"TIDE_LINEAR_URL":         lnSrv.URL + "/graphql",
-		// As Ocean's CI installs pass it.
-		"OCEAN__INTEGRATION__CONFIG__LINEAR_API_KEY": linearKey,
-	}}
-	t.Cleanup(func() {
-		for _, o := range h.out {
-			if strings.Contains(o, linearKey) || strings.Contains(o, testClientSecret) {
-				t.Errorf("a secret was printed:\n%s", o)
-			}
+	env := func(url string) map[string]string {
+		return map[string]string{
+			"TIDE_LINEAR_URL": url + "/graphql",
+			// As Ocean's CI installs pass it.
+			"OCEAN__INTEGRATION__CONFIG__LINEAR_API_KEY": linearKey,
 		}
-	})
-	return h
-}
-
-func (h *linearHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
-	h.t.Helper()
-	args := append([]string{"sync", "--integration", "linear", "--init-resources", "--linear-page-size", "2"}, extra...)
-	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
-	h.out = append(h.out, stdout, stderr)
-	return code, stdout, stderr, sum
+	}
+	h := newVendorHarness(t, ln, []string{"--integration", "linear", "--init-resources", "--linear-page-size", "2"}, env, linearKey)
+	return &linearHarness{vendorHarness: h, linear: ln}
 }
 
 func relation(fake *porttest.Server, bp, id, rel string) any {

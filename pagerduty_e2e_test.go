@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -19,11 +17,8 @@ const pdToken = "u+PDe2eTOKEN0123456789SECRET"
 
 // pdHarness is a PagerDuty fake and a Port fake, driven through run.
 type pdHarness struct {
-	t    *testing.T
-	pd   *pagerdutytest.Server
-	port *porttest.Server
-	env  map[string]string
-	out  []string
+	*vendorHarness
+	pd *pagerdutytest.Server
 
 	mu  gosync.Mutex
 	now time.Time
@@ -35,41 +30,21 @@ func newPDHarness(t *testing.T) *pdHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &pdHarness{t: t, now: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}
+	h := &pdHarness{now: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}
 	h.pd = pagerdutytest.New(fix, pagerdutytest.Options{Token: pdToken, Now: func() time.Time {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		return h.now
 	}})
-	pdSrv := httptest.NewServer(h.pd)
-	t.Cleanup(pdSrv.Close)
-	h.port = porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
-	portSrv := httptest.NewServer(h.port)
-	t.Cleanup(portSrv.Close)
-	h.env = map[string]string{
-		"TIDE_PORT_CLIENT_ID":     testClientID,
-		"TIDE_PORT_CLIENT_SECRET": testClientSecret,
-		"TIDE_PORT_URL":           portSrv.URL,
-		// Ocean's names for the token and the API URL.
-		"OCEAN__INTEGRATION__CONFIG__TOKEN":   pdToken,
-		"OCEAN__INTEGRATION__CONFIG__API_URL": pdSrv.URL,
-	}
-	t.Cleanup(func() {
-		for _, o := range h.out {
-			if strings.Contains(o, pdToken) || strings.Contains(o, testClientSecret) {
-				t.Errorf("a secret was printed:\n%s", o)
-			}
+	env := func(url string) map[string]string {
+		return map[string]string{
+			// Ocean's names for the token and the API URL.
+			"OCEAN__INTEGRATION__CONFIG__TOKEN":   pdToken,
+			"OCEAN__INTEGRATION__CONFIG__API_URL": url,
 		}
-	})
+	}
+	h.vendorHarness = newVendorHarness(t, h.pd, []string{"--integration", "pagerduty", "--init-resources"}, env, pdToken)
 	return h
-}
-
-func (h *pdHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
-	h.t.Helper()
-	args := append([]string{"sync", "--integration", "pagerduty", "--init-resources"}, extra...)
-	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
-	h.out = append(h.out, stdout, stderr)
-	return code, stdout, stderr, sum
 }
 
 // The default mapping: services with on-call users and their escalation

@@ -30,7 +30,7 @@ func deletes(fake *porttest.Server) int {
 }
 
 // writeMapping writes a mapping file and returns its path.
-func writeMapping(t *testing.T, text string) string {
+func writeMapping(t testing.TB, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "mapping.yaml")
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {

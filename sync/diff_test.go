@@ -3,9 +3,12 @@ package sync
 import (
 	"encoding/json"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tide-sync/tide/sync/mapping"
+	"github.com/tide-sync/tide/sync/port"
 )
 
 // What decides "unchanged": two values compare equal exactly when their
@@ -103,5 +106,36 @@ func TestNormTeam(t *testing.T) {
 	}
 	if sum("a") == sum([]any{"a", "b"}) || sum(nil) == sum("a") {
 		t.Error("different teams hash alike")
+	}
+}
+
+// TestCompareSetSumMatchesValues: the snapshot and the diff hash without
+// building the field list; the hash must be the list's, or an unchanged
+// entity would be written again.
+func TestCompareSetSumMatchesValues(t *testing.T) {
+	t.Parallel()
+	h := newHasher()
+	cs := compareSet{has: mapping.HasTitle | mapping.HasIcon | mapping.HasTeam | mapping.HasProperties | mapping.HasRelations,
+		props: []string{"a", "lang", "nested", "missing"}, rels: []string{"owner", "deps"}}
+	ents := []port.Entity{
+		{},
+		{Title: "T", Icon: "i", Team: []any{"b", "a"}, Properties: map[string]any{"a": 1.5, "lang": "go",
+			"nested": map[string]any{"x": []any{true, nil, "s"}}}, Relations: map[string]any{"owner": "o", "deps": []any{"x", "y"}}},
+		{Title: "T", Team: "a", Properties: map[string]any{"a": 2.0, "lang": strings.Repeat("long", 100)}},
+	}
+	seen := map[uint64]bool{}
+	for i := range ents {
+		got, want := cs.portSum(h, &ents[i]), h.sum(cs.portValues(&ents[i]))
+		if got != want {
+			t.Errorf("entity %d: sum %x, hash of the values %x", i, got, want)
+		}
+		seen[got] = true
+		me := &mapping.Entity{Title: ents[i].Title, Icon: ents[i].Icon, Team: ents[i].Team, Properties: ents[i].Properties, Relations: ents[i].Relations}
+		if s := cs.sourceSum(h, me); s != got {
+			t.Errorf("entity %d: source sum %x, Port sum %x", i, s, got)
+		}
+	}
+	if len(seen) != len(ents) {
+		t.Errorf("%d distinct sums for %d different entities", len(seen), len(ents))
 	}
 }

@@ -575,8 +575,7 @@ func (e *engine) diffEntity(ctx context.Context, br *blockRun, ent *mapping.Enti
 		}
 		return
 	}
-	vals := br.set.sourceValues(ent)
-	found, equal, old := br.index.match(id, br.setIdx, e.hash.sum(vals))
+	found, equal, old := br.index.match(id, br.setIdx, br.set.sourceSum(e.hash, ent))
 	if equal {
 		br.update(func(r *BlockResult) { r.Unchanged++ })
 		return
@@ -586,7 +585,7 @@ func (e *engine) diffEntity(ctx context.Context, br *blockRun, ent *mapping.Enti
 	}
 	var ch []FieldChange
 	if found && old != nil {
-		ch = changes(old, vals)
+		ch = changes(old, br.set.sourceValues(ent))
 	}
 	e.write(ctx, br, ent, id, !found, false, ch)
 }

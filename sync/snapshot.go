@@ -90,10 +90,9 @@ func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
 		x.protected = append(x.protected, false)
 		x.listed = append(x.listed, false)
 		for _, cs := range x.sets {
-			vals := cs.portValues(e)
-			x.hashes = append(x.hashes, h.sum(vals))
+			x.hashes = append(x.hashes, cs.portSum(h, e))
 			if keepOld {
-				x.olds = append(x.olds, vals)
+				x.olds = append(x.olds, cs.portValues(e))
 			}
 		}
 	}
@@ -375,8 +374,9 @@ func (e *engine) recordRelations(def *bpDef, bp string, page []port.Entity) {
 	if def == nil {
 		return
 	}
+	var ts []ref // reused: the ledger copies the targets
 	for i := range page {
-		var ts []ref
+		ts = ts[:0]
 		for rel, v := range page[i].Relations {
 			target := def.relationTarget(rel)
 			if target == "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/gitlab/gitlabtest"
+	"github.com/tide-sync/tide/internal/httpx/httpxtest"
 )
 
 // CheckCredentials sends one GET /user: a 401, or a 403 there, is a
@@ -54,7 +55,7 @@ func TestCheckCredentials(t *testing.T) {
 			}
 			srv := httptest.NewServer(fake)
 			t.Cleanup(srv.Close)
-			src, err := NewSource(Config{Host: srv.URL, Token: tc.token, Concurrency: 2, Clock: &clock{now: time.Now()}})
+			src, err := NewSource(Config{Host: srv.URL, Token: tc.token, Concurrency: 2, Clock: httpxtest.NewClock(time.Now())})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -17,30 +16,15 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/gitlab/gitlabtest"
+	"github.com/tide-sync/tide/internal/httpx/httpxtest"
 )
 
 const testToken = "glpat-unitTOKEN0123456789"
 
-// clock records the waits the client chose instead of sleeping.
-type clock struct {
-	mu    gosync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
 type env struct {
 	fake  *gitlabtest.Server
 	src   *Source
-	clock *clock
+	clock *httpxtest.Clock
 }
 
 func newEnv(t *testing.T, concurrency int) *env {
@@ -52,7 +36,7 @@ func newEnv(t *testing.T, concurrency int) *env {
 	fake := gitlabtest.New(fix, gitlabtest.Options{Token: testToken, MaxPerPage: 2})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	c := &clock{now: time.Now()}
+	c := httpxtest.NewClock(time.Now())
 	src, err := NewSource(Config{Host: srv.URL, Token: testToken, Concurrency: concurrency, Clock: c,
 		Now: func() time.Time { return time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC) }})
 	if err != nil {
@@ -168,7 +152,7 @@ func TestRateLimits(t *testing.T) {
 	if len(got) != 3 {
 		t.Errorf("%d groups, want 3", len(got))
 	}
-	waits := e.clock.waits
+	waits := e.clock.Waits()
 	if len(waits) != 2 || waits[0] < 40*time.Second || waits[0] > 43*time.Second || waits[1] != 7*time.Second {
 		t.Errorf("waits = %v, want [~42s (the reset) 7s (Retry-After)]", waits)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/gitlab/gitlabtest"
+	"github.com/tide-sync/tide/internal/httpx/httpxtest"
 )
 
 const mrPath = "/groups/1/merge_requests"
@@ -36,7 +37,7 @@ func pagesEnvOf(t *testing.T, fix gitlabtest.Fixtures, opts gitlabtest.Options, 
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	src, err := NewSource(Config{Host: srv.URL, Token: testToken, Concurrency: 4, Clock: &clock{now: time.Now()}})
+	src, err := NewSource(Config{Host: srv.URL, Token: testToken, Concurrency: 4, Clock: httpxtest.NewClock(time.Now())})
 	if err != nil {
 		t.Fatal(err)
 	}

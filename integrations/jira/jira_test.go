@@ -19,6 +19,7 @@ import (
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/defaultstest"
 	"github.com/tide-sync/tide/integrations/jira/jiratest"
+	"github.com/tide-sync/tide/internal/httpx/httpxtest"
 )
 
 const (
@@ -27,38 +28,11 @@ const (
 	testOrg   = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 )
 
-// clock records the waits the client chose instead of sleeping.
-type clock struct {
-	mu    gosync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
-func (c *clock) all() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
 type env struct {
 	fake  *jiratest.Server
 	url   string
 	src   *Source
-	clock *clock
+	clock *httpxtest.Clock
 }
 
 // newEnv serves the fixtures two to a page, so every listing spans pages.
@@ -80,7 +54,7 @@ func newEnv(t *testing.T, opts jiratest.Options, cfg Config) *env {
 	fake := jiratest.New(fix, opts)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	c := &clock{now: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)}
+	c := httpxtest.NewClock(time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC))
 	if cfg.Host == "" {
 		cfg.Host = srv.URL
 	}
@@ -422,7 +396,7 @@ func TestRateLimits(t *testing.T) {
 		if len(items) != 5 {
 			t.Errorf("%d issues after the 429, want 5", len(items))
 		}
-		if diff := cmp.Diff([]time.Duration{7 * time.Second}, e.clock.all()); diff != "" {
+		if diff := cmp.Diff([]time.Duration{7 * time.Second}, e.clock.Waits()); diff != "" {
 			t.Errorf("waits (-want +got):\n%s", diff)
 		}
 		if n := e.fake.Count("POST /rest/api/3/search/jql"); n != 4 {
@@ -442,7 +416,7 @@ func TestRateLimits(t *testing.T) {
 		if len(items) != 3 {
 			t.Errorf("%d projects, want 3", len(items))
 		}
-		if diff := cmp.Diff([]time.Duration{12 * time.Second}, e.clock.all()); diff != "" {
+		if diff := cmp.Diff([]time.Duration{12 * time.Second}, e.clock.Waits()); diff != "" {
 			t.Errorf("waits before the second page (-want +got):\n%s", diff)
 		}
 	})
@@ -453,7 +427,7 @@ func TestRateLimits(t *testing.T) {
 		if _, err := e.resync("user", nil); err != nil {
 			t.Fatal(err)
 		}
-		if w := e.clock.all(); len(w) != 1 || w[0] != 30*time.Second {
+		if w := e.clock.Waits(); len(w) != 1 || w[0] != 30*time.Second {
 			t.Errorf("waits %v: want one backoff capped at 30s, no near-limit pause", w)
 		}
 	})
@@ -546,7 +520,7 @@ func TestCheckCredentials(t *testing.T) {
 			}
 			srv := httptest.NewServer(fake)
 			t.Cleanup(srv.Close)
-			cfg := Config{Host: srv.URL, Email: testEmail, Token: tc.token, Clock: &clock{now: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)}}
+			cfg := Config{Host: srv.URL, Email: testEmail, Token: tc.token, Clock: httpxtest.NewClock(time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC))}
 			if tc.bearer {
 				cfg = Config{Host: gatewayPrefix + "11223344-a1b2-3b33-c444-def123456789", Token: tc.token, HTTPClient: redirect(srv.URL), Clock: cfg.Clock}
 			}

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/defaultstest"
 	"github.com/tide-sync/tide/integrations/linear/lineartest"
+	"github.com/tide-sync/tide/internal/httpx/httpxtest"
 )
 
 const testKey = "lin_api_T3stK3yF0rTheFakeW0rkspace0123456789"
@@ -29,37 +29,10 @@ const (
 	labelChore   = "c3e4a5b6-2d3f-4a7b-8cbd-2e3f4a5b6c7d"
 )
 
-// clock records the waits the HTTP client chose instead of sleeping.
-type clock struct {
-	mu    gosync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
-func (c *clock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
 type env struct {
 	fake  *lineartest.Server
 	src   *Source
-	clock *clock
+	clock *httpxtest.Clock
 }
 
 func newEnv(t *testing.T, pageSize int, key string, opts lineartest.Options) *env {
@@ -68,7 +41,7 @@ func newEnv(t *testing.T, pageSize int, key string, opts lineartest.Options) *en
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)}
+	clk := httpxtest.NewClock(time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC))
 	if opts.APIKey == "" {
 		opts.APIKey = testKey
 	}

@@ -1,12 +1,10 @@
 package pagerduty
 
 import (
-	"context"
 	"errors"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -15,32 +13,17 @@ import (
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/defaultstest"
 	"github.com/tide-sync/tide/integrations/pagerduty/pagerdutytest"
+	"github.com/tide-sync/tide/internal/httpx/httpxtest"
 )
 
 const testToken = "u+PDtestTOKEN0123456789SECRET"
 
 var testNow = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 
-// recClock records the waits the client chose instead of sleeping.
-type recClock struct {
-	mu    gosync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *recClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *recClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
 type env struct {
 	pd    *pagerdutytest.Server
 	src   *Source
-	clock *recClock
+	clock *httpxtest.Clock
 }
 
 func newEnv(t *testing.T, token string) *env {
@@ -52,7 +35,7 @@ func newEnv(t *testing.T, token string) *env {
 	pd := pagerdutytest.New(fix, pagerdutytest.Options{Token: testToken, Now: func() time.Time { return testNow }})
 	srv := httptest.NewServer(pd)
 	t.Cleanup(srv.Close)
-	clock := &recClock{now: testNow}
+	clock := httpxtest.NewClock(testNow)
 	src, err := NewSource(Config{APIURL: srv.URL, Token: token, Clock: clock, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +206,7 @@ func TestRateLimitWait(t *testing.T) {
 	if err != nil || len(items) != 1 {
 		t.Fatalf("teams: %d, %v", len(items), err)
 	}
-	if diff := cmp.Diff([]time.Duration{7 * time.Second}, e.clock.waits); diff != "" {
+	if diff := cmp.Diff([]time.Duration{7 * time.Second}, e.clock.Waits()); diff != "" {
 		t.Errorf("waits (-want +got):\n%s", diff)
 	}
 }
@@ -261,8 +244,8 @@ func TestAnalyticsRefused(t *testing.T) {
 			if len(notices) != 1 || !strings.Contains(notices[0], tc.reason) {
 				t.Errorf("notices = %q", notices)
 			}
-			if len(e.clock.waits) != 0 {
-				t.Errorf("waited %v on a spent analytics budget", e.clock.waits)
+			if len(e.clock.Waits()) != 0 {
+				t.Errorf("waited %v on a spent analytics budget", e.clock.Waits())
 			}
 			// Analytics stays off for the run: no second call.
 			if _, _, err := e.resync(t, "services", nil); err != nil {

@@ -14,36 +14,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tide-sync/tide/internal/httpx/httpxtest"
 	"github.com/tide-sync/tide/internal/secret"
 )
 
-// fakeClock records the waits the client chose and advances by them.
-type fakeClock struct {
-	mu    gosync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
-func (c *fakeClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
+// newFakeClock is the clock every test here starts from.
+func newFakeClock() *httpxtest.Clock {
+	return httpxtest.NewClock(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // step is one scripted answer.
@@ -56,7 +33,7 @@ type step struct {
 }
 
 // script serves its steps in order, then the last one forever.
-func script(t *testing.T, clock *fakeClock, steps ...step) (*httptest.Server, *atomic.Int64) {
+func script(t *testing.T, clock *httpxtest.Clock, steps ...step) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

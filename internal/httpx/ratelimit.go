@@ -56,16 +56,34 @@ func resetAt(v string, now time.Time) (time.Duration, bool) {
 	return time.Duration(n * float64(time.Second)), true
 }
 
-// Standard is HTTP's own rule: a 429 is a rate limit, Retry-After says how
-// long to wait. Every adapter below falls back to it.
-var Standard RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+// waitReader reads from an answer's headers how long it asks to wait; ok
+// is false when the header it reads is absent or unreadable.
+type waitReader func(h http.Header, now time.Time) (wait time.Duration, ok bool)
+
+// resetHeader reads header name as resetAt does.
+func resetHeader(name string) waitReader {
+	return func(h http.Header, now time.Time) (time.Duration, bool) { return resetAt(h.Get(name), now) }
+}
+
+// limited429 is the reading most APIs share: only a 429 is a rate limit,
+// and its wait is the first that readers find, in order, else -1 (the
+// client backs off).
+func limited429(status int, h http.Header, now time.Time, readers ...waitReader) (time.Duration, bool) {
 	if status != http.StatusTooManyRequests {
 		return 0, false
 	}
-	if d, ok := RetryAfter(h, now); ok {
-		return d, true
+	for _, read := range readers {
+		if d, ok := read(h, now); ok {
+			return d, true
+		}
 	}
 	return -1, true
+}
+
+// Standard is HTTP's own rule: a 429 is a rate limit, Retry-After says how
+// long to wait. Every adapter below falls back to it.
+var Standard RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
+	return limited429(status, h, now, RetryAfter)
 })
 
 // Port reads Port's answers: a 429 waits Retry-After, else
@@ -73,17 +91,10 @@ var Standard RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte,
 // x-ratelimit-* on every answer, which is why they must never decide the
 // wait of a 5xx.
 var Port RateLimit = RateLimitFunc(func(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
-	if status != http.StatusTooManyRequests {
-		return 0, false
-	}
-	if d, ok := RetryAfter(h, now); ok {
-		return d, true
-	}
-	if d, ok := resetAt(h.Get("X-Ratelimit-Reset"), now); ok {
-		return d, true
-	}
-	return -1, true
+	return limited429(status, h, now, RetryAfter, portReset)
 })
+
+var portReset = resetHeader("X-Ratelimit-Reset")
 
 // GitHubSecondaryWait is the wait after a GitHub secondary rate limit that
 // names no time: GitHub asks for at least a minute.
@@ -126,17 +137,10 @@ var GitLab RateLimit = gitlab{}
 
 type gitlab struct{}
 
+var gitlabReset = resetHeader("RateLimit-Reset")
+
 func (gitlab) Limited(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
-	if status != http.StatusTooManyRequests {
-		return 0, false
-	}
-	if d, ok := RetryAfter(h, now); ok {
-		return d, true
-	}
-	if d, ok := resetAt(h.Get("RateLimit-Reset"), now); ok {
-		return d, true
-	}
-	return -1, true
+	return limited429(status, h, now, RetryAfter, gitlabReset)
 }
 
 func (g gitlab) Pause(status int, h http.Header, now time.Time) time.Duration {
@@ -148,7 +152,7 @@ func (g gitlab) Pause(status int, h http.Header, now time.Time) time.Duration {
 	if err != nil || n > GitLabReserve {
 		return 0
 	}
-	d, _ := resetAt(h.Get("RateLimit-Reset"), now)
+	d, _ := gitlabReset(h, now)
 	return d
 }
 
@@ -177,16 +181,7 @@ var Jira RateLimit = jira{}
 type jira struct{}
 
 func (jira) Limited(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
-	if status != http.StatusTooManyRequests {
-		return 0, false
-	}
-	if d, ok := RetryAfter(h, now); ok {
-		return d, true
-	}
-	if d, ok := jiraReset(h, now); ok {
-		return d, true
-	}
-	return -1, true
+	return limited429(status, h, now, RetryAfter, jiraReset)
 }
 
 func (j jira) Pause(status int, h http.Header, now time.Time) time.Duration {
@@ -236,19 +231,13 @@ var PagerDuty RateLimit = pagerDuty{}
 
 type pagerDuty struct{}
 
+var pagerDutyReset = resetHeader("Ratelimit-Reset")
+
 func (pagerDuty) Limited(status int, h http.Header, _ []byte, now time.Time) (time.Duration, bool) {
-	if status != http.StatusTooManyRequests || PagerDutyDailySpent(h) {
+	if PagerDutyDailySpent(h) {
 		return 0, false
 	}
-	if v := h.Get("Ratelimit-Reset"); v != "" {
-		if d, ok := resetAt(v, now); ok {
-			return d, true
-		}
-	}
-	if d, ok := RetryAfter(h, now); ok {
-		return d, true
-	}
-	return -1, true
+	return limited429(status, h, now, pagerDutyReset, RetryAfter)
 }
 
 func (p pagerDuty) Pause(status int, h http.Header, now time.Time) time.Duration {
@@ -261,7 +250,7 @@ func (p pagerDuty) Pause(status int, h http.Header, now time.Time) time.Duration
 	if err1 != nil || err2 != nil || limit <= 0 || (limit-remaining)/limit < PagerDutyHighUse {
 		return 0
 	}
-	d, _ := resetAt(h.Get("Ratelimit-Reset"), now)
+	d, _ := pagerDutyReset(h, now)
 	return d
 }
 

@@ -258,7 +258,12 @@ func (c *compiler) compile(field, src string) *program {
 		c.fail(field, src, err.Error())
 		return nil
 	}
-	p := &program{src: src, code: code, path: simplePath(q), optional: optional(q)}
+	p := &program{src: src, code: code, optional: optional(q)}
+	if run == q {
+		// With the regex prelude wrapped around it the expression is not
+		// the one the fast path compiles; it uses a regex builtin anyway.
+		p.fast = fastPath(q)
+	}
 	if isLiteral(q) {
 		v, ok, err := p.first(nil, nil)
 		if err == nil && ok {
@@ -403,7 +408,7 @@ func preludeFor(text string) string {
 type program struct {
 	src   string // the text as first written
 	code  *gojq.Code
-	path  []string // set when the expression is a plain `.a.b.c`
+	fast  fastFunc // set when the expression has a shape evaluated without gojq
 	konst bool     // the expression is a scalar literal, evaluated once
 	value any
 	// optional is set for `X // null`: its author expects null, which is
@@ -424,15 +429,40 @@ func optional(q *gojq.Query) bool {
 // run out or the run's context done is an error wrapping
 // budget.ErrExceeded or the context's error.
 func (p *program) first(m *budget.Meter, in any) (v any, ok bool, err error) {
+	v, ok, err, _ = p.eval(m, in)
+	return v, ok, err
+}
+
+// valueOf is first for a value that is written out: one gojq built is
+// refused when it would be larger than the memory budget written out
+// (`reduce range(40) as $_ (0; [., .])` shares itself and is small in
+// memory). Values read from the item as they are need no check.
+func (p *program) valueOf(m *budget.Meter, in any) (v any, ok bool, err error) {
+	v, ok, err, built := p.eval(m, in)
+	if err == nil && built && m != nil {
+		err = withinSize(v, m)
+	}
+	return v, ok, err
+}
+
+// eval is first, saying whether gojq ran.
+func (p *program) eval(m *budget.Meter, in any) (v any, ok bool, err error, built bool) {
 	if p.konst {
-		return p.value, true, nil
+		return p.value, true, nil, false
 	}
-	if p.path != nil {
-		if v, ok := walk(in, p.path); ok {
-			return v, true, nil
+	if p.fast != nil {
+		if v, ok := p.fast(in); ok {
+			return v, true, nil, false
 		}
-		// Not an object on the way: let gojq produce its exact error.
+		// Off the fast path (e.g. not an object on the way): gojq
+		// produces the exact output or error.
 	}
+	v, ok, err = p.gojq(m, in)
+	return v, ok, err, true
+}
+
+// gojq runs the compiled code for its first output.
+func (p *program) gojq(m *budget.Meter, in any) (v any, ok bool, err error) {
 	var ctx context.Context = context.Background()
 	if m != nil {
 		ctx = m

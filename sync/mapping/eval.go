@@ -337,12 +337,7 @@ func (ev *evaluator) eval(n *node, item any) (any, bool) {
 		}
 		return normalize(v), true
 	}
-	v, _, err := n.prog.first(ev.m, item)
-	if err == nil && n.prog.path == nil && !n.prog.konst {
-		// A value built by sharing (`reduce range(40) as $_ (0; [., .])`)
-		// is small in memory but huge once written out.
-		err = withinSize(v, ev.m)
-	}
+	v, _, err := n.prog.valueOf(ev.m, item)
 	if err != nil {
 		if abort(err) {
 			ev.err = aborted(n.path, n.expr, err)

@@ -13,13 +13,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tide-sync/tide/internal/vendortest"
 )
 
 // Fixtures maps a path under /api/v4, escaped as sent
@@ -31,17 +32,7 @@ import (
 type Fixtures map[string]json.RawMessage
 
 // LoadFixtures reads a JSON object of Fixtures from a file.
-func LoadFixtures(path string) (Fixtures, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var f Fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return f, nil
-}
+func LoadFixtures(path string) (Fixtures, error) { return vendortest.LoadJSON[Fixtures](path) }
 
 // Options configure a Server.
 type Options struct {
@@ -78,11 +69,11 @@ type Server struct {
 
 	mu     sync.Mutex
 	faults []*Fault
-	counts map[string]int
 	lists  map[string][]map[string]any // decoded array fixtures, by key
 	// filters holds filtered listings, by key and filter values.
 	filters map[string][]map[string]any
 
+	counts      vendortest.Counter // by path under /api/v4
 	requests    atomic.Int64
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
@@ -96,7 +87,7 @@ func New(fix Fixtures, opts Options) *Server {
 	if opts.TotalsLimit <= 0 {
 		opts.TotalsLimit = 10000
 	}
-	return &Server{opts: opts, fix: fix, counts: map[string]int{}, lists: map[string][]map[string]any{}, filters: map[string][]map[string]any{}}
+	return &Server{opts: opts, fix: fix, lists: map[string][]map[string]any{}, filters: map[string][]map[string]any{}}
 }
 
 // Fail injects a fault.
@@ -107,11 +98,7 @@ func (s *Server) Fail(f Fault) {
 }
 
 // Count returns how many requests a path (under /api/v4) received.
-func (s *Server) Count(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[path]
-}
+func (s *Server) Count(path string) int { return s.counts.Count(path) }
 
 // Requests returns the total number of requests served.
 func (s *Server) Requests() int64 { return s.requests.Load() }
@@ -133,22 +120,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "404 Not Found")
 		return
 	}
+	s.counts.Add(path)
 	s.mu.Lock()
-	s.counts[path]++
 	f := s.fault(path, r.URL.RawQuery)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if f != nil {
-		for k, v := range f.Header {
-			w.Header().Set(k, v)
+		if vendortest.Answer(w, f.Status, f.Header, f.Body) {
+			return
 		}
 		// A fault's headers win over the ones the answer sets.
 		w = &overrideWriter{ResponseWriter: w, header: f.Header}
-		if f.Status != 0 {
-			w.WriteHeader(f.Status)
-			io.WriteString(w, f.Body)
-			return
-		}
 	}
 	if !s.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "401 Unauthorized")
@@ -336,7 +318,7 @@ func (s *Server) offset(w http.ResponseWriter, r *http.Request, list []map[strin
 		h.Set("Link", fmt.Sprintf(`<http://%s%s>; rel="next"`, r.Host, u.RequestURI()))
 	}
 	h.Set("X-Next-Page", next)
-	writeJSON(w, list[lo:hi])
+	vendortest.WriteJSON(w, http.StatusOK, list[lo:hi])
 }
 
 func (s *Server) keyset(w http.ResponseWriter, r *http.Request, list []map[string]any) {
@@ -366,7 +348,7 @@ func (s *Server) keyset(w http.ResponseWriter, r *http.Request, list []map[strin
 	if page == nil {
 		page = []map[string]any{}
 	}
-	writeJSON(w, page)
+	vendortest.WriteJSON(w, http.StatusOK, page)
 }
 
 func idOf(it map[string]any) float64 {
@@ -387,20 +369,9 @@ func (s *Server) authorized(r *http.Request) bool {
 // fault returns the first live fault matching; s.mu is held.
 func (s *Server) fault(path, rawQuery string) *Fault {
 	for _, f := range s.faults {
-		if f.Times < 0 {
-			continue
+		if vendortest.MatchPath(f.Path, path) && (f.Query == "" || strings.Contains(rawQuery, f.Query)) && vendortest.Spend(&f.Times) {
+			return f
 		}
-		match := f.Path == path || (strings.HasSuffix(f.Path, "*") && strings.HasPrefix(path, strings.TrimSuffix(f.Path, "*")))
-		if !match || (f.Query != "" && !strings.Contains(rawQuery, f.Query)) {
-			continue
-		}
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				f.Times = -1
-			}
-		}
-		return f
 	}
 	return nil
 }
@@ -426,19 +397,7 @@ func (o *overrideWriter) WriteHeader(code int) { o.apply(); o.ResponseWriter.Wri
 
 func (o *overrideWriter) Write(b []byte) (int, error) { o.apply(); return o.ResponseWriter.Write(b) }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	w.Write(b)
-}
-
 // writeError answers as GitLab does: {"message": "..."}.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]string{"message": msg})
-	w.Write(b)
+	vendortest.WriteJSON(w, status, map[string]string{"message": msg})
 }

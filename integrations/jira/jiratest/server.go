@@ -12,10 +12,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tide-sync/tide/internal/vendortest"
 )
 
 // Fixtures is a Jira site's content, each list in the shape Jira returns
@@ -40,13 +41,9 @@ type Fixtures struct {
 
 // LoadFixtures reads Fixtures from a JSON file.
 func LoadFixtures(path string) (*Fixtures, error) {
-	b, err := os.ReadFile(path)
+	f, err := vendortest.LoadJSON[Fixtures](path)
 	if err != nil {
 		return nil, err
-	}
-	var f Fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &f, nil
 }
@@ -90,8 +87,9 @@ type Server struct {
 
 	mu     sync.Mutex
 	faults []*Fault
-	counts map[string]int
 	log    []Request
+
+	counts vendortest.Counter // by "METHOD /path"
 }
 
 // New builds a Server serving fix.
@@ -99,7 +97,7 @@ func New(fix *Fixtures, opts Options) *Server {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 50
 	}
-	return &Server{opts: opts, fix: fix, counts: map[string]int{}}
+	return &Server{opts: opts, fix: fix}
 }
 
 // Fail injects a fault.
@@ -110,22 +108,10 @@ func (s *Server) Fail(f Fault) {
 }
 
 // Count returns how many requests "METHOD /path" got.
-func (s *Server) Count(route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[route]
-}
+func (s *Server) Count(route string) int { return s.counts.Count(route) }
 
 // Total returns how many requests the fake got.
-func (s *Server) Total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.counts {
-		n += c
-	}
-	return n
-}
+func (s *Server) Total() int { return s.counts.Total() }
 
 // Requests returns the requests received so far, in order.
 func (s *Server) Requests() []Request {
@@ -145,8 +131,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	s.counts.Add(r.Method + " " + r.URL.Path)
 	s.mu.Lock()
-	s.counts[r.Method+" "+r.URL.Path]++
 	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body})
 	f := s.fault(r.Method, r.URL.Path)
 	s.mu.Unlock()
@@ -156,15 +142,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Client must be authenticated to access this resource.")
 		return
 	}
-	if f != nil {
-		for k, v := range f.Header {
-			w.Header().Set(k, v)
-		}
-		if f.Status != 0 {
-			w.WriteHeader(f.Status)
-			io.WriteString(w, f.Body)
-			return
-		}
+	if f != nil && vendortest.Answer(w, f.Status, f.Header, f.Body) {
+		return
 	}
 	status, v := s.route(r, body)
 	writeJSON(w, status, v)
@@ -172,29 +151,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) fault(method, path string) *Fault {
 	for _, f := range s.faults {
-		if f.Method != "" && f.Method != method {
-			continue
-		}
-		if p, ok := strings.CutSuffix(f.Path, "*"); ok {
-			if !strings.HasPrefix(path, p) {
-				continue
-			}
-		} else if f.Path != path {
-			continue
-		}
-		if f.Times < 0 {
+		if (f.Method != "" && f.Method != method) || !vendortest.MatchPath(f.Path, path) || f.Times < 0 {
 			continue
 		}
 		if f.Skip > 0 {
 			f.Skip--
 			continue
 		}
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				f.Times = -1
-			}
-		}
+		vendortest.Spend(&f.Times)
 		return f
 	}
 	return nil
@@ -479,6 +443,5 @@ func without(items []map[string]any, key string) []map[string]any {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	vendortest.WriteJSON(w, status, v)
 }

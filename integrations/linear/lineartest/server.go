@@ -11,12 +11,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/tide-sync/tide/internal/vendortest"
 )
 
 // Workspace is the fixture: nodes as Linear's API returns them. Labels
@@ -31,13 +32,9 @@ type Workspace struct {
 
 // Load reads a fixture file.
 func Load(path string) (*Workspace, error) {
-	b, err := os.ReadFile(path)
+	ws, err := vendortest.LoadJSON[Workspace](path)
 	if err != nil {
 		return nil, err
-	}
-	var ws Workspace
-	if err := json.Unmarshal(b, &ws); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &ws, nil
 }

@@ -10,12 +10,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/tide-sync/tide/internal/vendortest"
 )
 
 // Fixtures are the collections, by path ("services", "incidents", ...),
@@ -24,17 +25,7 @@ import (
 type Fixtures map[string][]map[string]any
 
 // LoadFixtures reads fixtures from a JSON file.
-func LoadFixtures(path string) (Fixtures, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var f Fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return f, nil
-}
+func LoadFixtures(path string) (Fixtures, error) { return vendortest.LoadJSON[Fixtures](path) }
 
 // Fault is an answer served instead of the real one.
 type Fault struct {
@@ -44,6 +35,7 @@ type Fault struct {
 	Header map[string]string
 	Body   string
 	Times  int // how many times; 0: always
+	// Status 0 serves the real answer with Header added.
 }
 
 // Options configure a Server.
@@ -114,13 +106,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, r.Method+" "+r.URL.RequestURI())
 	var fault *Fault
 	for _, f := range s.faults {
-		if (f.Method == "" || f.Method == r.Method) && f.Path == r.URL.Path && f.Times >= 0 {
+		if (f.Method == "" || f.Method == r.Method) && f.Path == r.URL.Path && vendortest.Spend(&f.Times) {
 			fault = f
-			if f.Times > 0 {
-				if f.Times--; f.Times == 0 {
-					f.Times = -1 // spent
-				}
-			}
 			break
 		}
 	}
@@ -131,12 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"error":{"message":"Authentication failed","code":2006}}`)
 		return
 	}
-	if fault != nil {
-		for k, v := range fault.Header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(fault.Status)
-		fmt.Fprint(w, fault.Body)
+	if fault != nil && vendortest.Answer(w, fault.Status, fault.Header, fault.Body) {
 		return
 	}
 	switch {
@@ -145,7 +127,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && p == "analytics/raw/incidents":
 		s.analytics(w, r, "analytics/incidents", "service_id")
 	case r.Method == http.MethodGet && p == "abilities":
-		json.NewEncoder(w).Encode(map[string]any{"abilities": s.o.Abilities})
+		vendortest.WriteJSON(w, http.StatusOK, map[string]any{"abilities": s.o.Abilities})
 	case r.Method == http.MethodGet:
 		s.list(w, r, p)
 	default:
@@ -222,7 +204,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, p string) {
 	if offset < len(items) {
 		page = items[offset:end]
 	}
-	json.NewEncoder(w).Encode(map[string]any{p[strings.LastIndex(p, "/")+1:]: page, "limit": limit, "offset": offset, "more": end < len(items), "total": nil})
+	vendortest.WriteJSON(w, http.StatusOK, map[string]any{p[strings.LastIndex(p, "/")+1:]: page, "limit": limit, "offset": offset, "more": end < len(items), "total": nil})
 }
 
 // analytics answers with the rows of coll whose key is in
@@ -264,5 +246,5 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request, coll, key str
 	}
 	w.Header().Set("Daily-Ratelimit-Limit", "1000")
 	w.Header().Set("Daily-Ratelimit-Remaining", "999")
-	json.NewEncoder(w).Encode(out)
+	vendortest.WriteJSON(w, http.StatusOK, out)
 }

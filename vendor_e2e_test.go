@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	tsync "github.com/tide-sync/tide/sync"
+	"github.com/tide-sync/tide/sync/port/porttest"
+)
+
+// vendorHarness is a Port fake and one vendor's fake, driven through run
+// with the environment an installation sets. Every run's stdout and stderr
+// are kept and checked at cleanup for the harness's secrets.
+type vendorHarness struct {
+	t       *testing.T
+	port    *porttest.Server
+	args    []string // after "sync": the integration's flags
+	env     map[string]string
+	secrets []string
+	out     []string
+}
+
+// newVendorHarness serves vendor and a Port fake. vendorEnv gives the
+// integration's variables from the vendor fake's URL; the Port credentials
+// and URL are added to them. Neither secrets nor the Port client secret
+// may appear in any output.
+func newVendorHarness(t *testing.T, vendor http.Handler, args []string, vendorEnv func(vendorURL string) map[string]string, secrets ...string) *vendorHarness {
+	t.Helper()
+	vendorSrv := httptest.NewServer(vendor)
+	t.Cleanup(vendorSrv.Close)
+	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
+	portSrv := httptest.NewServer(port)
+	t.Cleanup(portSrv.Close)
+	env := vendorEnv(vendorSrv.URL)
+	env["TIDE_PORT_CLIENT_ID"] = testClientID
+	env["TIDE_PORT_CLIENT_SECRET"] = testClientSecret
+	env["TIDE_PORT_URL"] = portSrv.URL
+	h := &vendorHarness{t: t, port: port, args: args, env: env, secrets: append(secrets, testClientSecret)}
+	t.Cleanup(func() {
+		for _, o := range h.out {
+			for _, s := range h.secrets {
+				if strings.Contains(o, s) {
+					t.Errorf("a secret was printed:\n%s", o)
+				}
+			}
+		}
+	})
+	return h
+}
+
+// sync runs `tide sync` with the integration's flags plus extra.
+func (h *vendorHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
+	h.t.Helper()
+	args := append(append([]string{"sync"}, h.args...), extra...)
+	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
+	h.out = append(h.out, stdout, stderr)
+	return code, stdout, stderr, sum
+}
