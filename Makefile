@@ -16,14 +16,25 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## fuzz: each fuzz test for FUZZTIME (default 30s): the mapping parser (seeded with real typos), the entity encoder, the deletion-safety property, the JQ fast path against gojq, the JSON decoder against encoding/json
+## fuzz: each fuzz target for FUZZTIME (default 30s), the deletion-safety property and the JQ fast path against gojq included; `make test` runs only their seeds (testdata/fuzz)
 FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./sync/mapping:FuzzParse \
+	./sync/mapping:FuzzAppendValue \
+	./sync/mapping:FuzzProcess \
+	./sync/mapping:FuzzNumberText \
+	./sync/mapping:FuzzFastPath \
+	./sync:FuzzDeletionSafety \
+	./internal/jsonx:FuzzDecode \
+	./integrations/custom:FuzzLinkHeader \
+	./integrations/custom:FuzzCursor \
+	./integrations/github:FuzzNextLink
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./sync/mapping
-	$(GO) test -run '^$$' -fuzz '^FuzzAppendValue$$' -fuzztime $(FUZZTIME) ./sync/mapping
-	$(GO) test -run '^$$' -fuzz '^FuzzDeletionSafety$$' -fuzztime $(FUZZTIME) ./sync/
-	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime $(FUZZTIME) ./sync/mapping
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/jsonx
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 ## bench: the micro-benchmarks, then the load benchmark at 10k and 100k items
 bench: microbench loadbench

@@ -17,6 +17,7 @@ import (
 	"github.com/tide-sync/tide/integrations/jira"
 	"github.com/tide-sync/tide/integrations/linear"
 	"github.com/tide-sync/tide/integrations/pagerduty"
+	"github.com/tide-sync/tide/internal/budget"
 	tsync "github.com/tide-sync/tide/sync"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
@@ -243,6 +244,20 @@ func splitLines(v string) []string {
 }
 
 // listFlag is a repeatable flag; each value may also be a comma list.
+// sizeFlag is a byte count given as 64MiB, 500MB or 1048576.
+type sizeFlag uint64
+
+func (f *sizeFlag) String() string { return budget.Size(uint64(*f)) }
+
+func (f *sizeFlag) Set(v string) error {
+	n, err := budget.ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*f = sizeFlag(n)
+	return nil
+}
+
 type listFlag struct{ vals *[]string }
 
 func (l listFlag) String() string {

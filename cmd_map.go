@@ -182,7 +182,7 @@ func mapSamples(env *cliEnv, o *mapOptions, itemsArg string, reg *integrations.R
 	for i, item := range items {
 		mi := mapItem{Item: i + 1, Label: itemLabel(item), Results: []mapOutcome{}}
 		for _, b := range blocks {
-			perr := b.Process(item, func(oc mapping.Outcome) {
+			perr := b.Process(env.ctx, item, func(oc mapping.Outcome) {
 				mi.Results = append(mi.Results, describeOutcome(b, oc, bps, bpWhere))
 			})
 			if perr != nil {

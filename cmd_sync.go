@@ -14,6 +14,7 @@ import (
 	"github.com/peterbourgon/ff/v3"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/httpx"
 	"github.com/tide-sync/tide/internal/secret"
 	tsync "github.com/tide-sync/tide/sync"
@@ -42,6 +43,9 @@ type syncOptions struct {
 	logLevel      string
 	logFormat     string
 	jqEnvAllow    []string
+	jqItemTimeout time.Duration
+	jqMaxMemory   sizeFlag
+	maxResponse   sizeFlag
 	timeout       time.Duration
 	httpTimeout   time.Duration
 	config        string
@@ -144,6 +148,12 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.Var(listFlag{&o.jqEnvAllow}, "jq-env-allow", "environment variables the mapping's env/$ENV may read (comma-separated)")
+	o.jqItemTimeout = budget.DefaultItemTimeout
+	fs.Var(durationValue{&o.jqItemTimeout}, "jq-item-timeout", "time budget of one item's mapping (selector, itemsToParse and every field); past it the block fails")
+	o.jqMaxMemory = sizeFlag(budget.DefaultMaxMemory)
+	fs.Var(&o.jqMaxMemory, "jq-max-memory", "how far one item's mapping may grow the heap, and the largest value a field may give (e.g. 64MiB); past it the block fails")
+	o.maxResponse = sizeFlag(integrations.DefaultMaxResponse)
+	fs.Var(&o.maxResponse, "max-response-size", "largest vendor response body read (e.g. 256MiB); a larger one fails its block")
 	fs.Var(durationValue{&o.timeout}, "timeout", "stop the run after this long (e.g. 30m, or seconds: 1800); 0 means no limit")
 	o.httpTimeout = httpx.DefaultTimeout
 	fs.Var(durationValue{&o.httpTimeout}, "http-timeout", fmt.Sprintf("bound on one HTTP attempt to Port or the vendor; one request gives up retrying after %d times this", httpx.ElapsedPerTimeout))
@@ -159,6 +169,9 @@ func syncFlags(fs *flag.FlagSet, o *syncOptions, reg *integrations.Registry) []f
 		flagSpec{name: "blueprints", group: groupMapping},
 		flagSpec{name: "init-resources", group: groupMapping, aliases: []string{"OCEAN__INITIALIZE_PORT_RESOURCES"}},
 		flagSpec{name: "jq-env-allow", group: groupMapping, list: true},
+		flagSpec{name: "jq-item-timeout", group: groupMapping},
+		flagSpec{name: "jq-max-memory", group: groupMapping},
+		flagSpec{name: "max-response-size", group: groupRun},
 		flagSpec{name: "dry-run", group: groupRun},
 		flagSpec{name: "kinds", group: groupRun, list: true},
 		flagSpec{name: "concurrency", group: groupRun},
@@ -330,6 +343,9 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 	if o.timeout < 0 {
 		return nil, fmt.Errorf("%w: --timeout must not be negative", errUsage)
 	}
+	if o.jqItemTimeout <= 0 {
+		return nil, fmt.Errorf("%w: --jq-item-timeout must be positive, got %s", errUsage, o.jqItemTimeout)
+	}
 	if o.httpTimeout <= 0 {
 		return nil, fmt.Errorf("%w: --http-timeout must be positive, got %s", errUsage, o.httpTimeout)
 	}
@@ -374,7 +390,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 			params[p.Name] = []string{p.Default}
 		}
 	}
-	src, err := def.New(integrations.Settings{Values: params, Getenv: getenv, Logger: log.With("integration", def.Type), Secrets: secrets, HTTPTimeout: o.httpTimeout})
+	src, err := def.New(integrations.Settings{Values: params, Getenv: getenv, Logger: log.With("integration", def.Type), Secrets: secrets, HTTPTimeout: o.httpTimeout, MaxResponse: int64(o.maxResponse)})
 	if err != nil {
 		return nil, fmt.Errorf("integration %q: %w", def.Type, err)
 	}
@@ -424,6 +440,7 @@ func syncOnce(ctx context.Context, o *syncOptions, getenv func(string) string, l
 			Concurrency:      o.concurrency,
 			WriteConcurrency: o.writeConc,
 			JQEnv:            jqEnv,
+			JQBudget:         budget.Limits{ItemTimeout: o.jqItemTimeout, MaxMemory: uint64(o.jqMaxMemory)},
 			Logger:           log,
 			Phase:            phase,
 			Progress:         prog,

@@ -221,6 +221,23 @@ type Settings struct {
 	// HTTPTimeout bounds one HTTP attempt (--http-timeout); 0: the shared
 	// client's default.
 	HTTPTimeout time.Duration
+	// MaxResponse bounds one vendor response body in bytes
+	// (--max-response-size); a larger answer fails its block, naming the
+	// size. Zero means DefaultMaxResponse.
+	MaxResponse int64
+}
+
+// DefaultMaxResponse is the largest vendor response body read when
+// Settings.MaxResponse is zero: far above any paged API's answer, far
+// below what would exhaust a CI runner.
+const DefaultMaxResponse = 64 << 20
+
+// ResponseLimit is MaxResponse, or DefaultMaxResponse when zero.
+func (s Settings) ResponseLimit() int64 {
+	if s.MaxResponse > 0 {
+		return s.MaxResponse
+	}
+	return DefaultMaxResponse
 }
 
 // Definition describes one integration type.

@@ -25,7 +25,7 @@ func Check(ctx context.Context, cfg Config) (*mapping.Mapping, error) {
 	if len(cfg.Mapping) == 0 {
 		return nil, ErrNoMapping
 	}
-	m, err := compileMapping(cfg.Mapping, cfg.MappingName, cfg.JQEnv)
+	m, err := compileMapping(cfg.Mapping, cfg.MappingName, cfg.jqOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/budget"
+	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
 )
 
@@ -50,9 +52,12 @@ type Config struct {
 	WriteConcurrency int // Port write requests in flight
 	MapWorkers       int // goroutines mapping each block's pages; 0: one per core
 	JQEnv            map[string]string
-	Logger           *slog.Logger
-	ResyncID         string // set by Run when empty
-	Now              func() time.Time
+	// JQBudget bounds the JQ evaluation of each item (--jq-item-timeout,
+	// --jq-max-memory); zero fields take the defaults.
+	JQBudget budget.Limits
+	Logger   *slog.Logger
+	ResyncID string // set by Run when empty
+	Now      func() time.Time
 	// Phase, when set, is called as the run enters each phase, so CI
 	// reporters can fold the log into sections (GitHub groups, GitLab
 	// collapsible sections).
@@ -60,6 +65,12 @@ type Config struct {
 	// Progress, when set, is where a caller watches the blocks while the
 	// run goes (Progress.Snapshot).
 	Progress *Progress
+}
+
+// jqOptions are the mapping's compile options: the env/$ENV sandbox and
+// the per-item budgets.
+func (c *Config) jqOptions() mapping.Options {
+	return mapping.Options{Env: c.JQEnv, Budget: c.JQBudget}
 }
 
 func (c *Config) phase(title string) {

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
 )
 
@@ -85,7 +86,7 @@ func DockDefaults(ctx context.Context, cfg DefaultsConfig) (*DefaultsPlan, error
 		if err != nil {
 			return plan, err
 		}
-		cm, err := compileMapping(m, "default mapping", nil)
+		cm, err := compileMapping(m, "default mapping", mapping.Options{})
 		if err != nil {
 			return plan, err
 		}

@@ -6,17 +6,20 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/sync/mapping"
 )
 
@@ -180,12 +183,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	// other kinds); only the run's own context stops them.
 	var g errgroup.Group
 	g.SetLimit(e.cfg.concurrency())
-	for _, br := range e.blocks {
-		if !br.selected {
-			continue
-		}
+	for _, grp := range e.sources() {
 		g.Go(func() error {
-			e.runBlock(ctx, br)
+			e.runBlocks(ctx, grp)
 			return nil
 		})
 	}
@@ -247,56 +247,100 @@ func (e *engine) run(ctx context.Context) *Result {
 	return res
 }
 
-// runBlock streams one block's items through mapping and diff.
-func (e *engine) runBlock(ctx context.Context, br *blockRun) {
-	t0 := time.Now()
-	br.mu.Lock()
-	br.started = t0
-	br.mu.Unlock()
-	defer func() {
-		br.mu.Lock()
-		br.res.DurationMS = time.Since(t0).Milliseconds()
-		br.done = true
-		br.mu.Unlock()
-	}()
-	log := e.log.With("kind", br.res.Kind, "index", br.res.Index)
-	log.Info("fetching")
-	req := integrations.Request{
-		Kind:     br.block.Resource.Kind,
-		Selector: br.block.Resource.Selector.Extra,
-		Config:   e.mapping.Config.Extra,
-		Notice:   e.blockNotice(br),
-	}
-	refs := mapping.Values(br.block.References())
-	resolver, _ := e.cfg.Source.(integrations.ValueResolver)
-	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
-		br.update(func(r *BlockResult) { r.Fetched += len(items) })
-		var resolved []map[string]any
-		if len(refs) > 0 && resolver != nil {
-			var err error
-			if resolved, err = resolver.ResolveValues(ctx, req, items, refs); err != nil {
-				return fmt.Errorf("page %d: resolving %s: %w", n, strings.Join(refs, ", "), err)
-			}
-			if len(resolved) != len(items) {
-				return fmt.Errorf("page %d: resolving %s: %d results for %d items", n, strings.Join(refs, ", "), len(resolved), len(items))
-			}
+// sources groups the selected blocks by what they ask the integration
+// for (kind and selector): the blocks of one group read one fetch, so a
+// large page is held once, not once per block (docs/architecture.md#hostile-input).
+func (e *engine) sources() [][]*blockRun {
+	var groups [][]*blockRun
+	at := map[string]int{}
+	for _, br := range e.blocks {
+		if !br.selected {
+			continue
 		}
-		for i, item := range items {
-			pos := position(n, i, item)
-			var vals map[string]any
-			if resolved != nil {
-				vals = resolved[i]
+		sel, _ := json.Marshal(br.block.Resource.Selector.Extra)
+		key := br.block.Resource.Kind + "\x00" + string(sel)
+		i, ok := at[key]
+		if !ok {
+			i = len(groups)
+			at[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], br)
+	}
+	return groups
+}
+
+// runBlocks streams the items of one fetch through the mapping and diff of
+// every block in grp. A block that fails stops mapping while its siblings
+// go on; the fetch stops once every block has failed.
+func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
+	t0 := time.Now()
+	type state struct {
+		br   *blockRun
+		log  *slog.Logger
+		refs []string
+		mu   gosync.Mutex
+		err  error
+	}
+	sts := make([]*state, len(grp))
+	for i, br := range grp {
+		br.mu.Lock()
+		br.started = t0
+		br.mu.Unlock()
+		sts[i] = &state{br: br, log: e.log.With("kind", br.res.Kind, "index", br.res.Index), refs: mapping.Values(br.block.References())}
+		sts[i].log.Info("fetching")
+	}
+	defer func() {
+		for _, br := range grp {
+			br.mu.Lock()
+			br.res.DurationMS = time.Since(t0).Milliseconds()
+			br.done = true
+			br.mu.Unlock()
+		}
+	}()
+	var live atomic.Int64
+	live.Store(int64(len(sts)))
+	first := grp[0]
+	req := integrations.Request{
+		Kind:     first.block.Resource.Kind,
+		Selector: first.block.Resource.Selector.Extra,
+		Config:   e.mapping.Config.Extra,
+		Notice:   e.blockNotice(first),
+	}
+	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
+		for _, st := range sts {
+			st.mu.Lock()
+			failed := st.err != nil
+			st.mu.Unlock()
+			if failed {
+				continue
 			}
-			k := 0
-			if err := br.block.ProcessResolved(item, vals, func(o mapping.Outcome) {
-				e.handle(ctx, br, o, pos, sourcePos(n, i, k))
-				k++
-			}); err != nil {
-				return fmt.Errorf("page %d: %w", n, err)
+			st.br.update(func(r *BlockResult) { r.Fetched += len(items) })
+			if err := e.mapPage(ctx, st.br, req, st.refs, n, items); err != nil {
+				st.mu.Lock()
+				if st.err == nil {
+					st.err = err
+					if live.Add(-1) == 0 {
+						st.mu.Unlock()
+						return err
+					}
+				}
+				st.mu.Unlock()
 			}
 		}
 		return ctx.Err()
 	})
+	for _, st := range sts {
+		berr := st.err
+		if berr == nil {
+			berr = err
+		}
+		e.blockOutcome(ctx, st.br, st.log, berr)
+	}
+}
+
+// blockOutcome records how a block's fetch and mapping ended.
+func (e *engine) blockOutcome(ctx context.Context, br *blockRun, log *slog.Logger, err error) {
 	switch {
 	case err == nil:
 		log.Info("fetched", "items", br.res.Fetched)
@@ -326,6 +370,40 @@ func (e *engine) runBlock(ctx context.Context, br *blockRun) {
 			e.cfgErrMu.Unlock()
 		}
 	}
+}
+
+// mapPage maps one page's items through one block, resolving the block's
+// prefixed values (file://, search://) first when the integration offers
+// them.
+func (e *engine) mapPage(ctx context.Context, br *blockRun, req integrations.Request, refs []string, n int, items []integrations.Item) error {
+	var resolved []map[string]any
+	if resolver, ok := e.cfg.Source.(integrations.ValueResolver); ok && len(refs) > 0 {
+		var err error
+		if resolved, err = resolver.ResolveValues(ctx, req, items, refs); err != nil {
+			return fmt.Errorf("page %d: resolving %s: %w", n, strings.Join(refs, ", "), err)
+		}
+		if len(resolved) != len(items) {
+			return fmt.Errorf("page %d: resolving %s: %d results for %d items", n, strings.Join(refs, ", "), len(resolved), len(items))
+		}
+	}
+	for i, item := range items {
+		pos := position(n, i, item)
+		var vals map[string]any
+		if resolved != nil {
+			vals = resolved[i]
+		}
+		k := 0
+		if err := br.block.ProcessResolved(ctx, item, vals, func(o mapping.Outcome) {
+			e.handle(ctx, br, o, pos, sourcePos(n, i, k))
+			k++
+		}); err != nil {
+			if errors.Is(err, budget.ErrExceeded) {
+				return fmt.Errorf("%s: %w", pos, err)
+			}
+			return fmt.Errorf("page %d: %w", n, err)
+		}
+	}
+	return nil
 }
 
 var errSnapshot = errors.New("snapshot failed")

@@ -12,12 +12,12 @@ import (
 	"github.com/tide-sync/tide/sync/port"
 )
 
-func compileMapping(src []byte, name string, env map[string]string) (*mapping.Mapping, error) {
+func compileMapping(src []byte, name string, opts mapping.Options) (*mapping.Mapping, error) {
 	c, err := mapping.Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	m, err := mapping.Compile(c, mapping.Options{Env: env})
+	m, err := mapping.Compile(c, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

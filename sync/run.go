@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var m *mapping.Mapping
 	if cfg.Mapping != nil {
 		var err error
-		if m, err = compileMapping(cfg.Mapping, cfg.MappingName, cfg.JQEnv); err != nil {
+		if m, err = compileMapping(cfg.Mapping, cfg.MappingName, cfg.jqOptions()); err != nil {
 			return nil, err
 		}
 		cfg.MappingSource = &MappingSource{Source: "file", Name: "--mapping " + cfg.MappingName}
@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m, err = compileMapping(src, ms.Name, cfg.JQEnv); err != nil {
+		if m, err = compileMapping(src, ms.Name, cfg.jqOptions()); err != nil {
 			return nil, err
 		}
 		cfg.MappingSource = ms

@@ -9,6 +9,7 @@ import (
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/custom"
 	"github.com/tide-sync/tide/integrations/github"
+	"github.com/tide-sync/tide/sync/mapping"
 )
 
 // TestSelectorKeysOfEachIntegration: the GitHub and custom integrations say
@@ -82,7 +83,7 @@ func TestSelectorKeysOfEachIntegration(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			def, src := sources[tt.integration]()
-			m, err := compileMapping([]byte(tt.mapping), "m.yml", nil)
+			m, err := compileMapping([]byte(tt.mapping), "m.yml", mapping.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

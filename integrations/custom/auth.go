@@ -344,12 +344,12 @@ func compileTemplate(where, key string, v any) (templated, error) {
 
 // render evaluates the template against the token response. A whole-value
 // template ({{.expires}}) keeps the JSON type for bodies.
-func (t templated) render(resp any) (any, error) {
+func (t templated) render(ctx context.Context, resp any) (any, error) {
 	if t.raw != nil {
 		return t.raw, nil
 	}
 	if len(t.parts) == 1 && t.parts[0].code != nil {
-		v, err := jqFirst(t.parts[0].code, resp)
+		v, err := jqFirst(ctx, t.parts[0].code, resp)
 		if err != nil || v == nil {
 			return nil, t.missing(resp, err)
 		}
@@ -361,7 +361,7 @@ func (t templated) render(resp any) (any, error) {
 			b.WriteString(p.text)
 			continue
 		}
-		v, err := jqFirst(p.code, resp)
+		v, err := jqFirst(ctx, p.code, resp)
 		if err != nil || v == nil {
 			return nil, t.missing(resp, err)
 		}
@@ -392,21 +392,21 @@ func (t templated) missing(resp any, err error) error {
 
 // values returns the string outputs of t's expressions: the token
 // response's secrets as they may appear alone.
-func (t templated) values(resp any) []string {
+func (t templated) values(ctx context.Context, resp any) []string {
 	var out []string
 	for _, p := range t.parts {
 		if p.code == nil {
 			continue
 		}
-		if v, err := jqFirst(p.code, resp); err == nil && v != nil {
+		if v, err := jqFirst(ctx, p.code, resp); err == nil && v != nil {
 			out = append(out, scalarString(v))
 		}
 	}
 	return out
 }
 
-func (t templated) renderString(resp any) (string, error) {
-	v, err := t.render(resp)
+func (t templated) renderString(ctx context.Context, resp any) (string, error) {
+	v, err := t.render(ctx, resp)
 	if err != nil {
 		return "", err
 	}
@@ -539,7 +539,7 @@ func (c *client) authenticate(ctx context.Context) (authValues, time.Time, error
 	var vals authValues
 	var secrets []string
 	for _, tv := range a.tHeaders {
-		s, err := tv.renderString(body)
+		s, err := tv.renderString(ctx, body)
 		if err != nil {
 			return none, never, fmt.Errorf("%w: %w", errAuthRequest, err)
 		}
@@ -547,7 +547,7 @@ func (c *client) authenticate(ctx context.Context) (authValues, time.Time, error
 		secrets = append(secrets, s)
 	}
 	for _, tv := range a.tQuery {
-		s, err := tv.renderString(body)
+		s, err := tv.renderString(ctx, body)
 		if err != nil {
 			return none, never, fmt.Errorf("%w: %w", errAuthRequest, err)
 		}
@@ -557,7 +557,7 @@ func (c *client) authenticate(ctx context.Context) (authValues, time.Time, error
 	if len(a.tBody) > 0 {
 		vals.body = map[string]any{}
 		for _, tv := range a.tBody {
-			v, err := tv.render(body)
+			v, err := tv.render(ctx, body)
 			if err != nil {
 				return none, never, fmt.Errorf("%w: %w", errAuthRequest, err)
 			}
@@ -581,7 +581,7 @@ func (c *client) authenticate(ctx context.Context) (authValues, time.Time, error
 	}
 	for _, group := range [][]templated{a.tHeaders, a.tQuery, a.tBody} {
 		for _, tv := range group {
-			secrets = append(secrets, tv.values(body)...)
+			secrets = append(secrets, tv.values(ctx, body)...)
 		}
 	}
 	// The token joins the run's secret set before anything can print it.

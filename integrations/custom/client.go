@@ -22,9 +22,6 @@ import (
 	"github.com/tide-sync/tide/internal/secret"
 )
 
-// maxBody caps one response body: a runaway endpoint must not exhaust memory.
-const maxBody = 256 << 20
-
 // maxRetryAfter caps one wait a Retry-After asks for: a CI job would rather
 // retry early (and fail after a bounded number of waits) than sleep an hour.
 const maxRetryAfter = 5 * time.Minute
@@ -75,6 +72,8 @@ func newClient(s *settings, hc *http.Client, log *slog.Logger, run *secret.Set) 
 		MaxDelay:    maxRetryAfter,
 		MaxWait:     maxRetryAfter,
 		UserAgent:   "tide-custom",
+		MaxBody:     s.maxBody,
+		MaxBodyFlag: "--max-response-size",
 		Secrets:     run,
 		Logger:      log,
 	}

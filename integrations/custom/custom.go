@@ -114,6 +114,7 @@ func New(s integrations.Settings) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.maxBody = s.ResponseLimit()
 	log := s.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -470,7 +471,7 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 				rec = map[string]any{"value": it}
 			}
 			if p.filter != nil {
-				v, err := jqFirst(p.filter, rec)
+				v, err := jqFirst(ctx, p.filter, rec)
 				if err != nil {
 					return fmt.Errorf("path parameter %s (%s): %s.filter: %v", name, p.endpoint, p.where, err)
 				}
@@ -486,7 +487,7 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 		lg, lctx := errgroup.WithContext(ctx)
 		lg.SetLimit(s.c.s.maxInFlight)
 		for _, rec := range records {
-			v, err := jqFirst(p.field, rec)
+			v, err := jqFirst(ctx, p.field, rec)
 			if err != nil {
 				_ = lg.Wait()
 				return fmt.Errorf("%s.field %q: %v", p.where, p.fieldSrc, err)

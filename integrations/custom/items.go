@@ -2,6 +2,7 @@ package custom
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	gosync "sync"
 
 	"github.com/itchyny/gojq"
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/jsonx"
 )
 
@@ -81,7 +83,7 @@ func newItemsPath(what, where, src string, log *slog.Logger) (*itemsPath, error)
 }
 
 // extract returns the items of one response.
-func (ip *itemsPath) extract(raw []byte, body any) ([]any, error) {
+func (ip *itemsPath) extract(ctx context.Context, raw []byte, body any) ([]any, error) {
 	if body == nil {
 		return nil, nil
 	}
@@ -105,14 +107,14 @@ func (ip *itemsPath) extract(raw []byte, body any) ([]any, error) {
 			}
 		}
 		var out []any
-		it := ip.code.Run(body)
+		it := ip.code.RunWithContext(budget.Limits{}.Start(ctx), body)
 		for {
 			v, ok := it.Next()
 			if !ok {
 				break
 			}
 			if err, ok := v.(error); ok {
-				return nil, fmt.Errorf("data_path %q: %v", ip.src, err)
+				return nil, fmt.Errorf("data_path %q: %w", ip.src, err)
 			}
 			switch t := v.(type) {
 			case nil:

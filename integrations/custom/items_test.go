@@ -1,6 +1,7 @@
 package custom
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 
@@ -42,8 +43,8 @@ func TestPlainDataPathMatchesJQ(t *testing.T) {
 			t.Fatal(err)
 		}
 		slow.keys = nil // the JQ alone
-		got, gotErr := fast.extract([]byte(tc.body), body)
-		want, wantErr := slow.extract([]byte(tc.body), body)
+		got, gotErr := fast.extract(context.Background(), []byte(tc.body), body)
+		want, wantErr := slow.extract(context.Background(), []byte(tc.body), body)
 		if (gotErr != nil) != (wantErr != nil) {
 			t.Errorf("%s on %s: error %v, JQ's %v", tc.path, tc.body, gotErr, wantErr)
 			continue
@@ -60,7 +61,7 @@ func TestPlainDataPathMatchesJQ(t *testing.T) {
 	// No copy: the items are the decoded page's array.
 	body, _ := jsonx.DecodeExactInts([]byte(`{"data":[{"id":1},{"id":2}]}`))
 	ip, _ := newItemsPath("/x", "data_path", ".data", slog.New(slog.DiscardHandler))
-	items, err := ip.extract(nil, body)
+	items, err := ip.extract(context.Background(), nil, body)
 	if err != nil {
 		t.Fatal(err)
 	}

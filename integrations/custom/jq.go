@@ -1,6 +1,7 @@
 package custom
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/tide-sync/tide/internal/budget"
 )
 
 // compileJQ compiles one JQ expression with env/$ENV empty: a mapping
@@ -22,9 +25,12 @@ func compileJQ(expr string) (*gojq.Code, error) {
 	return gojq.Compile(q, gojq.WithEnvironLoader(func() []string { return nil }))
 }
 
-// jqFirst returns the first output of code on v (nil when none).
-func jqFirst(code *gojq.Code, v any) (any, error) {
-	it := code.Run(v)
+// jqFirst returns the first output of code on v (nil when none). It runs
+// under ctx and the default per-evaluation budgets, as the mapping's JQ
+// does (docs/architecture.md#hostile-input): a response cannot make a
+// configured expression loop or grow without bound.
+func jqFirst(ctx context.Context, code *gojq.Code, v any) (any, error) {
+	it := code.RunWithContext(budget.Limits{}.Start(ctx), v)
 	out, ok := it.Next()
 	if !ok {
 		return nil, nil
@@ -138,16 +144,16 @@ func parseValuePath(where, src string) (*valuePath, error) {
 }
 
 // get reads the value; nil when absent.
-func (p *valuePath) get(body any) (any, error) {
-	v, _, err := p.lookup(body)
+func (p *valuePath) get(ctx context.Context, body any) (any, error) {
+	v, _, err := p.lookup(ctx, body)
 	return v, err
 }
 
 // lookup reads the value and whether the path exists (a JQ path exists
 // when it gives a non-null value).
-func (p *valuePath) lookup(body any) (any, bool, error) {
+func (p *valuePath) lookup(ctx context.Context, body any) (any, bool, error) {
 	if p.code != nil {
-		v, err := jqFirst(p.code, body)
+		v, err := jqFirst(ctx, p.code, body)
 		return v, v != nil, err
 	}
 	m, ok := body.(map[string]any)

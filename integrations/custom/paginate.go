@@ -351,7 +351,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 				return true, nil
 			}
 			if p.lastPage != nil {
-				v, err := p.lastPage.get(body)
+				v, err := p.lastPage.get(ctx, body)
 				if err != nil {
 					return true, fmt.Errorf("page %d: last_page_path %q: %v", n, p.lastPage.src, err)
 				}
@@ -360,7 +360,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 				}
 			}
 			if p.hasMore != nil {
-				v, found, err := p.hasMore.lookup(body)
+				v, found, err := p.hasMore.lookup(ctx, body)
 				if err != nil {
 					return true, fmt.Errorf("page %d: has_more_path %q: %v", n, p.hasMore.src, err)
 				}
@@ -394,7 +394,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 					p.cursorPath = cp
 					c.log.Info("cursor_path not set: reading the cursor from a usual place", "endpoint", f.what, "cursor_path", cp.src)
 				}
-				v, found, err := cp.lookup(body)
+				v, found, err := cp.lookup(ctx, body)
 				if err != nil {
 					return true, fmt.Errorf("page %d: cursor_path %q: %v", n, cp.src, err)
 				}
@@ -416,7 +416,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 			case pageNextLink, pageHeaderLink:
 				var next string
 				if p.typ == pageNextLink {
-					v, err := p.nextLink.get(body)
+					v, err := p.nextLink.get(ctx, body)
 					if err != nil {
 						return true, fmt.Errorf("page %d: next_link_path %q: %v", n, p.nextLink.src, err)
 					}
@@ -549,7 +549,7 @@ func (c *client) fetchPage(ctx context.Context, f fetch, n int, paging map[strin
 	if err != nil {
 		return pageResult{err: fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)}
 	}
-	items, err := f.items.extract(resp.body, body)
+	items, err := f.items.extract(ctx, resp.body, body)
 	if err != nil {
 		return pageResult{err: fmt.Errorf("page %d: %s %s: %w", n, cl.method, c.display(cl.url), err)}
 	}

@@ -53,6 +53,7 @@ func params() []integrations.Param {
 
 // settings is the parsed connection configuration.
 type settings struct {
+	maxBody     int64 // --max-response-size
 	base        *url.URL
 	auth        authConfig
 	headers     [][2]string // static extra headers, in order given

@@ -8,6 +8,7 @@
 package defaultstest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -95,7 +96,7 @@ func Check(t testing.TB, def integrations.Definition, fetch Fetch) {
 		}
 		fed := map[string]bool{}
 		for _, it := range items {
-			err := blk.Process(it, func(o mapping.Outcome) {
+			err := blk.Process(context.Background(), it, func(o mapping.Outcome) {
 				if o.Entity == nil {
 					t.Errorf("%s: an item mapped to no entity (%s)", where, o.Warning)
 					return

@@ -100,7 +100,7 @@ func TestPortDocsMappings(t *testing.T) {
 					if vals != nil {
 						v = vals[j]
 					}
-					err := blk.ProcessResolved(it, v, func(o mapping.Outcome) {
+					err := blk.ProcessResolved(context.Background(), it, v, func(o mapping.Outcome) {
 						if o.Entity == nil {
 							return
 						}

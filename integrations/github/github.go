@@ -74,7 +74,7 @@ func Definition() integrations.Definition {
 			if err != nil {
 				return nil, err
 			}
-			cfg.HTTPClient, cfg.Logger, cfg.Secrets, cfg.HTTPTimeout = s.HTTPClient, s.Logger, s.Secrets, s.HTTPTimeout
+			cfg.HTTPClient, cfg.Logger, cfg.Secrets, cfg.HTTPTimeout, cfg.MaxResponse = s.HTTPClient, s.Logger, s.Secrets, s.HTTPTimeout, s.ResponseLimit()
 			return NewSource(cfg)
 		},
 	}
@@ -95,6 +95,9 @@ type Config struct {
 	Secrets *secret.Set
 	// HTTPTimeout bounds one attempt; 0: the shared client's default.
 	HTTPTimeout time.Duration
+	// MaxResponse bounds one answer's body in bytes
+	// (--max-response-size); zero means integrations.DefaultMaxResponse.
+	MaxResponse int64
 }
 
 // configFrom reads the parameters. In GitHub Actions, a run on the
@@ -180,6 +183,8 @@ func NewSource(cfg Config) (*Source, error) {
 			HTTPClient:  cfg.HTTPClient,
 			MaxInFlight: cfg.Concurrency,
 			Timeout:     cfg.HTTPTimeout,
+			MaxBody:     cfg.MaxResponse,
+			MaxBodyFlag: "--max-response-size",
 			MaxAttempts: 5,
 			MaxWait:     maxRateWait,
 			RateLimit:   httpx.GitHub,

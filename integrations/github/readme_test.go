@@ -1,6 +1,7 @@
 package github
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestREADMEExampleMappings(t *testing.T) {
 			t.Errorf("%s: the fixtures yield no item for the example", kind)
 		}
 		for _, it := range items {
-			err := blk.Process(it, func(o mapping.Outcome) {
+			err := blk.Process(context.Background(), it, func(o mapping.Outcome) {
 				if o.Entity == nil {
 					t.Errorf("%s: item %v mapped to no entity", kind, it["id"])
 					return

@@ -89,6 +89,7 @@ func Definition() integrations.Definition {
 				Logger:         s.Logger,
 				Secrets:        s.Secrets,
 				Timeout:        s.HTTPTimeout,
+				MaxBody:        s.ResponseLimit(),
 			})
 		},
 	}
@@ -110,6 +111,9 @@ type Config struct {
 	// Timeout bounds one HTTP attempt (--http-timeout); 0 is the shared
 	// client's default.
 	Timeout time.Duration
+	// MaxBody bounds one answer (--max-response-size); zero means
+	// integrations.DefaultMaxResponse.
+	MaxBody int64
 }
 
 // Source streams Jira items. Safe for concurrent use; one Source serves one
@@ -163,6 +167,7 @@ func NewSource(cfg Config) (*Source, error) {
 		c: httpx.New(httpx.Options{
 			API: "jira", HTTPClient: cfg.HTTPClient, MaxInFlight: concurrency,
 			RateLimit: httpx.Jira, Clock: cfg.Clock, Secrets: secrets, Logger: log, Timeout: cfg.Timeout,
+			MaxBody: cfg.MaxBody, MaxBodyFlag: "--max-response-size",
 			UserAgent: "tide (jira)",
 		}),
 		auth:   a,

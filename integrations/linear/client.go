@@ -33,14 +33,16 @@ func newClient(u string, cfg Config) *client {
 	return &client{
 		url: u, auth: auth, secrets: secrets,
 		hx: httpx.New(httpx.Options{
-			API:        "linear",
-			HTTPClient: cfg.Settings.HTTPClient,
-			RateLimit:  httpx.Linear,
-			UserAgent:  "tide-linear",
-			Timeout:    cfg.Settings.HTTPTimeout,
-			Clock:      cfg.Clock,
-			Secrets:    secrets,
-			Logger:     cfg.Settings.Logger,
+			API:         "linear",
+			HTTPClient:  cfg.Settings.HTTPClient,
+			RateLimit:   httpx.Linear,
+			UserAgent:   "tide-linear",
+			Timeout:     cfg.Settings.HTTPTimeout,
+			MaxBody:     cfg.Settings.ResponseLimit(),
+			MaxBodyFlag: "--max-response-size",
+			Clock:       cfg.Clock,
+			Secrets:     secrets,
+			Logger:      cfg.Settings.Logger,
 		}),
 	}
 }

@@ -72,6 +72,7 @@ func Definition() integrations.Definition {
 				Logger:     s.Logger,
 				Secrets:    s.Secrets,
 				Timeout:    s.HTTPTimeout,
+				MaxBody:    s.ResponseLimit(),
 			})
 		},
 	}
@@ -91,6 +92,9 @@ type Config struct {
 	Secrets *secret.Set
 	// Timeout bounds one HTTP attempt (--http-timeout); 0: the client's default.
 	Timeout time.Duration
+	// MaxBody bounds one answer (--max-response-size); zero means
+	// integrations.DefaultMaxResponse.
+	MaxBody int64
 }
 
 // Source streams PagerDuty items. It is safe for concurrent use; one Source
@@ -140,6 +144,7 @@ func NewSource(cfg Config) (*Source, error) {
 		c: httpx.New(httpx.Options{
 			API: "pagerduty", HTTPClient: cfg.HTTPClient, MaxInFlight: maxInFlight,
 			RateLimit: httpx.PagerDuty, Clock: cfg.Clock, Timeout: cfg.Timeout, Secrets: secrets, Logger: log,
+			MaxBody: cfg.MaxBody, MaxBodyFlag: "--max-response-size",
 		}),
 		base: base,
 		auth: &tokenAuth{token: token},

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/jsonx"
 	"github.com/tide-sync/tide/internal/secret"
 )
@@ -107,6 +108,9 @@ type Options struct {
 	MaxRateWaits int
 	// MaxBody bounds a response body; a larger one is an error.
 	MaxBody int64
+	// MaxBodyFlag names the setting that changes MaxBody, for errors;
+	// "" names none.
+	MaxBodyFlag string
 	// RateLimit reads the API's rate-limit answers; default Standard.
 	RateLimit RateLimit
 	// UserAgent is sent unless the request sets its own.
@@ -520,7 +524,11 @@ func (c *Client) once(ctx context.Context, r Request, deadline time.Time) (*Resp
 		return nil, gen, c.attemptErr(ctx, actx, fmt.Errorf("reading the answer: %w", err))
 	}
 	if int64(len(raw)) > c.o.MaxBody {
-		return nil, gen, fmt.Errorf("%w (%d MiB)", ErrBodyTooLarge, c.o.MaxBody>>20)
+		limit := budget.Size(uint64(c.o.MaxBody))
+		if c.o.MaxBodyFlag != "" {
+			limit += ", " + c.o.MaxBodyFlag
+		}
+		return nil, gen, fmt.Errorf("%w (%s)", ErrBodyTooLarge, limit)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: raw, URL: resp.Request.URL}, gen, nil
 }

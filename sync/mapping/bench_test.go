@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"context"
 	"encoding/json"
 	"runtime"
 	"sync"
@@ -111,7 +112,7 @@ resources:
 				it := map[string]any{"name": "p", "n": float64(i), "children": []any{
 					map[string]any{"id": "a"}, map[string]any{"id": "b"},
 				}}
-				err := b.Process(it, func(o Outcome) {
+				err := b.Process(context.Background(), it, func(o Outcome) {
 					switch {
 					case o.Filtered:
 						results[w][0]++
@@ -152,7 +153,7 @@ func BenchmarkProcess(b *testing.B) {
 	b.ReportAllocs()
 	start := time.Now()
 	for b.Loop() {
-		if err := blk.Process(it, emit); err != nil {
+		if err := blk.Process(context.Background(), it, emit); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -172,7 +173,7 @@ func BenchmarkProcessParallel(b *testing.B) {
 			return
 		}
 		for pb.Next() {
-			if err := blk.Process(it, func(Outcome) {}); err != nil {
+			if err := blk.Process(context.Background(), it, func(Outcome) {}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/itchyny/gojq"
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/jsonx"
 )
 
@@ -27,6 +29,10 @@ type Options struct {
 	// ...); past it the call fails and so does the field. Zero means
 	// DefaultRegexTimeout.
 	RegexTimeout time.Duration
+
+	// Budget bounds the evaluation of one item (time and heap growth);
+	// zero fields take budget's defaults.
+	Budget budget.Limits
 }
 
 // Mapping is a compiled config.
@@ -41,6 +47,7 @@ type Block struct {
 	Index    int
 	Resource *Resource
 
+	budget     budget.Limits
 	selector   *program
 	items      *itemsToParse // nil without itemsToParse
 	identifier *node
@@ -108,6 +115,7 @@ func Compile(cfg *Config, opts Options) (*Mapping, error) {
 	}
 	c := newCompiler(opts)
 	c.lines = cfg.Lines.m
+	c.budget = opts.Budget
 	m := &Mapping{Config: cfg, Blocks: make([]*Block, 0, len(cfg.Resources))}
 	for i := range cfg.Resources {
 		m.Blocks = append(m.Blocks, c.block(i, &cfg.Resources[i]))
@@ -173,6 +181,7 @@ type compiler struct {
 	index    int
 	kind     string
 	lines    map[string]int
+	budget   budget.Limits
 }
 
 func newCompiler(o Options) *compiler {
@@ -198,6 +207,7 @@ func newCompiler(o Options) *compiler {
 			// prelude routes every regex builtin through these.
 			gojq.WithFunction("_tide_match", 3, 3, rx.matchFunc),
 			gojq.WithFunction("_tide_split", 2, 2, rx.splitFunc),
+			gojq.WithFunction("_tide_copy", 0, 0, deepCopy),
 		},
 		cache: map[string]*program{},
 	}
@@ -235,10 +245,10 @@ func (c *compiler) compile(field, src string) *program {
 		return nil
 	}
 	run := q
-	if usesRegex(text) {
-		// The regex builtins are redefined around the expression; the
-		// newline keeps a trailing comment from swallowing the parenthesis.
-		if run, err = gojq.Parse(regexPrelude + "(" + text + "\n)"); err != nil {
+	if prelude := preludeFor(text); prelude != "" {
+		// Builtins are redefined around the expression; the newline keeps
+		// a trailing comment from swallowing the parenthesis.
+		if run, err = gojq.Parse(prelude + "(" + text + "\n)"); err != nil {
 			c.fail(field, src, err.Error())
 			return nil
 		}
@@ -255,7 +265,7 @@ func (c *compiler) compile(field, src string) *program {
 		p.fast = fastPath(q)
 	}
 	if isLiteral(q) {
-		v, ok, err := p.first(nil)
+		v, ok, err := p.first(nil, nil)
 		if err == nil && ok {
 			p.konst, p.value = true, normalize(v)
 		}
@@ -266,7 +276,7 @@ func (c *compiler) compile(field, src string) *program {
 
 func (c *compiler) block(i int, r *Resource) *Block {
 	c.index, c.kind, c.refs = i, r.Kind, nil
-	b := &Block{Index: i, Resource: r}
+	b := &Block{Index: i, Resource: r, budget: c.budget}
 	defer func() { b.refs = c.refs }()
 	b.selector = c.compile("selector.query", r.Selector.Query)
 	if r.Port.ItemsToParse != "" {
@@ -281,6 +291,9 @@ func (c *compiler) block(i int, r *Resource) *Block {
 			del := deleteProgram(r.Port.ItemsToParse)
 			before := len(c.problems)
 			b.items.del = c.compile("port.itemsToParse", del)
+			if path, ok := DeletePath(r.Port.ItemsToParse); ok {
+				b.items.keys = keyPath(path)
+			}
 			if len(c.problems) > before {
 				p := &c.problems[len(c.problems)-1]
 				p.Expr = r.Port.ItemsToParse
@@ -378,6 +391,19 @@ func (c *compiler) node(base, path string, v any) *node {
 	return &node{path: path}
 }
 
+// preludeFor is the definitions an expression's text needs around it: the
+// regex builtins, and del/delpaths on a copy.
+func preludeFor(text string) string {
+	var p string
+	if usesRegex(text) {
+		p += regexPrelude
+	}
+	if usesDelete(text) {
+		p += ownPrelude
+	}
+	return p
+}
+
 // program is one compiled expression.
 type program struct {
 	src   string // the text as first written
@@ -398,19 +424,50 @@ func optional(q *gojq.Query) bool {
 }
 
 // first returns the expression's first output; ok is false when it has
-// none. Like Ocean's _search it never looks past the first output.
-func (p *program) first(in any) (v any, ok bool, err error) {
+// none. Like Ocean's _search it never looks past the first output. m
+// meters the evaluation (nil only for a literal at compile time): a budget
+// run out or the run's context done is an error wrapping
+// budget.ErrExceeded or the context's error.
+func (p *program) first(m *budget.Meter, in any) (v any, ok bool, err error) {
+	v, ok, err, _ = p.eval(m, in)
+	return v, ok, err
+}
+
+// valueOf is first for a value that is written out: one gojq built is
+// refused when it would be larger than the memory budget written out
+// (`reduce range(40) as $_ (0; [., .])` shares itself and is small in
+// memory). Values read from the item as they are need no check.
+func (p *program) valueOf(m *budget.Meter, in any) (v any, ok bool, err error) {
+	v, ok, err, built := p.eval(m, in)
+	if err == nil && built && m != nil {
+		err = withinSize(v, m)
+	}
+	return v, ok, err
+}
+
+// eval is first, saying whether gojq ran.
+func (p *program) eval(m *budget.Meter, in any) (v any, ok bool, err error, built bool) {
 	if p.konst {
-		return p.value, true, nil
+		return p.value, true, nil, false
 	}
 	if p.fast != nil {
 		if v, ok := p.fast(in); ok {
-			return v, true, nil
+			return v, true, nil, false
 		}
 		// Off the fast path (e.g. not an object on the way): gojq
 		// produces the exact output or error.
 	}
-	v, ok = p.code.Run(in).Next()
+	v, ok, err = p.gojq(m, in)
+	return v, ok, err, true
+}
+
+// gojq runs the compiled code for its first output.
+func (p *program) gojq(m *budget.Meter, in any) (v any, ok bool, err error) {
+	var ctx context.Context = context.Background()
+	if m != nil {
+		ctx = m
+	}
+	v, ok = p.code.RunWithContext(ctx, in).Next()
 	if !ok {
 		return nil, false, nil
 	}

@@ -1,37 +1,44 @@
 package mapping
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Process expands item with itemsToParse (when set), runs the selector and
 // the mappings on each expanded item, and calls emit once per expanded item.
 // It returns an error (the block fails) when the selector yields a
-// non-boolean or fails.
+// non-boolean or fails, when an item's evaluation runs out of its budget
+// (naming the field and its expression), or when ctx is done: every JQ
+// evaluation runs under ctx, so --timeout and a signal stop it at once.
 //
 // item is never modified. Emitted entities may share nested values with
 // it (a property mapped to `.labels` is the item's own list): both are
 // read-only from here on.
-func (b *Block) Process(item map[string]any, emit func(Outcome)) error {
-	return b.ProcessResolved(item, nil, emit)
+func (b *Block) Process(ctx context.Context, item map[string]any, emit func(Outcome)) error {
+	return b.ProcessResolved(ctx, item, nil, emit)
 }
 
 // ProcessResolved is Process for a block with prefixed values
 // (References): resolved holds the item's value of each, keyed by the
 // value as written, as the integration resolved them for this item. The
 // expanded items of itemsToParse share their parent's values.
-func (b *Block) ProcessResolved(item map[string]any, resolved map[string]any, emit func(Outcome)) error {
+func (b *Block) ProcessResolved(ctx context.Context, item map[string]any, resolved map[string]any, emit func(Outcome)) error {
 	if b.items == nil {
-		return b.one(item, resolved, emit)
+		return b.one(b.budget.Start(ctx), item, resolved, emit)
 	}
-	warning, err := b.items.expand(item, func(it map[string]any) error { return b.one(it, resolved, emit) })
+	warning, err := b.items.expand(b.budget.Start(ctx), item, func(it map[string]any) error {
+		return b.one(b.budget.Start(ctx), it, resolved, emit)
+	})
 	if err != nil {
 		return err
 	}
@@ -41,11 +48,24 @@ func (b *Block) ProcessResolved(item map[string]any, resolved map[string]any, em
 	return nil
 }
 
+// abort says err must fail the block rather than leave one field out: a
+// budget ran out or the run was stopped.
+func abort(err error) bool {
+	return errors.Is(err, budget.ErrExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// aborted wraps an aborting error with the field and expression it hit.
+func aborted(field, expr string, err error) error {
+	return fmt.Errorf("%s %s: %w", field, pyRepr(expr), err)
+}
+
 // one runs the selector and the mapping on one (expanded) item.
-func (b *Block) one(item map[string]any, refs map[string]any, emit func(Outcome)) error {
+func (b *Block) one(m *budget.Meter, item map[string]any, refs map[string]any, emit func(Outcome)) error {
 	q := b.Resource.Selector.Query
-	v, ok, err := b.selector.first(item)
+	v, ok, err := b.selector.first(m, item)
 	switch {
+	case err != nil && abort(err):
+		return aborted("selector.query", q, err)
 	case err != nil:
 		return fmt.Errorf("selector %s failed: %s", pyRepr(q), firstLine(err))
 	case !ok:
@@ -60,16 +80,21 @@ func (b *Block) one(item map[string]any, refs map[string]any, emit func(Outcome)
 		emit(Outcome{Filtered: true})
 		return nil
 	}
-	emit(b.mapItem(item, refs))
+	o, err := b.mapItem(m, item, refs)
+	if err != nil {
+		return err
+	}
+	emit(o)
 	return nil
 }
 
 // mapItem evaluates every mapped field and applies Ocean's acceptance rule.
-func (b *Block) mapItem(item map[string]any, refs map[string]any) Outcome {
+func (b *Block) mapItem(m *budget.Meter, item map[string]any, refs map[string]any) (Outcome, error) {
 	var mis []Misconfig
 	ent := &Entity{Has: b.fields.Has}
-	id, _ := b.identifier.eval(item, refs, &mis)
-	bp, _ := b.blueprint.eval(item, refs, &mis)
+	ev := evaluator{m: m, refs: refs, mis: &mis}
+	id, _ := ev.eval(b.identifier, item)
+	bp, _ := ev.eval(b.blueprint, item)
 	// A field whose expression raised an error is left out of the write, so
 	// a merge upsert keeps Port's value. Ocean writes null over it.
 	for _, f := range []struct {
@@ -78,10 +103,10 @@ func (b *Block) mapItem(item map[string]any, refs map[string]any) Outcome {
 		bit  Field
 		text bool // icon and team: a number or boolean becomes text
 	}{{b.title, &ent.Title, HasTitle, false}, {b.icon, &ent.Icon, HasIcon, true}, {b.team, &ent.Team, HasTeam, true}} {
-		if f.n == nil {
+		if f.n == nil || ev.err != nil {
 			continue
 		}
-		v, ok := f.n.eval(item, refs, &mis)
+		v, ok := ev.eval(f.n, item)
 		if !ok {
 			ent.Has &^= f.bit
 			ent.Omitted = append(ent.Omitted, f.n.path)
@@ -93,10 +118,13 @@ func (b *Block) mapItem(item map[string]any, refs map[string]any) Outcome {
 		*f.dst = v
 	}
 	if b.properties != nil {
-		ent.Properties = evalFields(b.properties, item, refs, &mis, &ent.Omitted)
+		ent.Properties = ev.fields(b.properties, item, &ent.Omitted)
 	}
 	if b.relations != nil {
-		ent.Relations = evalFields(b.relations, item, refs, &mis, &ent.Omitted)
+		ent.Relations = ev.fields(b.relations, item, &ent.Omitted)
+	}
+	if ev.err != nil {
+		return Outcome{}, ev.err
 	}
 
 	idv, accept := identifier(id)
@@ -125,7 +153,7 @@ func (b *Block) mapItem(item map[string]any, refs map[string]any) Outcome {
 	if accept {
 		out.Entity = ent
 	}
-	return out
+	return out, nil
 }
 
 // identifier converts an evaluated identifier; ok is false when the entity
@@ -195,14 +223,66 @@ func truthy(v any) bool {
 	return true
 }
 
-// evalFields evaluates an object's keys. With omitted set (an entity's
+// evaluator evaluates one item's mapping nodes under one meter. The first
+// aborting error (a budget run out, the run stopped) is kept in err and
+// every later evaluation is skipped: the block fails with it.
+type evaluator struct {
+	m    *budget.Meter
+	refs map[string]any // the item's resolved prefixed values
+	mis  *[]Misconfig
+	err  error
+}
+
+// withinSize fails when v, written out, would be larger than the meter's
+// memory budget: each value counts 16 bytes and a string its length too.
+// The walk stops as soon as the budget is passed, so a value that shares
+// itself a billion times costs no more than the budget to refuse.
+func withinSize(v any, m *budget.Meter) error {
+	max := m.MaxMemory()
+	left := int64(max)
+	var walk func(any) bool
+	walk = func(v any) bool {
+		left -= 16
+		switch t := v.(type) {
+		case string:
+			left -= int64(len(t))
+		case map[string]any:
+			for k, x := range t {
+				left -= int64(len(k))
+				if left < 0 || !walk(x) {
+					return false
+				}
+			}
+		case []any:
+			for _, x := range t {
+				if left < 0 || !walk(x) {
+					return false
+				}
+			}
+		}
+		return left >= 0
+	}
+	switch v.(type) {
+	case map[string]any, []any:
+	default:
+		if s, ok := v.(string); !ok || uint64(len(s)) <= max {
+			return nil
+		}
+	}
+	if walk(v) {
+		return nil
+	}
+	return &budget.ExceededError{Output: true, Max: max}
+}
+
+// fields evaluates an object's keys. With omitted set (an entity's
 // properties or relations), a key whose expression raised an error is left
 // out and its path recorded; inside a value (a search query, a structured
 // property) an error fails the whole value.
-func evalFields(fs []field, item any, refs map[string]any, mis *[]Misconfig, omitted *[]string) map[string]any {
+func (ev *evaluator) fields(fs []field, item any, omitted *[]string) map[string]any {
 	m := make(map[string]any, len(fs))
 	for _, f := range fs {
-		v, ok := f.n.eval(item, refs, mis)
+		v, ok := ev.eval(f.n, item)
 		if !ok && omitted != nil {
 			*omitted = append(*omitted, f.n.path)
 			continue
@@ -219,13 +299,17 @@ func evalFields(fs []field, item any, refs map[string]any, mis *[]Misconfig, omi
 // Matches Ocean's _search_as_object (docs/ocean-compatibility.md#mapped-values),
 // except that an optional leaf (`.x // null`) giving null is not
 // reported, and the caller leaves a failed field out instead of writing null.
-func (n *node) eval(item any, refs map[string]any, mis *[]Misconfig) (any, bool) {
+func (ev *evaluator) eval(n *node, item any) (any, bool) {
+	if ev.err != nil {
+		return nil, false
+	}
+	mis := ev.mis
 	switch n.kind {
 	case objectNode:
 		m := make(map[string]any, len(n.obj))
 		ok := true
 		for _, f := range n.obj {
-			v, good := f.n.eval(item, refs, mis)
+			v, good := ev.eval(f.n, item)
 			m[f.key] = v
 			ok = ok && good
 		}
@@ -235,12 +319,12 @@ func (n *node) eval(item any, refs map[string]any, mis *[]Misconfig) (any, bool)
 		ok := true
 		for i, c := range n.arr {
 			var good bool
-			a[i], good = c.eval(item, refs, mis)
+			a[i], good = ev.eval(c, item)
 			ok = ok && good
 		}
 		return a, ok
 	case refNode:
-		v, ok := refs[n.expr]
+		v, ok := ev.refs[n.expr]
 		switch {
 		case !ok:
 			// Like an expression that raised an error: left out of the write.
@@ -253,8 +337,12 @@ func (n *node) eval(item any, refs map[string]any, mis *[]Misconfig) (any, bool)
 		}
 		return normalize(v), true
 	}
-	v, _, err := n.prog.first(item)
+	v, _, err := n.prog.valueOf(ev.m, item)
 	if err != nil {
+		if abort(err) {
+			ev.err = aborted(n.path, n.expr, err)
+			return nil, false
+		}
 		*mis = append(*mis, Misconfig{Field: n.path, Expr: n.expr, Err: firstLine(err)})
 		return nil, false
 	}

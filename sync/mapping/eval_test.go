@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"context"
 	"encoding/json"
 	"math/big"
 	"strings"
@@ -409,7 +410,7 @@ func TestThousandsOfItems(t *testing.T) {
 	it := benchItem(t)
 	n := 0
 	for range 10000 {
-		if err := b.Process(it, func(o Outcome) {
+		if err := b.Process(context.Background(), it, func(o Outcome) {
 			if o.Entity != nil && len(o.Misconfigured) == 0 {
 				n++
 			}

@@ -164,7 +164,7 @@ func TestProgramFallsBackToGojqErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, got := p.first(in)
+		_, _, got := p.first(nil, in)
 		q, _ := gojq.Parse(tt.expr)
 		want, _ := gojqFirst(t, q, in)
 		if got == nil || got.Error() != fmt.Sprint(want) {

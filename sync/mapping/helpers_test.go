@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 )
@@ -48,7 +49,7 @@ func process(t testing.TB, b *Block, items ...map[string]any) ([]Outcome, error)
 	t.Helper()
 	var got []Outcome
 	for _, it := range items {
-		if err := b.Process(it, func(o Outcome) { got = append(got, o) }); err != nil {
+		if err := b.Process(context.Background(), it, func(o Outcome) { got = append(got, o) }); err != nil {
 			return got, err
 		}
 	}

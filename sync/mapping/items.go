@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/tide-sync/tide/internal/budget"
 	"github.com/tide-sync/tide/internal/jsonx"
 )
 
@@ -50,6 +51,7 @@ func DeletePath(expr string) (path string, ok bool) {
 type itemsToParse struct {
 	list *program // the expression yielding the list
 	del  *program // `. | del(<path>)`, nil when the parent is kept whole
+	keys []string // the path's keys when it is a plain `.a.b`
 	name string
 }
 
@@ -61,8 +63,11 @@ type itemsToParse struct {
 // read from the original parent, the list path is removed from a copy, and
 // each element e becomes {...parent, <name>: e}. The parent is never
 // modified.
-func (it *itemsToParse) expand(parent map[string]any, fn func(map[string]any) error) (warning string, err error) {
-	v, ok, rerr := it.list.first(parent)
+func (it *itemsToParse) expand(m *budget.Meter, parent map[string]any, fn func(map[string]any) error) (warning string, err error) {
+	v, ok, rerr := it.list.first(m, parent)
+	if rerr != nil && abort(rerr) {
+		return "", aborted("itemsToParse", it.list.src, rerr)
+	}
 	arr, isList := v.([]any)
 	if rerr != nil || !ok || !isList {
 		w := fmt.Sprintf("Failed to parse items for JQ expression %s, Expected list but got %s. Skipping...", it.list.src, jsonx.TypeName(v))
@@ -76,7 +81,18 @@ func (it *itemsToParse) expand(parent map[string]any, fn func(map[string]any) er
 	}
 	base := parent
 	if it.del != nil {
-		b, _, derr := it.del.first(parent)
+		var b any
+		var derr error
+		if it.keys != nil {
+			// A plain path is removed here, copying only the objects on
+			// the way: the list itself is never copied.
+			b, derr = without(parent, it.keys)
+		} else {
+			b, _, derr = it.del.first(m, parent)
+		}
+		if derr != nil && abort(derr) {
+			return "", aborted("itemsToParse", it.del.src, derr)
+		}
 		m, isMap := b.(map[string]any)
 		if derr != nil || !isMap {
 			// No deletable path (del(.) gives null) or the path does not

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -86,7 +87,7 @@ func TestReferencesResolvedPerItem(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var got []Outcome
-			err := b.ProcessResolved(item(t, `{"path":"acme/api","web_url":"https://x"}`), tc.resolved, func(o Outcome) { got = append(got, o) })
+			err := b.ProcessResolved(context.Background(), item(t, `{"path":"acme/api","web_url":"https://x"}`), tc.resolved, func(o Outcome) { got = append(got, o) })
 			if err != nil || len(got) != 1 || got[0].Entity == nil {
 				t.Fatalf("ProcessResolved = %v, %+v", err, got)
 			}
