@@ -536,9 +536,14 @@ const maxRepoErrors = 3
 // eachRepo runs task for every repository of every account in scope,
 // concurrently; the client's semaphore bounds the requests in flight.
 // One repository failing fails the block (no deletes follow) but the other
-// repositories still sync. A 404 on a repository's sub-resource (it was
-// just listed, so it exists) means the feature is off: nothing there.
-// A 401 stops the block at once.
+// repositories still sync. A 404 on the first request of a repository's
+// resource (the repository was just listed, so it exists) means the feature
+// is off: nothing there, as in Ocean. A 404 on something listed a moment
+// before (a workflow's runs, a deployment's statuses, a later page) is
+// wrapped by midListing or the client and fails the block; so does a 404
+// after the task already emitted items of the repository, which would
+// otherwise keep part of its items and delete the rest. A 401 stops the
+// block at once.
 func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repoTask) error {
 	scs, err := s.orgScopes(ctx, r)
 	if err != nil {
@@ -552,6 +557,14 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 		nFailed  int
 		notFound int
 	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		nFailed++
+		if len(failed) < maxRepoErrors {
+			failed = append(failed, err)
+		}
+	}
 	g := &errgroup.Group{}
 	g.SetLimit(s.fanout)
 	for _, sc := range scs {
@@ -571,6 +584,8 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 				var ae *APIError
 				switch {
 				case err == nil:
+				case errors.As(err, &ae) && ae.Status == http.StatusNotFound && out.count > 0:
+					fail(fmt.Errorf("repository %s/%s: %w: answered 404 after %d of its items were listed: %v", sc.login, name, integrations.ErrIncomplete, out.count, err))
 				case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
 					mu.Lock()
 					notFound++
@@ -580,12 +595,7 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 					cancel(fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
 				case ctx.Err() != nil:
 				default:
-					mu.Lock()
-					nFailed++
-					if len(failed) < maxRepoErrors {
-						failed = append(failed, fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
-					}
-					mu.Unlock()
+					fail(fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
 				}
 				return nil
 			})

@@ -805,3 +805,53 @@ func TestParseContent(t *testing.T) {
 		t.Errorf("text file = %#v, %v", got, err)
 	}
 }
+
+// eachRepo: a 404 before a repository's task emitted anything is "this
+// repository has none" (Ocean's reading of a feature that is off); a 404
+// after it emitted some of the repository's items is an incomplete
+// listing, whatever request answered it.
+func TestEachRepo404(t *testing.T) {
+	t.Parallel()
+	notFound := &APIError{API: "github", Method: http.MethodGet, Path: "/repos/acme-corp/x/things", Status: http.StatusNotFound, Message: "Not Found"}
+	tests := []struct {
+		name        string
+		sendFirst   bool
+		wantErr     error
+		wantEmitted int
+	}{
+		{name: "a 404 on the first request is none", sendFirst: false, wantErr: nil, wantEmitted: 0},
+		{name: "a 404 after items were emitted fails the block", sendFirst: true, wantErr: integrations.ErrIncomplete, wantEmitted: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := patEnv(t, 100)
+			r, err := parseRequest(integrations.Request{Kind: "tag"}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			emitted := 0
+			em := &emitter{emit: func(page []integrations.Item) error { emitted += len(page); return nil }}
+			err = e.src.eachRepo(context.Background(), r, em, func(_ context.Context, _ scope, repo map[string]any, out *repoEmitter) error {
+				if out.repo != "payments-api" {
+					return nil
+				}
+				if tt.sendFirst {
+					if err := out.send([]map[string]any{{"name": "v1"}}); err != nil {
+						return err
+					}
+				}
+				return fmt.Errorf("page 1: %w", notFound)
+			})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "acme-corp/payments-api") {
+				t.Errorf("err = %v, want one naming the repository", err)
+			}
+			if emitted != tt.wantEmitted {
+				t.Errorf("emitted %d items, want %d", emitted, tt.wantEmitted)
+			}
+		})
+	}
+}
