@@ -373,3 +373,42 @@ func TestGitHubSearchValueRefused(t *testing.T) {
 		t.Errorf("%d GitHub requests before the config error, want 0", h.gh.Requests())
 	}
 }
+
+// The older selector spellings Ocean and Port's GitHub docs use (state for
+// states, protection_rules) pass `tide validate` without credentials as
+// they pass a run: both read GitHub's one table of selector keys.
+func TestGitHubOlderSelectorSpellingsValidateAsTheyRun(t *testing.T) {
+	t.Parallel()
+	mp := writeMapping(t, `
+resources:
+  - kind: pull-request
+    selector: {query: "true", state: all}
+    port:
+      entity:
+        mappings: {identifier: .head.repo.name + (.id|tostring), title: .title, blueprint: '"githubPullRequest"'}
+  - kind: dependabot-alert
+    selector: {query: "true", state: [open, fixed]}
+    port:
+      entity:
+        mappings: {identifier: .__repository + "-" + (.number|tostring), title: .state, blueprint: '"ghItem"'}
+  - kind: branch
+    selector: {query: "true", protection_rules: true}
+    port:
+      entity:
+        mappings: {identifier: .__repository + "-" + .name, title: .name, blueprint: '"ghItem"'}
+`)
+	code, out, errs := runTide(t, map[string]string{}, "validate", "--integration", "github", "--mapping", mp)
+	mustCode(t, code, exitOK, out, errs)
+	if strings.Contains(out+errs, "unknown key") || strings.Contains(out+errs, "ignored") {
+		t.Errorf("validate flags an accepted key:\n%s\n%s", out, errs)
+	}
+	h := newGHHarness(t)
+	if err := h.port.AddBlueprint(map[string]any{"identifier": "ghItem", "title": "item", "schema": map[string]any{"properties": map[string]any{}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs, _ = h.sync("--mapping", mp)
+	mustCode(t, code, exitOK, out, errs)
+	if strings.Contains(out+errs, "ignored") {
+		t.Errorf("the run reports an accepted key as ignored:\n%s\n%s", out, errs)
+	}
+}
