@@ -855,3 +855,86 @@ func TestEachRepo404(t *testing.T) {
 		})
 	}
 }
+
+// The repository listing is shared by every block of a run and handed to
+// its first reader page by page: a reader that stops leaves no partial
+// list behind (the next caller lists again, in full), and a slow reader
+// does not hold up the other blocks waiting for the whole list.
+func TestRepositoriesStreamed(t *testing.T) {
+	t.Parallel()
+	names := func(repos []map[string]any) []string { return keys(repos, "name") }
+	all := []string{"docs", "ledger", "payments-api", "web-app"}
+
+	t.Run("a reader that stops drops the list", func(t *testing.T) {
+		t.Parallel()
+		e := patEnv(t, 1)
+		scs, err := e.src.scopes(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := errors.New("enough")
+		var read []string
+		_, streamed, err := e.src.repositories(t.Context(), scs[0], "all", func(page []map[string]any) error {
+			read = append(read, names(page)...)
+			return stop
+		})
+		if !errors.Is(err, stop) || !streamed || len(read) != 1 {
+			t.Fatalf("err = %v, streamed %v, read %v; want the reader's error after one page", err, streamed, read)
+		}
+		repos, streamed, err := e.src.repositories(t.Context(), scs[0], "all", nil)
+		if err != nil || !streamed {
+			t.Fatalf("the next caller: err = %v, streamed %v; want a listing of its own", err, streamed)
+		}
+		if diff := cmp.Diff(all, names(repos)); diff != "" {
+			t.Errorf("the next caller's repositories (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("a slow reader holds up no other block", func(t *testing.T) {
+		t.Parallel()
+		e := patEnv(t, 1)
+		scs, err := e.src.scopes(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := make(chan []map[string]any, 1)
+		first := true
+		var read []string
+		_, _, err = e.src.repositories(t.Context(), scs[0], "all", func(page []map[string]any) error {
+			read = append(read, names(page)...)
+			if !first {
+				return nil
+			}
+			first = false
+			// Another block asks for the list while this reader is still
+			// on the first page: it gets the whole list without this
+			// reader going on.
+			go func() {
+				repos, _, err := e.src.repositories(t.Context(), scs[0], "all", nil)
+				if err != nil {
+					t.Error(err)
+				}
+				full <- repos
+			}()
+			select {
+			case repos := <-full:
+				if diff := cmp.Diff(all, names(repos)); diff != "" {
+					t.Errorf("the other block's repositories (-want +got):\n%s", diff)
+				}
+			case <-time.After(time.Minute):
+				t.Error("the other block still waits for the list: the listing waits for its first reader")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(read)
+		if diff := cmp.Diff(all, read); diff != "" {
+			t.Errorf("the reader's repositories (-want +got):\n%s", diff)
+		}
+		if n := e.fake.Count("GET /orgs/acme-corp/repos"); n != 4 {
+			t.Errorf("%d listing requests, want 4 (one listing, pages of one)", n)
+		}
+	})
+}

@@ -147,12 +147,9 @@ func syncRepositories(ctx context.Context, s *Source, r *request, e *emitter) er
 	}
 	enrich := len(r.includedFiles) > 0 || r.teams || r.collaborators != "" || r.sbom || r.customProperties || r.pages
 	for _, sc := range scs {
-		repos, err := s.reposFor(ctx, sc, r)
-		if err != nil {
-			return err
-		}
-		for start := 0; start < len(repos); start += pageSize {
-			chunk := repos[start:min(start+pageSize, len(repos))]
+		// Each page is enriched and handed on as it is listed, so a reader
+		// that stops early (`tide map --live --limit`) stops the listing.
+		err := s.repoPages(ctx, sc, r, func(chunk []map[string]any) error {
 			page := make([]map[string]any, len(chunk))
 			for i, repo := range chunk {
 				page[i] = maps.Clone(repo) // shared with other kinds' fetches
@@ -168,9 +165,10 @@ func syncRepositories(ctx context.Context, s *Source, r *request, e *emitter) er
 					return err
 				}
 			}
-			if err := e.send(page); err != nil {
-				return err
-			}
+			return e.send(page)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
