@@ -373,3 +373,167 @@ func TestGitHubSearchValueRefused(t *testing.T) {
 		t.Errorf("%d GitHub requests before the config error, want 0", h.gh.Requests())
 	}
 }
+
+// The older selector spellings Ocean and Port's GitHub docs use (state for
+// states, protection_rules) pass `tide validate` without credentials as
+// they pass a run: both read GitHub's one table of selector keys.
+func TestGitHubOlderSelectorSpellingsValidateAsTheyRun(t *testing.T) {
+	t.Parallel()
+	mp := writeMapping(t, `
+resources:
+  - kind: pull-request
+    selector: {query: "true", state: all}
+    port:
+      entity:
+        mappings: {identifier: .head.repo.name + (.id|tostring), title: .title, blueprint: '"githubPullRequest"'}
+  - kind: dependabot-alert
+    selector: {query: "true", state: [open, fixed]}
+    port:
+      entity:
+        mappings: {identifier: .__repository + "-" + (.number|tostring), title: .state, blueprint: '"ghItem"'}
+  - kind: branch
+    selector: {query: "true", protection_rules: true}
+    port:
+      entity:
+        mappings: {identifier: .__repository + "-" + .name, title: .name, blueprint: '"ghItem"'}
+`)
+	code, out, errs := runTide(t, map[string]string{}, "validate", "--integration", "github", "--mapping", mp)
+	mustCode(t, code, exitOK, out, errs)
+	if strings.Contains(out+errs, "unknown key") || strings.Contains(out+errs, "ignored") {
+		t.Errorf("validate flags an accepted key:\n%s\n%s", out, errs)
+	}
+	h := newGHHarness(t)
+	if err := h.port.AddBlueprint(map[string]any{"identifier": "ghItem", "title": "item", "schema": map[string]any{"properties": map[string]any{}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs, _ = h.sync("--mapping", mp)
+	mustCode(t, code, exitOK, out, errs)
+	if strings.Contains(out+errs, "ignored") {
+		t.Errorf("the run reports an accepted key as ignored:\n%s\n%s", out, errs)
+	}
+}
+
+// ghReportRun runs a sync as inside GitHub Actions with every report
+// written, and returns each output by name: stdout, stderr (its
+// ::add-mask:: commands left out: they carry the secrets by design, and
+// the runner consumes them), the JSON summary, markdown, JUnit, dotenv,
+// the step summary and the step outputs.
+func ghReportRun(t *testing.T, env map[string]string, args ...string) (int, map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"summary": filepath.Join(dir, "summary.json"), "markdown": filepath.Join(dir, "summary.md"),
+		"junit": filepath.Join(dir, "junit.xml"), "dotenv": filepath.Join(dir, "tide.env"),
+		"step summary": filepath.Join(dir, "step_summary"), "outputs": filepath.Join(dir, "github_output"),
+	}
+	for _, f := range []string{files["step summary"], files["outputs"]} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": files["step summary"], "GITHUB_OUTPUT": files["outputs"]}
+	for k, v := range env {
+		full[k] = v
+	}
+	args = append(args, "--summary-file", files["summary"], "--markdown-report", files["markdown"],
+		"--junit-report", files["junit"], "--dotenv-report", files["dotenv"])
+	code, out, errs := runArgs(t, full, args...)
+	texts := map[string]string{"stdout": out, "stderr": withoutMasks(errs), "stderr with masks": errs}
+	for name, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		texts[name] = string(b)
+	}
+	return code, texts
+}
+
+// A GitHub error whose message quotes the Authorization header (a 403 on
+// a repository's pull requests) shows neither the configured token nor an
+// App installation token minted during the run in any output or report;
+// the refusal itself is reported, redacted, and the run-time token is
+// masked in the Actions log.
+func TestGitHubEchoedTokenInNoOutput(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	b64 := base64.StdEncoding.EncodeToString([]byte(pemText))
+	tests := []struct {
+		name    string
+		opts    githubtest.Options
+		env     map[string]string
+		args    []string
+		secrets []string // must appear nowhere
+		masked  string   // a run-time token the Actions log must mask
+	}{
+		{
+			name:    "personal access token",
+			opts:    githubtest.Options{Token: ghToken},
+			env:     map[string]string{"GITHUB_TOKEN": ghToken},
+			args:    []string{"--github-organization", "acme-corp"},
+			secrets: []string{ghToken},
+		},
+		{
+			name: "App installation token",
+			opts: githubtest.Options{AppID: "4242", AppKey: &key.PublicKey, Installations: []githubtest.Installation{
+				{ID: 7, Account: "acme-corp", Type: "Organization"},
+			}},
+			env:     map[string]string{"TIDE_GITHUB_APP_PRIVATE_KEY": b64},
+			args:    []string{"--github-app-id", "4242"},
+			secrets: []string{githubtest.InstallationToken(7), b64[60:120], strings.Split(pemText, "\n")[3]},
+			masked:  githubtest.InstallationToken(7),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fix, err := githubtest.LoadFixtures("integrations/github/testdata/api.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gh := githubtest.New(fix, tt.opts)
+			gh.Fail(githubtest.Fault{Path: "/repos/acme-corp/payments-api/pulls", Status: 403, EchoAuthorization: true})
+			ghSrv := httptest.NewServer(gh)
+			t.Cleanup(ghSrv.Close)
+			port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
+			portSrv := httptest.NewServer(port)
+			t.Cleanup(portSrv.Close)
+			env := map[string]string{"TIDE_PORT_CLIENT_ID": testClientID, "TIDE_PORT_CLIENT_SECRET": testClientSecret}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			args := append([]string{"sync", "--integration", "github", "--github-host", ghSrv.URL,
+				"--port-url", portSrv.URL, "--init-resources", "--log-level", "debug"}, tt.args...)
+			code, texts := ghReportRun(t, env, args...)
+			mustCode(t, code, exitFailed, texts["stdout"], texts["stderr"])
+			if gh.Count("GET /repos/acme-corp/payments-api/pulls") == 0 {
+				t.Fatal("the pull requests were never asked for: the fault was not met")
+			}
+			for _, name := range []string{"summary", "markdown", "junit"} {
+				if !strings.Contains(texts[name], "Resource not accessible with Authorization: ") {
+					t.Errorf("%s does not report the refusal:\n%s", name, texts[name])
+				}
+			}
+			for name, text := range texts {
+				if name == "stderr with masks" {
+					continue
+				}
+				for _, s := range append(tt.secrets, testClientSecret) {
+					if strings.Contains(text, s) {
+						t.Errorf("%s shows a secret (%.12s...):\n%s", name, s, text)
+					}
+				}
+			}
+			if tt.masked != "" && !strings.Contains(texts["stderr with masks"], "::add-mask::"+tt.masked+"\n") {
+				t.Errorf("the installation token is not masked in the Actions log:\n%s", texts["stderr with masks"])
+			}
+			if n := deletes(port); n != 0 {
+				t.Errorf("%d delete requests after a refused block", n)
+			}
+		})
+	}
+}

@@ -21,10 +21,12 @@ import (
 
 // tide map --live --limit N reads N items from the vendor, maps them and
 // prints the entities; it needs no Port, and with Port at hand it only
-// reads blueprints. (GitHub lists an organisation's repositories in full,
-// a list every kind of the run shares, before handing any on: how many
-// pages the limit saves is TestMapLiveStopsPaging's, on a streaming
-// integration.)
+// reads blueprints. GitHub hands each page of repositories on as it is
+// listed and enriched, so only the repositories read are enriched (here:
+// their README and CODEOWNERS); how many listing pages go out before the
+// limit stops the listing depends on scheduling (the listing never waits
+// for the reader, as other blocks of a run share it), so the pages the
+// limit saves are TestMapLiveStopsPaging's.
 func TestMapLiveGitHub(t *testing.T) {
 	t.Parallel()
 	fix, err := githubtest.LoadFixtures("integrations/github/testdata/api.json")
@@ -41,6 +43,7 @@ func TestMapLiveGitHub(t *testing.T) {
 		{"one, Port read only", "1", true, []string{"payments-api"}},
 		{"more than there are", "10", false, []string{"payments-api", "web-app", "ledger", "docs"}},
 	}
+	contents := regexp.MustCompile(`^GET /repos/acme-corp/([^/]+)/contents/`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -72,6 +75,18 @@ func TestMapLiveGitHub(t *testing.T) {
 			}
 			if n := strings.Count(out, "entity:\n"); n != len(tt.wantItems) {
 				t.Errorf("%d entities printed, want %d:\n%s", n, len(tt.wantItems), out)
+			}
+			enriched := []string{}
+			for route := range gh.Counts() {
+				if m := contents.FindStringSubmatch(route); m != nil && !slices.Contains(enriched, m[1]) {
+					enriched = append(enriched, m[1])
+				}
+			}
+			want := slices.Clone(tt.wantItems)
+			slices.Sort(want)
+			slices.Sort(enriched)
+			if diff := cmp.Diff(want, enriched); diff != "" {
+				t.Errorf("repositories enriched (-want +got): only those read are:\n%s", diff)
 			}
 			if port != nil {
 				for route := range port.Counts() {

@@ -312,6 +312,79 @@ resources:
 	}
 }
 
+// GitHub: a 404 on something listed a moment before in the same run (a
+// workflow's runs, a branch, a file the tree listed, a deployment's
+// statuses, an environment's variables, the next state of a repository's
+// pull requests) is a listing that changed under the run, not "the
+// repository has none": the block fails (exit 1) and nothing is deleted.
+func TestGitHub404OnWhatWasJustListed(t *testing.T) {
+	t.Parallel()
+	const pa = "/repos/acme-corp/payments-api"
+	tests := []struct {
+		kind, selector, identifier string
+		fault                      githubtest.Fault
+		want                       string
+	}{
+		{"workflow-run", "", ".__repository + \"-\" + (.id|tostring)",
+			githubtest.Fault{Path: pa + "/actions/workflows/61234567/runs", Status: 404, Body: `{"message":"Not Found"}`},
+			"workflow 61234567 runs: not found, though just listed"},
+		{"pull-request", "states: [open, closed]", ".__repository + \"-\" + (.id|tostring)",
+			githubtest.Fault{Path: pa + "/pulls", Query: "state=closed", Status: 404, Body: `{"message":"Not Found"}`},
+			"closed pull requests: not found, though just listed"},
+		{"branch", "detailed: true", ".__repository + \"-\" + .name",
+			githubtest.Fault{Path: pa + "/branches/release", Status: 404, Body: `{"message":"Branch not found"}`},
+			`branch "release": not found, though just listed`},
+		{"file", `files: [{path: "**/port.yml"}]`, ".repository.name + \"/\" + .__path",
+			githubtest.Fault{Path: pa + "/contents/services/worker/port.yml", Status: 404, Body: `{"message":"Not Found"}`},
+			`file "services/worker/port.yml": not found, though just listed`},
+		{"deployment-status", "", ".__repository + \"-\" + (.id|tostring)",
+			githubtest.Fault{Path: pa + "/deployments/1000001/statuses", Status: 404, Body: `{"message":"Not Found"}`},
+			"deployment 1000001 statuses: not found, though just listed"},
+		{"environment", "includeVariables: true", ".__repository + \"-\" + .name",
+			githubtest.Fault{Path: pa + "/environments/staging/variables", Status: 404, Body: `{"message":"Not Found"}`},
+			`environment "staging" variables: not found, though just listed`},
+	}
+	for _, tt := range tests {
+		if tt.selector != "" {
+			tt.selector = ", " + tt.selector
+		}
+		t.Run(tt.kind, func(t *testing.T) {
+			t.Parallel()
+			h := newGHHarness(t)
+			if err := h.port.AddBlueprint(map[string]any{"identifier": "ghItem", "title": "item", "schema": map[string]any{"properties": map[string]any{}}}); err != nil {
+				t.Fatal(err)
+			}
+			mp := writeMapping(t, `
+resources:
+  - kind: `+tt.kind+`
+    selector: {query: "true"`+tt.selector+`}
+    port:
+      entity:
+        mappings: {identifier: '`+tt.identifier+`', title: '`+tt.identifier+`', blueprint: '"ghItem"'}
+`)
+			code, out, errs, _ := h.sync("--mapping", mp)
+			mustCode(t, code, exitOK, out, errs)
+			before := ids(h.port, "ghItem")
+			if len(before) == 0 {
+				t.Fatalf("the first run synced no %s", tt.kind)
+			}
+			h.gh.Fail(tt.fault)
+			h.port.ResetCounts()
+			code, out, errs, sum := h.sync("--mapping", mp)
+			mustCode(t, code, exitFailed, out, errs)
+			if n := deletes(h.port); n != 0 {
+				t.Fatalf("%d delete requests after a 404 on what was just listed", n)
+			}
+			if diff := cmp.Diff(before, ids(h.port, "ghItem")); diff != "" {
+				t.Errorf("entities changed (-before +after):\n%s", diff)
+			}
+			if !strings.Contains(out, tt.want) || sum.Deletion.State != tsync.DeletionSkipped {
+				t.Errorf("stdout does not say %q, or deletion is %q:\n%s", tt.want, sum.Deletion.State, out)
+			}
+		})
+	}
+}
+
 // GitHub: a token GitHub refuses is exit 2 before anything is written,
 // naming the flag and env var to check.
 func TestGitHubRejectedTokenExits2(t *testing.T) {

@@ -457,33 +457,118 @@ type reposFuture struct {
 	done  chan struct{}
 	repos []map[string]any
 	err   error
+	// dropped: the caller that listed stopped early, so repos is not the
+	// whole list; whoever waited lists again.
+	dropped bool
 }
 
 // repositories lists an account's repositories once a run and shares the
-// list with every kind that needs it.
-func (s *Source) repositories(ctx context.Context, sc scope, repoType string) ([]map[string]any, error) {
+// list with every kind that needs it. The caller that lists them gets each
+// page in each (when not nil) as it is listed, and streamed true, so it
+// can hand pages on before the listing ends (`tide map --live --limit`
+// stops after the first); a caller that finds the list listed or being
+// listed waits for the whole list. An error from each stops the listing
+// and returns that error; the partial list is dropped, not shared.
+func (s *Source) repositories(ctx context.Context, sc scope, repoType string, each func(page []map[string]any) error) (repos []map[string]any, streamed bool, err error) {
 	key := sc.login + "\x00" + repoType
-	s.reposMu.Lock()
-	f, ok := s.repos[key]
-	if !ok {
-		f = &reposFuture{done: make(chan struct{})}
-		s.repos[key] = f
-	}
-	s.reposMu.Unlock()
-	if ok {
+	for {
+		s.reposMu.Lock()
+		f, ok := s.repos[key]
+		if !ok {
+			f = &reposFuture{done: make(chan struct{})}
+			s.repos[key] = f
+		}
+		s.reposMu.Unlock()
+		if !ok {
+			return s.listShared(ctx, sc, repoType, key, f, each)
+		}
 		select {
 		case <-f.done:
-			return f.repos, f.err
+			if !f.dropped {
+				return f.repos, false, f.err
+			}
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			return nil, false, context.Cause(ctx)
 		}
 	}
-	defer close(f.done)
-	f.repos, f.err = s.listRepositories(ctx, sc, repoType)
-	return f.repos, f.err
 }
 
-func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string) ([]map[string]any, error) {
+// errReaderStopped cancels a repository listing whose reader stopped.
+var errReaderStopped = errors.New("github: the reader of the repository listing stopped")
+
+// listShared lists the repositories into f, the run's shared list. With
+// each, the listing runs on its own and each gets every page, in the
+// caller's goroutine, as it arrives: the listing never waits for each (the
+// other blocks get the whole list as soon as it is listed), and an each
+// that stops cancels it (f is then dropped).
+func (s *Source) listShared(ctx context.Context, sc scope, repoType, key string, f *reposFuture, each func(page []map[string]any) error) ([]map[string]any, bool, error) {
+	if each == nil {
+		defer close(f.done)
+		f.repos, f.err = s.listRepositories(ctx, sc, repoType, nil)
+		return f.repos, true, f.err
+	}
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu       gosync.Mutex
+		pages    [][]map[string]any
+		finished bool
+		wake     = make(chan struct{}, 1)
+	)
+	notify := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	var g errgroup.Group
+	g.Go(func() error {
+		repos, err := s.listRepositories(lctx, sc, repoType, func(page []map[string]any) error {
+			mu.Lock()
+			pages = append(pages, page)
+			mu.Unlock()
+			notify()
+			return nil
+		})
+		if errors.Is(context.Cause(lctx), errReaderStopped) {
+			// Cut short: not the whole list, so not shared.
+			s.reposMu.Lock()
+			delete(s.repos, key)
+			s.reposMu.Unlock()
+			f.dropped = true
+		} else {
+			f.repos, f.err = repos, err
+		}
+		close(f.done)
+		mu.Lock()
+		finished = true
+		mu.Unlock()
+		notify()
+		return nil
+	})
+	for {
+		mu.Lock()
+		batch, fin := pages, finished
+		pages = nil
+		mu.Unlock()
+		for _, p := range batch {
+			if err := each(p); err != nil {
+				cancel(errReaderStopped)
+				_ = g.Wait()
+				return nil, true, err
+			}
+		}
+		if fin {
+			_ = g.Wait()
+			return f.repos, true, f.err
+		}
+		<-wake
+	}
+}
+
+// listRepositories reads an account's repositories, calling each with
+// every page (a user account's filtered by visibility) as it arrives.
+func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string, each func(page []map[string]any) error) ([]map[string]any, error) {
 	path, q := "/orgs/"+url.PathEscape(sc.login)+"/repos", url.Values{"type": {repoType}}
 	switch {
 	case sc.self:
@@ -497,6 +582,7 @@ func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string
 	}
 	var out []map[string]any
 	err := s.c.list(ctx, sc.cred, path, q, listOpts{}, func(items []map[string]any) (bool, error) {
+		start := len(out)
 		for _, it := range items {
 			if sc.user && !sc.self && repoType != "all" {
 				private, _ := it["private"].(bool)
@@ -506,7 +592,11 @@ func (s *Source) listRepositories(ctx context.Context, sc scope, repoType string
 			}
 			out = append(out, it)
 		}
-		return true, nil
+		if len(out) == start || each == nil {
+			return true, nil
+		}
+		// A full slice expression: each may not append into out.
+		return true, each(out[start:len(out):len(out)])
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing repositories of %q: %w", sc.login, s.refusal(err))
@@ -541,9 +631,14 @@ const maxRepoErrors = 3
 // eachRepo runs task for every repository of every account in scope,
 // concurrently; the client's semaphore bounds the requests in flight.
 // One repository failing fails the block (no deletes follow) but the other
-// repositories still sync. A 404 on a repository's sub-resource (it was
-// just listed, so it exists) means the feature is off: nothing there.
-// A 401 stops the block at once.
+// repositories still sync. A 404 on the first request of a repository's
+// resource (the repository was just listed, so it exists) means the feature
+// is off: nothing there, as in Ocean. A 404 on something listed a moment
+// before (a workflow's runs, a deployment's statuses, a later page) is
+// wrapped by midListing or the client and fails the block; so does a 404
+// after the task already emitted items of the repository, which would
+// otherwise keep part of its items and delete the rest. A 401 stops the
+// block at once.
 func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repoTask) error {
 	scs, err := s.orgScopes(ctx, r)
 	if err != nil {
@@ -557,6 +652,14 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 		nFailed  int
 		notFound int
 	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		nFailed++
+		if len(failed) < maxRepoErrors {
+			failed = append(failed, err)
+		}
+	}
 	g := &errgroup.Group{}
 	g.SetLimit(s.fanout)
 	for _, sc := range scs {
@@ -576,6 +679,8 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 				var ae *APIError
 				switch {
 				case err == nil:
+				case errors.As(err, &ae) && ae.Status == http.StatusNotFound && out.count > 0:
+					fail(fmt.Errorf("repository %s/%s: %w: answered 404 after %d of its items were listed: %v", sc.login, name, integrations.ErrIncomplete, out.count, err))
 				case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
 					mu.Lock()
 					notFound++
@@ -585,12 +690,7 @@ func (s *Source) eachRepo(ctx context.Context, r *request, e *emitter, task repo
 					cancel(fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
 				case ctx.Err() != nil:
 				default:
-					mu.Lock()
-					nFailed++
-					if len(failed) < maxRepoErrors {
-						failed = append(failed, fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
-					}
-					mu.Unlock()
+					fail(fmt.Errorf("repository %s/%s: %w", sc.login, name, s.refusal(err)))
 				}
 				return nil
 			})

@@ -805,3 +805,136 @@ func TestParseContent(t *testing.T) {
 		t.Errorf("text file = %#v, %v", got, err)
 	}
 }
+
+// eachRepo: a 404 before a repository's task emitted anything is "this
+// repository has none" (Ocean's reading of a feature that is off); a 404
+// after it emitted some of the repository's items is an incomplete
+// listing, whatever request answered it.
+func TestEachRepo404(t *testing.T) {
+	t.Parallel()
+	notFound := &APIError{API: "github", Method: http.MethodGet, Path: "/repos/acme-corp/x/things", Status: http.StatusNotFound, Message: "Not Found"}
+	tests := []struct {
+		name        string
+		sendFirst   bool
+		wantErr     error
+		wantEmitted int
+	}{
+		{name: "a 404 on the first request is none", sendFirst: false, wantErr: nil, wantEmitted: 0},
+		{name: "a 404 after items were emitted fails the block", sendFirst: true, wantErr: integrations.ErrIncomplete, wantEmitted: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := patEnv(t, 100)
+			r, err := parseRequest(integrations.Request{Kind: "tag"}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			emitted := 0
+			em := &emitter{emit: func(page []integrations.Item) error { emitted += len(page); return nil }}
+			err = e.src.eachRepo(context.Background(), r, em, func(_ context.Context, _ scope, repo map[string]any, out *repoEmitter) error {
+				if out.repo != "payments-api" {
+					return nil
+				}
+				if tt.sendFirst {
+					if err := out.send([]map[string]any{{"name": "v1"}}); err != nil {
+						return err
+					}
+				}
+				return fmt.Errorf("page 1: %w", notFound)
+			})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "acme-corp/payments-api") {
+				t.Errorf("err = %v, want one naming the repository", err)
+			}
+			if emitted != tt.wantEmitted {
+				t.Errorf("emitted %d items, want %d", emitted, tt.wantEmitted)
+			}
+		})
+	}
+}
+
+// The repository listing is shared by every block of a run and handed to
+// its first reader page by page: a reader that stops leaves no partial
+// list behind (the next caller lists again, in full), and a slow reader
+// does not hold up the other blocks waiting for the whole list.
+func TestRepositoriesStreamed(t *testing.T) {
+	t.Parallel()
+	names := func(repos []map[string]any) []string { return keys(repos, "name") }
+	all := []string{"docs", "ledger", "payments-api", "web-app"}
+
+	t.Run("a reader that stops drops the list", func(t *testing.T) {
+		t.Parallel()
+		e := patEnv(t, 1)
+		scs, err := e.src.scopes(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := errors.New("enough")
+		var read []string
+		_, streamed, err := e.src.repositories(t.Context(), scs[0], "all", func(page []map[string]any) error {
+			read = append(read, names(page)...)
+			return stop
+		})
+		if !errors.Is(err, stop) || !streamed || len(read) != 1 {
+			t.Fatalf("err = %v, streamed %v, read %v; want the reader's error after one page", err, streamed, read)
+		}
+		repos, streamed, err := e.src.repositories(t.Context(), scs[0], "all", nil)
+		if err != nil || !streamed {
+			t.Fatalf("the next caller: err = %v, streamed %v; want a listing of its own", err, streamed)
+		}
+		if diff := cmp.Diff(all, names(repos)); diff != "" {
+			t.Errorf("the next caller's repositories (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("a slow reader holds up no other block", func(t *testing.T) {
+		t.Parallel()
+		e := patEnv(t, 1)
+		scs, err := e.src.scopes(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := make(chan []map[string]any, 1)
+		first := true
+		var read []string
+		_, _, err = e.src.repositories(t.Context(), scs[0], "all", func(page []map[string]any) error {
+			read = append(read, names(page)...)
+			if !first {
+				return nil
+			}
+			first = false
+			// Another block asks for the list while this reader is still
+			// on the first page: it gets the whole list without this
+			// reader going on.
+			go func() {
+				repos, _, err := e.src.repositories(t.Context(), scs[0], "all", nil)
+				if err != nil {
+					t.Error(err)
+				}
+				full <- repos
+			}()
+			select {
+			case repos := <-full:
+				if diff := cmp.Diff(all, names(repos)); diff != "" {
+					t.Errorf("the other block's repositories (-want +got):\n%s", diff)
+				}
+			case <-time.After(time.Minute):
+				t.Error("the other block still waits for the list: the listing waits for its first reader")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(read)
+		if diff := cmp.Diff(all, read); diff != "" {
+			t.Errorf("the reader's repositories (-want +got):\n%s", diff)
+		}
+		if n := e.fake.Count("GET /orgs/acme-corp/repos"); n != 4 {
+			t.Errorf("%d listing requests, want 4 (one listing, pages of one)", n)
+		}
+	})
+}

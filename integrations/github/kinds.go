@@ -147,12 +147,9 @@ func syncRepositories(ctx context.Context, s *Source, r *request, e *emitter) er
 	}
 	enrich := len(r.includedFiles) > 0 || r.teams || r.collaborators != "" || r.sbom || r.customProperties || r.pages
 	for _, sc := range scs {
-		repos, err := s.reposFor(ctx, sc, r)
-		if err != nil {
-			return err
-		}
-		for start := 0; start < len(repos); start += pageSize {
-			chunk := repos[start:min(start+pageSize, len(repos))]
+		// Each page is enriched and handed on as it is listed, so a reader
+		// that stops early (`tide map --live --limit`) stops the listing.
+		err := s.repoPages(ctx, sc, r, func(chunk []map[string]any) error {
 			page := make([]map[string]any, len(chunk))
 			for i, repo := range chunk {
 				page[i] = maps.Clone(repo) // shared with other kinds' fetches
@@ -168,9 +165,10 @@ func syncRepositories(ctx context.Context, s *Source, r *request, e *emitter) er
 					return err
 				}
 			}
-			if err := e.send(page); err != nil {
-				return err
-			}
+			return e.send(page)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -303,21 +301,22 @@ func pullRequests(ctx context.Context, s *Source, r *request, sc scope, repo map
 	if r.prGraphQL {
 		return pullRequestsGraphQL(ctx, s, r, sc, repo, out)
 	}
-	for _, state := range r.prStates {
+	for i, state := range r.prStates {
 		q := url.Values{"state": {state}, "sort": {"updated"}, "direction": {"desc"}}
-		if state == "open" {
-			if err := s.c.list(ctx, sc.cred, repoPath(sc, repo)+"/pulls", q, listOpts{}, func(items []map[string]any) (bool, error) {
-				return true, out.send(items)
-			}); err != nil {
-				return err
+		fn := func(items []map[string]any) (bool, error) { return true, out.send(items) }
+		if state != "open" {
+			window := closedWindow(r)
+			fn = func(items []map[string]any) (bool, error) {
+				keep, more := window(items)
+				return more, out.send(keep)
 			}
-			continue
 		}
-		window := closedWindow(r)
-		err := s.c.list(ctx, sc.cred, repoPath(sc, repo)+"/pulls", q, listOpts{}, func(items []map[string]any) (bool, error) {
-			keep, more := window(items)
-			return more, out.send(keep)
-		})
+		err := s.c.list(ctx, sc.cred, repoPath(sc, repo)+"/pulls", q, listOpts{}, fn)
+		if err != nil && i > 0 {
+			// The pulls listing answered for the previous state: a 404 now
+			// is the repository changing under us, not "no pull requests".
+			return midListing(state+" pull requests", err)
+		}
 		if err != nil {
 			return err
 		}
@@ -391,7 +390,9 @@ func workflowRuns(ctx context.Context, s *Source, r *request, sc scope, repo map
 				return r.runMax == 0 || taken < r.runMax, out.send(items)
 			})
 			if err != nil {
-				return err
+				// The workflow was just listed: a 404 on its runs is not
+				// "Actions off", which the workflows listing would have said.
+				return midListing("workflow "+id+" runs", err)
 			}
 		}
 	}
@@ -446,10 +447,10 @@ func branches(ctx context.Context, s *Source, r *request, sc scope, repo map[str
 			name, _ := b["name"].(string)
 			var full map[string]any
 			err := s.c.getJSON(ctx, sc.cred, repoPath(sc, repo)+"/branches/"+url.PathEscape(name), nil, &full)
-			if isStatus(err, http.StatusNotFound) {
-				continue // deleted since the listing: gone, so not synced
-			}
 			if err != nil {
+				// A 404 here is a branch deleted since the listing: the
+				// listing is no longer what GitHub holds, so the block fails
+				// rather than sync the short form.
 				return midListing(fmt.Sprintf("branch %q", name), err)
 			}
 			list[i] = full
@@ -792,7 +793,8 @@ func (s *Source) repoFiles(ctx context.Context, spec fileSpec, sc scope, repo ma
 			return nil
 		}
 		if err != nil {
-			return err
+			// A path the tree just listed: a 404 is not "no files here".
+			return midListing(fmt.Sprintf("file %q", p), err)
 		}
 		var content any = f.text
 		if !spec.skipParsing {

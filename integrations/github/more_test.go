@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,9 +89,15 @@ func TestFileValues(t *testing.T) {
 	if err != nil || len(pulls) == 0 {
 		t.Fatalf("pull-request: %v", err)
 	}
+	// Repositories are read concurrently: take a payments-api pull request
+	// whichever repository's came first.
+	pr := slices.IndexFunc(pulls, func(it map[string]any) bool { return it["__repository"] == "payments-api" })
+	if pr < 0 {
+		t.Fatal("no pull request of payments-api")
+	}
 
 	refs := []string{"file://README.md", "file://docs/RUNBOOK.md", "file://NOPE.md"}
-	items := []integrations.Item{payments, web, files[0], onRelease[0], folders[0], pulls[0], {"no": "repository"}}
+	items := []integrations.Item{payments, web, files[0], onRelease[0], folders[0], pulls[pr], {"no": "repository"}}
 	got, err := e.src.ResolveValues(context.Background(), integrations.Request{}, items, refs)
 	if err != nil {
 		t.Fatal(err)

@@ -112,38 +112,15 @@ const (
 	defaultRunMax      = 100 // Ocean: at most 100 runs per workflow (per status)
 )
 
-// selectorKeys are the selector keys each kind reads (besides query and
-// repoSearch). A key of another kind's is reported as ignored; a near
-// miss of one of these is an error (SelectorKeys).
-var selectorKeys = map[string][]string{
-	"repository":        {"includedFiles", "includedRelations", "include"},
-	"pull-request":      {"states", "state", "since", "closedSinceDate", "maxResults", "api", "enrichWithFirstCommit"},
-	"issue":             {"state", "labels", "includePullRequests"},
-	"team":              {"members", "includeSAMLEmail"},
-	"user":              {"includeSAMLEmail"},
-	"workflow-run":      {"statuses", "since", "sinceDate", "maxResults"},
-	"branch":            {"detailed", "defaultBranchOnly", "protectionRules", "protection_rules", "branchNames"},
-	"environment":       {"includeVariables"},
-	"deployment":        {"task", "environment", "enrichWithFirstCommit"},
-	"deployment-status": {"task", "environment"},
-	"collaborator":      {"affiliation"},
-	"folder":            {"folders"},
-	// state is the older spelling of states, in Ocean's GitHub selector
-	// models and in Port's GitHub docs.
-	"dependabot-alert":       {"states", "state", "severity", "ecosystems"},
-	"code-scanning-alerts":   {"state", "severity"},
-	"secret-scanning-alerts": {"state", "hideSecret"},
-	"file":                   {"files", "validationCheck"},
-}
-
 // SelectorKeys lists the selector keys kind reads, for the engine's check of
-// mapping keys.
+// mapping keys: a key of another kind's is reported as ignored, a near miss
+// of one of these is an error. They are the names of selectorFields, the
+// one table `tide list` and `tide validate` read too.
 func (s *Source) SelectorKeys(kind string) []string {
-	keys := append([]string(nil), selectorKeys[kind]...)
-	if kind != "organization" {
-		// Ocean's repoSearch narrows the repositories of every
-		// repository-scoped kind.
-		keys = append(keys, "repoSearch")
+	fields := selectorFields()[kind]
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = f.Name
 	}
 	return keys
 }
@@ -700,8 +677,11 @@ func (f fields) enums(k string, def []string, allowed ...string) ([]string, erro
 	return out, nil
 }
 
-// selectorFields lists what parseRequest reads of each kind's selector, for
-// `tide list` and for `tide validate` without credentials.
+// selectorFields lists what parseRequest reads of each kind's selector
+// besides query: for `tide list`, for `tide validate` without credentials
+// (Definition.Selectors) and for the engine's check of a run's mapping
+// (SelectorKeys). Older spellings Ocean's GitHub integration or Port's
+// GitHub docs use are fields of their own, so all three accept them.
 func selectorFields() map[string][]integrations.SelectorField {
 	f := func(name, def, usage string) integrations.SelectorField {
 		return integrations.SelectorField{Name: name, Default: def, Usage: usage}
@@ -714,6 +694,7 @@ func selectorFields() map[string][]integrations.SelectorField {
 		},
 		"pull-request": {
 			f("states", "[open]", "open and/or closed"),
+			f("state", "", "Ocean's older spelling of states (also takes all)"),
 			f("since", fmt.Sprint(defaultPRSinceDays), "closed pull requests of the last N days"),
 			f("closedSinceDate", "", "closed since this date (wins over since; lifts the cap)"),
 			f("maxResults", fmt.Sprint(defaultPRMax), "closed pull requests per repository at most"),
@@ -725,10 +706,16 @@ func selectorFields() map[string][]integrations.SelectorField {
 			f("labels", "", "issues with these labels only"),
 			f("includePullRequests", "false", "keep the pull requests GitHub lists as issues"),
 		},
-		"team":              {f("members", "true", "add each team's members"), f("includeSAMLEmail", "false", "add each member's SAML e-mail as __SAMLEmail")},
-		"user":              {f("includeSAMLEmail", "false", "add the SAML e-mail as __SAMLEmail")},
-		"workflow-run":      {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
-		"branch":            {f("detailed", "false", "each branch's full answer"), f("defaultBranchOnly", "false", "the default branch only"), f("protectionRules", "false", "add each branch's protection rules"), f("branchNames", "", "these branches only")},
+		"team":         {f("members", "true", "add each team's members"), f("includeSAMLEmail", "false", "add each member's SAML e-mail as __SAMLEmail")},
+		"user":         {f("includeSAMLEmail", "false", "add the SAML e-mail as __SAMLEmail")},
+		"workflow-run": {f("statuses", "", "run statuses to list; default: every status"), f("since", "", "runs of the last N days"), f("sinceDate", "", "runs since this date"), f("maxResults", fmt.Sprint(defaultRunMax), "runs per workflow at most")},
+		"branch": {
+			f("detailed", "false", "each branch's full answer"),
+			f("defaultBranchOnly", "false", "the default branch only"),
+			f("protectionRules", "false", "add each branch's protection rules"),
+			f("protection_rules", "", "the spelling of protectionRules in one of Port's GitHub docs examples"),
+			f("branchNames", "", "these branches only"),
+		},
 		"environment":       {f("includeVariables", "false", "add each environment's variables as __variables")},
 		"deployment":        {f("task", "", "deployments of this task only"), f("environment", "", "deployments to this environment only"), f("enrichWithFirstCommit", "false", "add __firstCommit and __commitCount")},
 		"deployment-status": {f("task", "", "statuses of deployments of this task only"), f("environment", "", "statuses of deployments to this environment only")},
@@ -736,6 +723,7 @@ func selectorFields() map[string][]integrations.SelectorField {
 		"folder":            {f("folders", "", "required: a list of {path: GLOB, organization, repos: [{name, branch}]}")},
 		"dependabot-alert": {
 			f("states", "[open]", "auto_dismissed, dismissed, fixed and/or open"),
+			f("state", "", "Ocean's older spelling of states"),
 			f("severity", "", "low, medium, high and/or critical; default: every severity"),
 			f("ecosystems", "", "these package ecosystems only"),
 		},
@@ -752,9 +740,16 @@ func selectorFields() map[string][]integrations.SelectorField {
 		}
 	}
 	for k, fs := range out {
-		if k != "organization" && k != "team" && k != "user" {
+		if repoScoped(k) {
 			out[k] = append(fs, f("repoSearch", "", "{query: QUALIFIERS}: the repositories GitHub's search finds (at most 1,000)"))
 		}
 	}
 	return out
+}
+
+// repoScoped reports whether kind's items come from the accounts'
+// repositories, so Ocean's repoSearch narrows them. Organisations, teams
+// and users are read from the organisation itself.
+func repoScoped(kind string) bool {
+	return kind != "organization" && kind != "team" && kind != "user"
 }

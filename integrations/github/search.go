@@ -20,7 +20,8 @@ const searchCap = 1000
 // listing. Either is fetched once a run and shared.
 func (s *Source) reposFor(ctx context.Context, sc scope, r *request) ([]map[string]any, error) {
 	if r.repoQuery == "" {
-		return s.repositories(ctx, sc, r.repoType)
+		repos, _, err := s.repositories(ctx, sc, r.repoType, nil)
+		return repos, err
 	}
 	key := strings.ToLower(sc.login) + "\x00" + r.repoType + "\x00" + r.repoQuery
 	return s.searched.do(ctx, key, func() ([]map[string]any, error) {
@@ -30,6 +31,30 @@ func (s *Source) reposFor(ctx context.Context, sc scope, r *request) ([]map[stri
 		}
 		return repos, nil
 	})
+}
+
+// repoPages calls fn with an account's repositories (as reposFor selects
+// them) a page at a time: as they are listed when this block is the first
+// of the run to ask for them, else from the run's shared list, in pages of
+// pageSize.
+func (s *Source) repoPages(ctx context.Context, sc scope, r *request, fn func(page []map[string]any) error) error {
+	var repos []map[string]any
+	var err error
+	if r.repoQuery == "" {
+		var streamed bool
+		repos, streamed, err = s.repositories(ctx, sc, r.repoType, fn)
+		if streamed || err != nil {
+			return err
+		}
+	} else if repos, err = s.reposFor(ctx, sc, r); err != nil {
+		return err
+	}
+	for start := 0; start < len(repos); start += pageSize {
+		if err := fn(repos[start:min(start+pageSize, len(repos)):min(start+pageSize, len(repos))]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // searchRepositories runs GET /search/repositories for one account. The

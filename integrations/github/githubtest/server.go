@@ -88,6 +88,10 @@ type Fault struct {
 	Status int
 	Header map[string]string
 	Body   string
+	// EchoAuthorization answers with GitHub's error shape whose message
+	// quotes the request's Authorization header (Body is then unused), as
+	// a misbehaving proxy in front of GitHub Enterprise might.
+	EchoAuthorization bool
 }
 
 // Server is the fake. It is safe for concurrent use.
@@ -179,6 +183,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f != nil {
 		for k, v := range f.Header {
 			w.Header().Set(k, v)
+		}
+		if f.EchoAuthorization {
+			writeError(w, f.Status, "Resource not accessible with Authorization: "+r.Header.Get("Authorization"))
+			return
 		}
 		w.WriteHeader(f.Status)
 		io.WriteString(w, f.Body)
