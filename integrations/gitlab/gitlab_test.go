@@ -152,9 +152,16 @@ func TestRateLimits(t *testing.T) {
 	if len(got) != 3 {
 		t.Errorf("%d groups, want 3", len(got))
 	}
+	// The 429 holds back every request for its Retry-After, so a request
+	// that starts while it waits (the next group's members) may wait the
+	// same 7s; which ones do depends on scheduling.
 	waits := e.clock.Waits()
-	if len(waits) != 2 || waits[0] < 40*time.Second || waits[0] > 43*time.Second || waits[1] != 7*time.Second {
-		t.Errorf("waits = %v, want [~42s (the reset) 7s (Retry-After)]", waits)
+	ok := len(waits) >= 2 && waits[0] >= 40*time.Second && waits[0] <= 43*time.Second
+	for _, w := range waits[min(1, len(waits)):] {
+		ok = ok && w == 7*time.Second
+	}
+	if !ok {
+		t.Errorf("waits = %v, want ~42s (the reset), then 7s (Retry-After) for the 429 and any request it held", waits)
 	}
 }
 
