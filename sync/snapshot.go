@@ -164,7 +164,29 @@ func (x *index) isSeen(id string) bool {
 // unseenEntity is an owned entity this run did not see.
 type unseenEntity struct {
 	id                string
+	pos               int32 // in the index; -1 for others
 	protected, listed bool
+}
+
+// seenAt reports whether the entity at position i was seen.
+func (x *index) seenAt(i int32) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.seen[i]
+}
+
+// idString returns identifier i.
+func (x *index) idString(i int32) string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return string(x.idAt(i))
+}
+
+// pos returns the position of id.
+func (x *index) pos(id string) (int32, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.find(id)
 }
 
 // unseen returns the owned entities not seen this run.
@@ -176,7 +198,7 @@ func (x *index) unseen() []unseenEntity {
 		if x.seen[i] {
 			continue
 		}
-		out = append(out, unseenEntity{id: string(x.idAt(i)), protected: x.protected[i], listed: x.listed[i]})
+		out = append(out, unseenEntity{id: string(x.idAt(i)), pos: i, protected: x.protected[i], listed: x.listed[i]})
 	}
 	return out
 }
@@ -256,7 +278,7 @@ func (o *others) unseen(bp string) []unseenEntity {
 	var out []unseenEntity
 	for id, seen := range o.ids[bp] {
 		if !seen {
-			out = append(out, unseenEntity{id: id, protected: o.protected[bp][id], listed: true})
+			out = append(out, unseenEntity{id: id, pos: -1, protected: o.protected[bp][id], listed: true})
 		}
 	}
 	return out
@@ -307,7 +329,7 @@ func (e *engine) snapshot(ctx context.Context) error {
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: include}
 		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
 			x.load(e.hash, page, keepOld)
-			e.recordRelations(def, bp, page)
+			e.recordRelations(def, bp, x, page)
 			return nil
 		})
 		if err != nil {
@@ -344,7 +366,7 @@ func (e *engine) snapshot(ctx context.Context) error {
 		}
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: []string{"identifier", "relations"}}
 		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
-			e.recordRelations(def, bp, page)
+			e.recordRelations(def, bp, nil, page)
 			return nil
 		})
 		if err != nil {
@@ -369,8 +391,8 @@ func (e *engine) relationsOf(ctx context.Context, bp string) *bpDef {
 }
 
 // recordRelations keeps the relation targets Port holds for a page of
-// owned entities.
-func (e *engine) recordRelations(def *bpDef, bp string, page []port.Entity) {
+// owned entities, by their position in x when bp is indexed (x not nil).
+func (e *engine) recordRelations(def *bpDef, bp string, x *index, page []port.Entity) {
 	if def == nil {
 		return
 	}
@@ -386,6 +408,17 @@ func (e *engine) recordRelations(def *bpDef, bp string, page []port.Entity) {
 				ts = append(ts, ref{target, id})
 			}
 		}
-		e.ledger.addRelations(bp, page[i].Identifier, ts)
+		if len(ts) == 0 {
+			continue
+		}
+		pos := int32(-1)
+		if x != nil {
+			p, ok := x.pos(page[i].Identifier)
+			if !ok {
+				continue // not loaded: cannot happen, load adds every entity
+			}
+			pos = p
+		}
+		e.ledger.addRelations(bp, page[i].Identifier, pos, ts)
 	}
 }
