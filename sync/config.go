@@ -65,6 +65,10 @@ type Config struct {
 	// Progress, when set, is where a caller watches the blocks while the
 	// run goes (Progress.Snapshot).
 	Progress *Progress
+
+	// atRunEnd, when set, is called at the end of the engine's run while
+	// its state is still live (BenchmarkEngineMemory weighs it there).
+	atRunEnd func()
 }
 
 // jqOptions are the mapping's compile options: the env/$ENV sandbox and

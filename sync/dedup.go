@@ -16,15 +16,25 @@ import (
 // workers finish pages in: Ocean upserts every duplicate and the last
 // write wins, which with concurrent writes is whichever lands last.
 //
-// It keeps a 64-bit hash of each identifier, not the identifier: about
-// 40 bytes per entity. Two identifiers sharing a hash would be taken for
-// duplicates; the dropped one is still marked seen, so a collision keeps
-// an entity unwritten for a run and never deletes it.
+// An entity the block's snapshot index holds is found by its position
+// there: 8 bytes per owned entity, exact. Any other keeps a 64-bit hash of
+// its blueprint and identifier, not the identifier: about 40 bytes per
+// entity. Two identifiers sharing a hash would be taken for duplicates;
+// the dropped one is still marked seen, so a collision keeps an entity
+// unwritten for a run and never deletes it.
 type dedup struct {
-	mu    gosync.Mutex
-	seed  maphash.Seed
-	first map[uint64]uint64 // identifier hash → earliest source position
-	late  map[uint64]lateWinner
+	mu      gosync.Mutex
+	seed    maphash.Seed
+	firstAt []uint64          // index position → earliest source position + 1; 0: not yet
+	first   map[uint64]uint64 // identifier hash → earliest source position
+	late    map[dupKey]lateWinner
+}
+
+// dupKey names an identifier in dedup: its index position, or its hash
+// (pos -1).
+type dupKey struct {
+	pos  int32
+	hash uint64
 }
 
 // lateWinner is a duplicate that came first in the source but was mapped
@@ -50,27 +60,51 @@ func (e *engine) claim(ctx context.Context, br *blockRun, ent *mapping.Entity, p
 		return true // Port resolves a search identifier; nothing to compare
 	}
 	dd := &br.dups
-	dd.mu.Lock()
-	if dd.first == nil {
-		dd.seed = maphash.MakeSeed()
-		dd.first = map[uint64]uint64{}
+	key := dupKey{pos: -1}
+	if br.index != nil && ent.Blueprint == br.bp {
+		if i, ok := br.index.pos(id); ok {
+			key.pos = i
+		}
 	}
-	var h maphash.Hash
-	h.SetSeed(dd.seed)
-	h.WriteString(ent.Blueprint)
-	h.WriteByte(0)
-	h.WriteString(id)
-	key := h.Sum64()
-	p, dup := dd.first[key]
+	dd.mu.Lock()
+	p, dup := uint64(0), false
+	if key.pos >= 0 {
+		if dd.firstAt == nil {
+			dd.firstAt = make([]uint64, br.index.len()) // complete: claims start after the snapshot
+		}
+		if v := dd.firstAt[key.pos]; v != 0 {
+			p, dup = v-1, true
+		} else {
+			dd.firstAt[key.pos] = seq + 1
+		}
+	} else {
+		if dd.first == nil {
+			dd.seed = maphash.MakeSeed()
+			dd.first = map[uint64]uint64{}
+		}
+		var h maphash.Hash
+		h.SetSeed(dd.seed)
+		h.WriteString(ent.Blueprint)
+		h.WriteByte(0)
+		h.WriteString(id)
+		key.hash = h.Sum64()
+		p, dup = dd.first[key.hash]
+		if !dup {
+			dd.first[key.hash] = seq
+		}
+	}
 	if !dup {
-		dd.first[key] = seq
 		dd.mu.Unlock()
 		return true
 	}
 	if seq < p {
-		dd.first[key] = seq
+		if key.pos >= 0 {
+			dd.firstAt[key.pos] = seq + 1
+		} else {
+			dd.first[key.hash] = seq
+		}
 		if dd.late == nil {
-			dd.late = map[uint64]lateWinner{}
+			dd.late = map[dupKey]lateWinner{}
 		}
 		dd.late[key] = lateWinner{seq: seq, pos: pos, ent: ent}
 	}

@@ -272,24 +272,36 @@ func TestScenarioBigIntegerIdentifiers(t *testing.T) {
 }
 
 // 8. Two items with one identifier: the first in source order wins,
-// however pages are mapped, and mapped counts one entity.
+// however pages are mapped, and mapped counts one entity; on a first sync
+// and on a re-sync, where the engine finds the identifier in the snapshot.
 func TestScenarioDuplicateIdentifiers(t *testing.T) {
 	t.Parallel()
-	for i := range 8 {
-		w := newWorld(t)
-		w.src.pageSize = 1
-		w.src.items["team"] = items(
-			map[string]any{"id": "x", "name": "first"},
-			map[string]any{"id": "y", "name": "Y"},
-			map[string]any{"id": "x", "name": "second"},
-			map[string]any{"id": "x", "name": "third"})
-		res := w.run(fmt.Sprintf(teamMapping, 0.9), func(c *Config) { c.MapWorkers = 4 })
-		x, _ := w.fake.Entity("team", "x")
-		if x["title"] != "first" || res.Total.Mapped != 2 || res.Total.Duplicates != 2 {
-			t.Fatalf("run %d: x = %v, total %+v", i, x, res.Total)
-		}
-		if diff := cmp.Diff([]string{`team "x"`, `team "x"`}, res.Blocks[0].DuplicateIDs); diff != "" {
-			t.Fatalf("duplicate sample (-want +got):\n%s", diff)
+	for _, resync := range []bool{false, true} {
+		for i := range 8 {
+			w := newWorld(t)
+			w.src.pageSize = 1
+			if resync {
+				w.src.items["team"] = items(map[string]any{"id": "x", "name": "old"}, map[string]any{"id": "y", "name": "Y"})
+				if res := w.run(fmt.Sprintf(teamMapping, 0.9), nil); res.Status != StatusCompleted {
+					t.Fatalf("seeding: %s %v", res.Status, res.Errors)
+				}
+			}
+			w.src.items["team"] = items(
+				map[string]any{"id": "x", "name": "first"},
+				map[string]any{"id": "y", "name": "Y"},
+				map[string]any{"id": "x", "name": "second"},
+				map[string]any{"id": "x", "name": "third"})
+			res := w.run(fmt.Sprintf(teamMapping, 0.9), func(c *Config) { c.MapWorkers = 4 })
+			x, _ := w.fake.Entity("team", "x")
+			if x["title"] != "first" || res.Total.Mapped != 2 || res.Total.Duplicates != 2 {
+				t.Fatalf("resync %v, run %d: x = %v, total %+v", resync, i, x, res.Total)
+			}
+			if diff := cmp.Diff([]string{`team "x"`, `team "x"`}, res.Blocks[0].DuplicateIDs); diff != "" {
+				t.Fatalf("resync %v: duplicate sample (-want +got):\n%s", resync, diff)
+			}
+			if res.Deletion.Stale != 0 || res.Status != StatusCompleted {
+				t.Fatalf("resync %v: status %s, deletion %+v", resync, res.Status, res.Deletion)
+			}
 		}
 	}
 }

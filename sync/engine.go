@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strings"
 	gosync "sync"
@@ -244,6 +245,10 @@ func (e *engine) run(ctx context.Context) *Result {
 	res.ConfigError = e.cfgErr
 	e.cfgErrMu.Unlock()
 	res.DurationMS = time.Since(e.start).Milliseconds()
+	if e.cfg.atRunEnd != nil {
+		e.cfg.atRunEnd()
+		runtime.KeepAlive(e)
+	}
 	return res
 }
 

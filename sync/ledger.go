@@ -88,21 +88,24 @@ func (l *ledger) unmappableItem(block int) {
 	l.mu.Unlock()
 }
 
-// addRelations records the relation targets Port holds for an owned entity.
-func (l *ledger) addRelations(bp, id string, targets []ref) {
+// addRelations records the relation targets Port holds for an owned
+// entity: the one at position pos of bp's index, or named id when bp is
+// not indexed (pos negative).
+func (l *ledger) addRelations(bp, id string, pos int32, targets []ref) {
 	if len(targets) == 0 {
 		return
 	}
 	l.mu.Lock()
-	l.rels.add(bp, id, targets)
+	l.rels.add(bp, id, pos, targets)
 	l.mu.Unlock()
 }
 
 // candidate is one stale entity: owned, in the pruned scope, not seen.
 type candidate struct {
 	ref
-	marked bool // a kept entity of this run relates to it
-	listed bool // the datasource-entities listing returns it as owned
+	pos    int32 // in its blueprint's index; -1 when not indexed
+	marked bool  // a kept entity of this run relates to it
+	listed bool  // the datasource-entities listing returns it as owned
 	reason Reason
 	kept   bool // its relations were counted as protecting
 }
@@ -195,7 +198,7 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		d.Owned += ownedBP[bp]
 		staleBP[bp] = len(unseen)
 		for _, u := range unseen {
-			cands = append(cands, &candidate{ref: ref{bp, u.id}, marked: u.protected, listed: u.listed})
+			cands = append(cands, &candidate{ref: ref{bp, u.id}, pos: u.pos, marked: u.protected, listed: u.listed})
 		}
 	}
 	d.Stale = len(cands)
@@ -258,9 +261,9 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		}
 	}
 
-	keep := func(r ref) bool {
+	keep := func(r ref, pos int32) bool {
 		changed := false
-		rels.targets(r, func(t ref) {
+		rels.targets(r, pos, func(t ref) {
 			if !g.protected[t] {
 				g.protected[t] = true
 				changed = true
@@ -269,9 +272,18 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		return changed
 	}
 	// Owned entities outside the scope stay whatever this run saw.
-	rels.sources(func(r ref) {
-		if !inScope[r.bp] && !e.seen(r) {
-			keep(r)
+	rels.sources(func(bp, id string, pos int32) {
+		if inScope[bp] {
+			return
+		}
+		if pos >= 0 {
+			if x := e.indexes[bp]; !x.seenAt(pos) {
+				keep(ref{bp, x.idString(pos)}, pos)
+			}
+			return
+		}
+		if r := (ref{bp, id}); !e.seen(r) {
+			keep(r, -1)
 		}
 	})
 	for changed := true; changed; {
@@ -280,7 +292,7 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 			c.reason = g.why(c)
 			if c.reason != "" && !c.kept {
 				c.kept = true
-				if keep(c.ref) {
+				if keep(c.ref, c.pos) {
 					changed = true
 				}
 			}
@@ -407,30 +419,44 @@ func sortKept(ks []KeptEntity) {
 
 // relationStore holds the relation targets Port has for owned entities.
 // A re-sync reads them for every owned entity but needs them only for the
-// few it does not see again, so they are kept compactly: per source
-// blueprint, an identifier maps to an offset into one byte arena holding
-// the entity's targets (a count, then per target its blueprint's number
-// and its identifier). At 50,000 entities with one relation each this
-// holds about a third of what a map of slices of refs did.
+// few it does not see again, so they are kept compactly: one byte arena
+// holds each entity's targets (a count, then per target its blueprint's
+// number and its identifier), and an entity finds its offset by its
+// position in the snapshot index when its blueprint is indexed (4 bytes
+// an entity, no second copy of its identifier), or through a map of
+// identifiers otherwise (owned entities of blueprints no selected block
+// writes).
 type relationStore struct {
 	bps   []string          // target blueprints by number
 	bpNum map[string]uint64 // target blueprint → number
+	byPos map[string][]uint32
 	at    map[string]map[string]uint32
 	arena []byte
 }
 
-// add records id's targets (bp the source blueprint), replacing any
+// add records the targets of the entity of bp at position pos of bp's
+// index, or named id when pos is negative (bp not indexed), replacing any
 // recorded before.
-func (s *relationStore) add(bp, id string, targets []ref) {
-	if s.at == nil {
-		s.at, s.bpNum = map[string]map[string]uint32{}, map[string]uint64{}
+func (s *relationStore) add(bp, id string, pos int32, targets []ref) {
+	if s.bpNum == nil {
+		s.bpNum, s.byPos, s.at = map[string]uint64{}, map[string][]uint32{}, map[string]map[string]uint32{}
 	}
-	ids := s.at[bp]
-	if ids == nil {
-		ids = map[string]uint32{}
-		s.at[bp] = ids
+	off := uint32(len(s.arena))
+	if pos >= 0 {
+		offs := s.byPos[bp]
+		if int(pos) >= len(offs) {
+			offs = append(offs, make([]uint32, int(pos)+1-len(offs))...)
+		}
+		offs[pos] = off + 1 // 0: none recorded
+		s.byPos[bp] = offs
+	} else {
+		ids := s.at[bp]
+		if ids == nil {
+			ids = map[string]uint32{}
+			s.at[bp] = ids
+		}
+		ids[id] = off
 	}
-	ids[id] = uint32(len(s.arena))
 	s.arena = binary.AppendUvarint(s.arena, uint64(len(targets)))
 	for _, t := range targets {
 		n, ok := s.bpNum[t.bp]
@@ -445,11 +471,21 @@ func (s *relationStore) add(bp, id string, targets []ref) {
 	}
 }
 
-// targets calls fn with each recorded target of src.
-func (s *relationStore) targets(src ref, fn func(ref)) {
-	off, ok := s.at[src.bp][src.id]
-	if !ok {
-		return
+// targets calls fn with each recorded target of src, found at position
+// pos of its blueprint's index, or by identifier when pos is negative.
+func (s *relationStore) targets(src ref, pos int32, fn func(ref)) {
+	var off uint32
+	if pos >= 0 {
+		offs := s.byPos[src.bp]
+		if int(pos) >= len(offs) || offs[pos] == 0 {
+			return
+		}
+		off = offs[pos] - 1
+	} else {
+		var ok bool
+		if off, ok = s.at[src.bp][src.id]; !ok {
+			return
+		}
 	}
 	b := s.arena[off:]
 	next := func() uint64 {
@@ -465,11 +501,19 @@ func (s *relationStore) targets(src ref, fn func(ref)) {
 	}
 }
 
-// sources calls fn with every entity whose targets are recorded.
-func (s *relationStore) sources(fn func(ref)) {
+// sources calls fn with every entity whose targets are recorded: by
+// position in bp's index (id empty), or by identifier (pos -1).
+func (s *relationStore) sources(fn func(bp, id string, pos int32)) {
+	for bp, offs := range s.byPos {
+		for i, off := range offs {
+			if off != 0 {
+				fn(bp, "", int32(i))
+			}
+		}
+	}
 	for bp, ids := range s.at {
 		for id := range ids {
-			fn(ref{bp, id})
+			fn(bp, id, -1)
 		}
 	}
 }

@@ -48,12 +48,19 @@ type relations struct {
 	mu gosync.Mutex
 	// mapped holds the entities this run maps that the snapshot does not
 	// have (owned ones are found there), by blueprint.
-	mapped map[string]map[string]bool
+	mapped map[string]*mappedIDs
 	held   []heldEntity
 }
 
+// mappedIDs is one blueprint's mapped identifiers: a compact set (no
+// string per identifier), less those refused since (rare).
+type mappedIDs struct {
+	ids     idSet
+	refused map[int32]bool
+}
+
 func newRelations() *relations {
-	return &relations{mapped: map[string]map[string]bool{}}
+	return &relations{mapped: map[string]*mappedIDs{}}
 }
 
 func (r *relations) addMapped(bp, id string) {
@@ -61,22 +68,40 @@ func (r *relations) addMapped(bp, id string) {
 	defer r.mu.Unlock()
 	m := r.mapped[bp]
 	if m == nil {
-		m = map[string]bool{}
+		m = &mappedIDs{ids: newIDSet()}
 		r.mapped[bp] = m
 	}
-	m[id] = true
+	if i, ok := m.ids.find(id); ok {
+		delete(m.refused, i)
+		return
+	}
+	m.ids.add(id)
 }
 
 func (r *relations) dropMapped(bp, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.mapped[bp], id)
+	m := r.mapped[bp]
+	if m == nil {
+		return
+	}
+	if i, ok := m.ids.find(id); ok {
+		if m.refused == nil {
+			m.refused = map[int32]bool{}
+		}
+		m.refused[i] = true
+	}
 }
 
 func (r *relations) isMapped(bp, id string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.mapped[bp][id]
+	m := r.mapped[bp]
+	if m == nil {
+		return false
+	}
+	i, ok := m.ids.find(id)
+	return ok && !m.refused[i]
 }
 
 // has reports whether the snapshot of owned entities holds bp/id.

@@ -10,28 +10,73 @@ import (
 	"github.com/tide-sync/tide/sync/port"
 )
 
+// idSet is a set of identifiers, each at a position (the order they were
+// added). Identifiers are kept in one byte arena and found through a map
+// keyed by their 64-bit hash, checked against the arena copy (a rare
+// colliding identifier goes to a small overflow map). Nothing in it holds
+// a pointer per identifier, so the garbage collector never scans them.
+// It does not lock: its owner does.
+type idSet struct {
+	hashID   func(string) uint64
+	byHash   map[uint64]int32
+	overflow map[string]int32 // identifiers whose hash another one took
+	arena    []byte           // identifiers, back to back
+	ends     []uint32         // identifier i is arena[ends[i-1]:ends[i]]
+}
+
+func newIDSet() idSet {
+	seed := maphash.MakeSeed()
+	return idSet{byHash: make(map[uint64]int32), hashID: func(id string) uint64 { return maphash.String(seed, id) }}
+}
+
+// idAt returns identifier i; it aliases the arena (valid until the next
+// add).
+func (s *idSet) idAt(i int32) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = s.ends[i-1]
+	}
+	return s.arena[start:s.ends[i]]
+}
+
+// find returns the position of id.
+func (s *idSet) find(id string) (int32, bool) {
+	if i, ok := s.byHash[s.hashID(id)]; ok && string(s.idAt(i)) == id {
+		return i, true
+	}
+	i, ok := s.overflow[id]
+	return i, ok
+}
+
+// add adds id, which the set does not hold, and returns its position.
+func (s *idSet) add(id string) int32 {
+	pos := int32(len(s.ends))
+	if sum := s.hashID(id); !s.taken(sum) {
+		s.byHash[sum] = pos
+	} else {
+		if s.overflow == nil {
+			s.overflow = map[string]int32{}
+		}
+		s.overflow[id] = pos
+	}
+	s.arena = append(s.arena, id...)
+	s.ends = append(s.ends, uint32(len(s.arena)))
+	return pos
+}
+
 // index is the compact snapshot of one blueprint's owned entities:
 // identifier → one hash per compare set, plus seen/protected marks
 // (docs/architecture.md#concurrency-and-memory). It never holds the
 // entities themselves, except on a dry run, where the old values feed the
-// field-level plan.
-//
-// Identifiers are kept in one byte arena and found through a map keyed by
-// their 64-bit hash, checked against the arena copy (a rare colliding
-// identifier goes to a small overflow map). Nothing in it holds a pointer
-// per entity: a million owned entities cost about 67 bytes each
-// (BenchmarkIndexMemory), and the garbage collector never scans them.
+// field-level plan. A million owned entities cost about 67 bytes each
+// (BenchmarkIndexMemory).
 type index struct {
 	blueprint string
 	sets      []compareSet
-	hashID    func(string) uint64
 
 	mu        gosync.Mutex
-	byHash    map[uint64]int32
-	overflow  map[string]int32 // identifiers whose hash another one took
-	arena     []byte           // identifiers, back to back
-	ends      []uint32         // identifier i is arena[ends[i-1]:ends[i]]
-	hashes    []uint64         // len(ends) × len(sets)
+	ids       idSet
+	hashes    []uint64 // len(ends) × len(sets)
 	seen      []bool
 	protected []bool
 	listed    []bool         // returned by the datasource-entities listing
@@ -39,31 +84,15 @@ type index struct {
 }
 
 func newIndex(bp string, sets []compareSet) *index {
-	seed := maphash.MakeSeed()
-	return &index{
-		blueprint: bp, sets: sets, byHash: make(map[uint64]int32),
-		hashID: func(id string) uint64 { return maphash.String(seed, id) },
-	}
+	return &index{blueprint: bp, sets: sets, ids: newIDSet()}
 }
 
 // idAt returns identifier i; it aliases the arena (valid until the next
 // load).
-func (x *index) idAt(i int32) []byte {
-	start := uint32(0)
-	if i > 0 {
-		start = x.ends[i-1]
-	}
-	return x.arena[start:x.ends[i]]
-}
+func (x *index) idAt(i int32) []byte { return x.ids.idAt(i) }
 
 // find returns the position of id; x.mu is held.
-func (x *index) find(id string) (int32, bool) {
-	if i, ok := x.byHash[x.hashID(id)]; ok && string(x.idAt(i)) == id {
-		return i, true
-	}
-	i, ok := x.overflow[id]
-	return i, ok
-}
+func (x *index) find(id string) (int32, bool) { return x.ids.find(id) }
 
 // load adds one page of Port entities.
 func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
@@ -71,21 +100,10 @@ func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
 	defer x.mu.Unlock()
 	for i := range page {
 		e := &page[i]
-		id := e.Identifier
-		if _, dup := x.find(id); dup {
+		if _, dup := x.find(e.Identifier); dup {
 			continue
 		}
-		pos := int32(len(x.ends))
-		if sum := x.hashID(id); !x.taken(sum) {
-			x.byHash[sum] = pos
-		} else {
-			if x.overflow == nil {
-				x.overflow = map[string]int32{}
-			}
-			x.overflow[id] = pos
-		}
-		x.arena = append(x.arena, id...)
-		x.ends = append(x.ends, uint32(len(x.arena)))
+		x.ids.add(e.Identifier)
 		x.seen = append(x.seen, false)
 		x.protected = append(x.protected, false)
 		x.listed = append(x.listed, false)
@@ -99,8 +117,8 @@ func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
 }
 
 // taken reports whether sum already names an identifier.
-func (x *index) taken(sum uint64) bool {
-	_, ok := x.byHash[sum]
+func (s *idSet) taken(sum uint64) bool {
+	_, ok := s.byHash[sum]
 	return ok
 }
 
@@ -142,7 +160,7 @@ func (x *index) protect(id string) {
 func (x *index) len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return len(x.ends)
+	return len(x.ids.ends)
 }
 
 // confirm marks id as returned by the datasource-entities listing.
@@ -164,7 +182,29 @@ func (x *index) isSeen(id string) bool {
 // unseenEntity is an owned entity this run did not see.
 type unseenEntity struct {
 	id                string
+	pos               int32 // in the index; -1 for others
 	protected, listed bool
+}
+
+// seenAt reports whether the entity at position i was seen.
+func (x *index) seenAt(i int32) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.seen[i]
+}
+
+// idString returns identifier i.
+func (x *index) idString(i int32) string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return string(x.idAt(i))
+}
+
+// pos returns the position of id.
+func (x *index) pos(id string) (int32, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.find(id)
 }
 
 // unseen returns the owned entities not seen this run.
@@ -172,11 +212,11 @@ func (x *index) unseen() []unseenEntity {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var out []unseenEntity
-	for i := range int32(len(x.ends)) {
+	for i := range int32(len(x.ids.ends)) {
 		if x.seen[i] {
 			continue
 		}
-		out = append(out, unseenEntity{id: string(x.idAt(i)), protected: x.protected[i], listed: x.listed[i]})
+		out = append(out, unseenEntity{id: string(x.idAt(i)), pos: i, protected: x.protected[i], listed: x.listed[i]})
 	}
 	return out
 }
@@ -256,7 +296,7 @@ func (o *others) unseen(bp string) []unseenEntity {
 	var out []unseenEntity
 	for id, seen := range o.ids[bp] {
 		if !seen {
-			out = append(out, unseenEntity{id: id, protected: o.protected[bp][id], listed: true})
+			out = append(out, unseenEntity{id: id, pos: -1, protected: o.protected[bp][id], listed: true})
 		}
 	}
 	return out
@@ -307,7 +347,7 @@ func (e *engine) snapshot(ctx context.Context) error {
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: include}
 		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
 			x.load(e.hash, page, keepOld)
-			e.recordRelations(def, bp, page)
+			e.recordRelations(def, bp, x, page)
 			return nil
 		})
 		if err != nil {
@@ -344,7 +384,7 @@ func (e *engine) snapshot(ctx context.Context) error {
 		}
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: []string{"identifier", "relations"}}
 		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
-			e.recordRelations(def, bp, page)
+			e.recordRelations(def, bp, nil, page)
 			return nil
 		})
 		if err != nil {
@@ -369,8 +409,8 @@ func (e *engine) relationsOf(ctx context.Context, bp string) *bpDef {
 }
 
 // recordRelations keeps the relation targets Port holds for a page of
-// owned entities.
-func (e *engine) recordRelations(def *bpDef, bp string, page []port.Entity) {
+// owned entities, by their position in x when bp is indexed (x not nil).
+func (e *engine) recordRelations(def *bpDef, bp string, x *index, page []port.Entity) {
 	if def == nil {
 		return
 	}
@@ -386,6 +426,17 @@ func (e *engine) recordRelations(def *bpDef, bp string, page []port.Entity) {
 				ts = append(ts, ref{target, id})
 			}
 		}
-		e.ledger.addRelations(bp, page[i].Identifier, ts)
+		if len(ts) == 0 {
+			continue
+		}
+		pos := int32(-1)
+		if x != nil {
+			p, ok := x.pos(page[i].Identifier)
+			if !ok {
+				continue // not loaded: cannot happen, load adds every entity
+			}
+			pos = p
+		}
+		e.ledger.addRelations(bp, page[i].Identifier, pos, ts)
 	}
 }

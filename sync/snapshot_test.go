@@ -15,7 +15,7 @@ import (
 func TestIndexCollisions(t *testing.T) {
 	t.Parallel()
 	for name, hashID := range map[string]func(string) uint64{
-		"real":        newIndex("svc", nil).hashID,
+		"real":        newIndex("svc", nil).ids.hashID,
 		"all collide": func(string) uint64 { return 7 },
 		"by length":   func(s string) uint64 { return uint64(len(s)) },
 	} {
@@ -23,7 +23,7 @@ func TestIndexCollisions(t *testing.T) {
 			t.Parallel()
 			cs := compareSet{has: 0}
 			x := newIndex("svc", []compareSet{cs})
-			x.hashID = hashID
+			x.ids.hashID = hashID
 			var page []port.Entity
 			var ids []string
 			for i := range 50 {
