@@ -182,6 +182,7 @@ type compiler struct {
 	kind     string
 	lines    map[string]int
 	budget   budget.Limits
+	rx       *regexEngine // the run's engine, also checking constant regexes
 }
 
 func newCompiler(o Options) *compiler {
@@ -210,6 +211,7 @@ func newCompiler(o Options) *compiler {
 			gojq.WithFunction("_tide_copy", 0, 0, deepCopy),
 		},
 		cache: map[string]*program{},
+		rx:    rx,
 	}
 }
 
@@ -243,6 +245,14 @@ func (c *compiler) compile(field, src string) *program {
 	if err != nil {
 		c.fail(field, src, err.Error())
 		return nil
+	}
+	if usesRegex(text) {
+		if msgs := constantRegexProblems(q, c.rx); len(msgs) > 0 {
+			for _, msg := range msgs {
+				c.fail(field, src, msg)
+			}
+			return nil
+		}
 	}
 	run := q
 	if prelude := preludeFor(text); prelude != "" {

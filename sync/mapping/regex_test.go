@@ -178,26 +178,27 @@ func TestRegexTimeout(t *testing.T) {
 	}
 }
 
-// A field whose regex fails is left out of the write and reported; its
-// siblings map.
+// A field whose regex, computed from the item, fails is left out of the
+// write and reported; its siblings map. (A constant bad regex is a compile
+// error: TestConstantRegexIsCompileError.)
 func TestRegexErrorIsFieldMisconfig(t *testing.T) {
 	t.Parallel()
 	b := block(t, "true", map[string]any{
 		"identifier": ".id",
 		"blueprint":  `"b"`,
 		"properties": map[string]any{
-			"bad":  `.name | test("(")`,
-			"flag": `.name | test("a"; "z")`,
+			"bad":  `. as $i | .name | test($i.re)`,
+			"flag": `. as $i | .name | test("a"; $i.flags)`,
 			"ok":   `.name | sub("(?<=a)b"; "B")`,
 		},
 	})
-	got, err := process(t, b, item(t, `{"id":"x","name":"ab"}`))
+	got, err := process(t, b, item(t, `{"id":"x","name":"ab","re":"(","flags":"z"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Misconfig{
-		{Field: "properties.bad", Expr: `.name | test("(")`, Err: `"(" is not a valid regex: missing closing )`},
-		{Field: "properties.flag", Expr: `.name | test("a"; "z")`, Err: `z is not a valid modifier string`},
+		{Field: "properties.bad", Expr: `. as $i | .name | test($i.re)`, Err: `"(" is not a valid regex: missing closing )`},
+		{Field: "properties.flag", Expr: `. as $i | .name | test("a"; $i.flags)`, Err: `z is not a valid modifier string`},
 	}
 	if diff := cmp.Diff(want, got[0].Misconfigured); diff != "" {
 		t.Errorf("misconfigured (-want +got)\n%s", diff)
