@@ -206,7 +206,7 @@ func (s *Source) enrichProject(ctx context.Context, r *request, p map[string]any
 	if r.languages {
 		langs, err := s.c.getObject(ctx, "/projects/"+pp+"/languages", nil)
 		if err != nil {
-			return nil, fmt.Errorf("languages: %w", err)
+			return nil, notAbsence(fmt.Errorf("languages: %w", err))
 		}
 		it["__languages"] = langs
 	}
@@ -215,7 +215,7 @@ func (s *Source) enrichProject(ctx context.Context, r *request, p map[string]any
 		for _, sq := range r.searchQueries {
 			found, err := s.searchFinds(ctx, p, sq.scope, sq.query)
 			if err != nil {
-				return nil, fmt.Errorf("search query %q: %w", sq.name, err)
+				return nil, notAbsence(fmt.Errorf("search query %q: %w", sq.name, err))
 			}
 			res[sq.name] = found
 		}
@@ -224,7 +224,7 @@ func (s *Source) enrichProject(ctx context.Context, r *request, p map[string]any
 	if len(r.includedFiles) > 0 {
 		files, err := s.includedFiles(ctx, p, r.includedFiles)
 		if err != nil {
-			return nil, err
+			return nil, notAbsence(err)
 		}
 		it["__includedFiles"] = files
 	}
@@ -306,7 +306,8 @@ func resyncGroupsWithMembers(ctx context.Context, s *Source, r *request, e *emit
 	return s.each(ctx, "group", groups, func(ctx context.Context, g map[string]any) error {
 		ms, err := s.members(ctx, r, "/groups/"+projectPath(g))
 		if err != nil {
-			return err
+			// An enrichment: a 404 would drop the group itself.
+			return notAbsence(fmt.Errorf("members: %w", err))
 		}
 		it := make(map[string]any, len(g)+1)
 		for k, v := range g {
@@ -342,7 +343,8 @@ func resyncProjectsWithMembers(ctx context.Context, s *Source, r *request, e *em
 	return s.each(ctx, "project", projects, func(ctx context.Context, p map[string]any) error {
 		ms, err := s.members(ctx, r, "/projects/"+projectPath(p))
 		if err != nil {
-			return err
+			// An enrichment: a 404 would drop the project itself.
+			return notAbsence(fmt.Errorf("members: %w", err))
 		}
 		it := make(map[string]any, len(p)+1)
 		for k, v := range p {
@@ -416,7 +418,17 @@ func perProject(task projectTask) handler {
 			return err
 		}
 		return s.each(ctx, "project", projects, func(ctx context.Context, p map[string]any) error {
-			return task(ctx, s, r, p, e.send)
+			n := 0
+			err := task(ctx, s, r, p, func(items []map[string]any) error {
+				n += len(items)
+				return e.send(items)
+			})
+			if err != nil && n > 0 {
+				// Part of the project's items went out: whatever failed
+				// after them, the listing is short.
+				return notAbsence(fmt.Errorf("after %d of the project's items were listed: %w", n, err))
+			}
+			return err
 		})
 	}
 }
@@ -462,7 +474,9 @@ func jobs(ctx context.Context, s *Source, r *request, p map[string]any, send fun
 	}
 	for _, id := range ids {
 		if err := s.c.list(ctx, pp+"/pipelines/"+id+"/jobs", nil, send); err != nil {
-			return fmt.Errorf("pipeline %s: %w", id, err)
+			// The pipelines listing just named this pipeline: a 404 on
+			// its jobs is no absence of jobs in the project.
+			return notAbsence(fmt.Errorf("pipeline %s: %w", id, err))
 		}
 	}
 	return nil
@@ -514,15 +528,18 @@ func deployments(ctx context.Context, s *Source, r *request, p map[string]any, s
 		q.Set("order_by", "finished_at")
 	}
 	full := p
+	sent := false
 	err := s.c.list(ctx, "/projects/"+projectPath(p)+"/deployments", q, func(items []map[string]any) error {
+		sent = sent || len(items) > 0
 		for _, it := range items {
 			it["__project"] = full
 		}
 		return send(items)
 	})
-	if statusOf(err) == http.StatusBadRequest {
+	if statusOf(err) == http.StatusBadRequest && isFirstPage(err) && !sent {
 		// Ocean skips a project whose deployments GitLab will not filter
-		// as asked (400).
+		// as asked (400 on the first request). A 400 on a later page
+		// broke a listing GitLab had accepted: an error.
 		s.log.Warn("deployments: GitLab refused the filter for a project (400): skipped", "project", p["path_with_namespace"], "err", err)
 		return nil
 	}
@@ -538,6 +555,7 @@ func files(ctx context.Context, s *Source, r *request, p map[string]any, send fu
 	if def == "" || p["empty_repo"] == true {
 		return nil
 	}
+	answered := false // a request of this project's task succeeded
 	for _, fs := range r.files {
 		if len(fs.repos) > 0 && !matchesRepo(p, fs.repos) {
 			continue
@@ -545,9 +563,15 @@ func files(ctx context.Context, s *Source, r *request, p map[string]any, send fu
 		var paths []string
 		if hasGlob(fs.path) {
 			tree, err := s.tree(ctx, p, def, "")
+			if err != nil && answered {
+				// The repository answered an earlier request of this
+				// task: a 404 now is no absence.
+				return notAbsence(err)
+			}
 			if err != nil {
 				return err
 			}
+			answered = true
 			for _, t := range tree {
 				fp, _ := t["path"].(string)
 				if t["type"] == "blob" && globMatch(fs.path, fp) {
@@ -566,6 +590,7 @@ func files(ctx context.Context, s *Source, r *request, p map[string]any, send fu
 			if err != nil {
 				return fmt.Errorf("file %q: %w", fp, err)
 			}
+			answered = true
 			if err := decodeFile(f, fs.skipParsing); err != nil {
 				return fmt.Errorf("file %q: %w", fp, err)
 			}
@@ -573,7 +598,7 @@ func files(ctx context.Context, s *Source, r *request, p map[string]any, send fu
 			if len(r.includedFiles) > 0 {
 				inc, err := s.includedFiles(ctx, p, r.includedFiles)
 				if err != nil {
-					return err
+					return notAbsence(err)
 				}
 				it["__includedFiles"] = inc
 			}
@@ -757,10 +782,12 @@ const maxErrors = 3
 // each runs task for every project or group, concurrently (the client's
 // in-flight bound holds the requests to the concurrency). One failing
 // fails the block, so nothing is deleted, but the others still sync;
-// a rejected token stops the block at once. A 404 on a project's
-// sub-resource means the feature is off there (no repository, no
-// releases): nothing to sync. A 403 is an error: GitLab refusing a listing
-// says nothing about what is in it.
+// a rejected token stops the block at once. A 404 on the first page of a
+// task's first listing means the feature is off there (no repository, no
+// releases): nothing to sync; a 404 marked notAbsence (an enrichment, a
+// sub-listing of an item just listed, or after items were emitted) fails
+// the block. A 403 is an error: GitLab refusing a listing says nothing
+// about what is in it.
 func (s *Source) each(ctx context.Context, what string, list []map[string]any, task func(ctx context.Context, it map[string]any) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -787,7 +814,7 @@ func (s *Source) each(ctx context.Context, what string, list []map[string]any, t
 			case errors.Is(err, errAuth):
 				cancel(err)
 			case ctx.Err() != nil:
-			case statusOf(err) == http.StatusNotFound && isFirstPage(err):
+			case statusOf(err) == http.StatusNotFound && isFirstPage(err) && !errors.As(err, new(*notAbsenceError)):
 				mu.Lock()
 				notFound++
 				mu.Unlock()
@@ -814,6 +841,23 @@ func (s *Source) each(ctx context.Context, what string, list []map[string]any, t
 		return fmt.Errorf("%d %ss failed: %w", nFailed, what, errors.Join(failed...))
 	}
 	return nil
+}
+
+// notAbsenceError marks a failure that cannot mean "nothing there", a 404
+// included: one on an enrichment of a listed item (dropping the item would
+// delete its entity), on a sub-listing of something just listed (the jobs
+// of a listed pipeline), or after part of the task's items were emitted.
+// each fails the block on it.
+type notAbsenceError struct{ err error }
+
+func (e *notAbsenceError) Error() string { return e.err.Error() }
+func (e *notAbsenceError) Unwrap() error { return e.err }
+
+func notAbsence(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &notAbsenceError{err: err}
 }
 
 // isFirstPage tells a 404 on a listing's first page (the resource is
