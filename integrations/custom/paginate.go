@@ -260,6 +260,56 @@ func (f fetch) key() string {
 	return b.String()
 }
 
+// maxEmptyPages bounds the consecutive empty pages a cursor or link
+// listing follows while they still give a next cursor or link.
+const maxEmptyPages = 3
+
+// emptyPage decides what an empty page means before the pagination reads
+// it. end is true when the listing ends here: an explicit end (has_more_path
+// false, last_page_path true), page and offset pagination, or no pagination
+// to follow. A page or offset answer saying more follow (has_more_path true,
+// last_page_path false) is an incomplete listing: the next page would be
+// asked past an empty one. end is false for cursor and link pagination,
+// which follow the page's cursor or next link; says is then what, if
+// anything, the page said about more pages (for the error when it gives no
+// cursor or link to follow).
+func (c *client) emptyPage(ctx context.Context, p pagination, body any, n int, cl call, f fetch) (end bool, says string, err error) {
+	if p.lastPage != nil {
+		v, found, err := p.lastPage.lookup(ctx, body)
+		if err != nil {
+			return true, "", fmt.Errorf("page %d: last_page_path %q: %v", n, p.lastPage.src, err)
+		}
+		if found && truthy(v) {
+			return true, "", nil
+		}
+		if found {
+			says = fmt.Sprintf("last_page_path %q is %v", p.lastPage.src, v)
+		}
+	}
+	if p.hasMore != nil {
+		v, found, err := p.hasMore.lookup(ctx, body)
+		if err != nil {
+			return true, "", fmt.Errorf("page %d: has_more_path %q: %v", n, p.hasMore.src, err)
+		}
+		if found && !truthy(v) {
+			return true, "", nil
+		}
+		if found {
+			says = fmt.Sprintf("has_more_path %q is %v", p.hasMore.src, v)
+		}
+	}
+	switch p.typ {
+	case pageOffset, pagePage:
+		if says != "" {
+			return true, says, fmt.Errorf("page %d: %w: %s %s is empty yet says more pages follow (%s) for %s; check has_more_path/last_page_path and the paging parameters", n, ErrIncomplete, cl.method, c.display(cl.url), says, f.what)
+		}
+		return true, says, nil
+	case pageCursor, pageNextLink, pageHeaderLink:
+		return false, says, nil
+	}
+	return true, says, nil
+}
+
 // pagesAhead bounds the requests page and offset pagination run ahead of
 // the page being handed on: the next pages are fetched and decoded while
 // this one is mapped.
@@ -302,6 +352,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 	offset, page := 0, p.startPage
 	cursor := ""
 	warnedHasMore := false
+	emptyRun := 0 // consecutive empty pages that pointed on
 	// Only requests that read may be repeated or dropped.
 	ahead := pagesAhead
 	if f.method != "GET" && f.method != "POST" {
@@ -347,10 +398,29 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 				}
 				return true, nil
 			}
-			if len(items) == 0 {
-				return true, nil
+			emptySays := "" // an empty page's own word that more pages follow
+			noNext := func(what string) error {
+				if emptySays == "" {
+					return nil
+				}
+				return fmt.Errorf("page %d: %w: %s %s is empty and says more pages follow (%s) but gives no %s for %s", n, ErrIncomplete, cl.method, c.display(cl.url), emptySays, what, f.what)
 			}
-			if p.lastPage != nil {
+			if len(items) == 0 {
+				end, says, err := c.emptyPage(ctx, p, body, n, cl, f)
+				emptySays = says
+				if end || err != nil {
+					return true, err
+				}
+				// Cursor and link pagination: an empty page may still point
+				// on (some APIs send them); followed, but not forever.
+				emptyRun++
+				if emptyRun > maxEmptyPages {
+					return true, fmt.Errorf("page %d: %w: %s %s: %d empty pages in a row still point to a next page", n, ErrIncomplete, cl.method, c.display(cl.url), emptyRun)
+				}
+			} else {
+				emptyRun = 0
+			}
+			if len(items) > 0 && p.lastPage != nil {
 				v, err := p.lastPage.get(ctx, body)
 				if err != nil {
 					return true, fmt.Errorf("page %d: last_page_path %q: %v", n, p.lastPage.src, err)
@@ -387,7 +457,10 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 			case pageCursor:
 				cp := p.cursorPath
 				if cp == nil {
-					if cp = guessCursor(body); cp == nil {
+					if cp = guessCursor(body); cp == nil && len(items) == 0 {
+						return true, noNext("cursor") // an empty page with no cursor anywhere: the end
+					}
+					if cp == nil {
 						return true, fmt.Errorf("page %d: no cursor_path set and none of the usual places (%s) holds a cursor; set --custom-cursor-path or pagination.cursor_path", n, strings.Join(cursorGuesses, ", "))
 					}
 					// Ocean Custom also falls back to common cursor locations.
@@ -406,7 +479,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 					if !found && n == 1 && p.pageSize > 0 && len(items) >= p.pageSize {
 						return true, fmt.Errorf("page 1: cursor_path %q is not in the response, yet the page is full (%d items); check the cursor path", cp.src, len(items))
 					}
-					return true, nil
+					return true, noNext(fmt.Sprintf("cursor at cursor_path %q", cp.src))
 				}
 				if seen[next] {
 					return true, fmt.Errorf("page %d: %w: the API sent cursor %q again (cursor_path %q)", n, ErrPageLoop, c.redact(next), cp.src)
@@ -425,7 +498,7 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 					next = linkHeader(resp.header.Values("Link"), p.linkRel)
 				}
 				if next == "" {
-					return true, nil
+					return true, noNext("next link")
 				}
 				nu, err := resp.url.Parse(next)
 				if err != nil {

@@ -295,6 +295,7 @@ func (c *client) list(ctx context.Context, cred credential, path string, q url.V
 		q.Set("per_page", "100")
 	}
 	next := c.rest + path + "?" + q.Encode()
+	emptyRun := 0 // consecutive empty pages that gave a next link
 	for n := 1; next != ""; n++ {
 		p, err := c.fetchPage(ctx, cred, next, o)
 		if err != nil {
@@ -308,8 +309,20 @@ func (c *client) list(ctx context.Context, cred credential, path string, q url.V
 			return fmt.Errorf("page %d: %w", n, err)
 		}
 		if len(p.items) == 0 {
-			return nil
+			if p.next == "" {
+				return nil
+			}
+			// An empty page with a next link is not the end: the listing
+			// goes on past it, but a second empty page in a row, or a link
+			// back to the same page, is a listing that cannot be read.
+			emptyRun++
+			if emptyRun > 1 || p.next == next {
+				return fmt.Errorf("page %d: %w: GET %s: empty pages in a row still give a Link rel=\"next\"", n, integrations.ErrIncomplete, pathOf(next))
+			}
+			next = p.next
+			continue
 		}
+		emptyRun = 0
 		more, err := fn(p.items)
 		if err != nil || !more {
 			return err

@@ -89,9 +89,17 @@ func (s *Source) list(ctx context.Context, p string, q url.Values, emit integrat
 		query[k] = v
 	}
 	offset := 0
+	cursor := ""              // cursor pagination once an answer carries next_cursor
+	seen := map[string]bool{} // cursors already followed
+	emptyRun := 0             // consecutive empty pages that gave a cursor
 	for n := 1; ; n++ {
 		query.Set("limit", strconv.Itoa(pageSize))
-		query.Set("offset", strconv.Itoa(offset))
+		if cursor == "" {
+			query.Set("offset", strconv.Itoa(offset))
+		} else {
+			query.Del("offset")
+			query.Set("cursor", cursor)
+		}
 		obj, _, err := s.do(ctx, http.MethodGet, p, query, nil)
 		if err != nil {
 			return fmt.Errorf("page %d: %w", n, err)
@@ -109,6 +117,34 @@ func (s *Source) list(ctx context.Context, p string, q url.Values, emit integrat
 			if err := emit(items); err != nil {
 				return err
 			}
+		}
+		if nc, cursored := obj["next_cursor"]; cursored {
+			// Cursor-based pagination (e.g. audit/records): the next page is
+			// asked with cursor=next_cursor; a null next_cursor is the end.
+			if nc == nil {
+				return nil
+			}
+			next, ok := nc.(string)
+			if !ok || next == "" {
+				return fmt.Errorf("page %d: pagerduty: GET /%s: %w: next_cursor is %v, not a cursor", n, p, ErrIncomplete, nc)
+			}
+			if seen[next] {
+				return fmt.Errorf("page %d: pagerduty: GET /%s: %w: next_cursor repeats a cursor already followed", n, p, ErrIncomplete)
+			}
+			if len(items) == 0 {
+				emptyRun++
+				if emptyRun > 1 {
+					return fmt.Errorf("page %d: pagerduty: GET /%s: %w: consecutive empty pages still give a next_cursor", n, p, ErrIncomplete)
+				}
+			} else {
+				emptyRun = 0
+			}
+			seen[next] = true
+			cursor = next
+			continue
+		}
+		if cursor != "" {
+			return fmt.Errorf("page %d: pagerduty: GET /%s: %w: a cursor page has no next_cursor", n, p, ErrIncomplete)
 		}
 		if !more {
 			return nil

@@ -176,6 +176,7 @@ func (r *resync) incidentAnalytics(ctx context.Context, page []integrations.Item
 	}
 	rows := map[string]any{}
 	var after string
+	var moreErr error // an answer saying more rows exist that cannot be asked for
 	ok, err := r.analytics(ctx, func() (map[string]any, *httpx.Response, error) {
 		body := map[string]any{"filters": map[string]any{"service_ids": services}, "limit": pageSize}
 		if after != "" {
@@ -193,12 +194,19 @@ func (r *resync) incidentAnalytics(ctx context.Context, page []integrations.Item
 		}
 		more, _ := obj["more"].(bool)
 		last, _ := obj["last"].(string)
-		if more && last != "" && last != after {
-			after = last
-			return true
+		if !more {
+			return false
 		}
-		return false
+		if last == "" || last == after {
+			moreErr = fmt.Errorf("pagerduty: POST /analytics/raw/incidents: %w: more is true but last (%q) gives no new starting_after", ErrIncomplete, last)
+			return false
+		}
+		after = last
+		return true
 	})
+	if err == nil {
+		err = moreErr
+	}
 	if err != nil {
 		return err
 	}
