@@ -28,7 +28,7 @@ const (
 
 // ErrIncomplete marks a listing that ended before Jira said it had: the
 // block fails instead of delivering a shorter list.
-var ErrIncomplete = errors.New("incomplete listing")
+var ErrIncomplete = integrations.ErrIncomplete
 
 // emitter serialises emits from concurrent fetches: the engine's Emit is
 // called from one goroutine at a time.

@@ -25,7 +25,7 @@ const (
 // ErrIncomplete is a listing that could not be read to its end: PagerDuty's
 // 10,000-record ceiling reached, or an answer saying more pages exist that
 // cannot be followed. The resource block fails, so nothing is deleted.
-var ErrIncomplete = errors.New("incomplete listing")
+var ErrIncomplete = integrations.ErrIncomplete
 
 // do sends one request and decodes its JSON object.
 func (s *Source) do(ctx context.Context, method, p string, q url.Values, body any) (map[string]any, *httpx.Response, error) {
