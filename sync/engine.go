@@ -50,6 +50,13 @@ type engine struct {
 	// cfgErr is the first block error that is a configuration error.
 	cfgErrMu gosync.Mutex
 	cfgErr   error
+
+	// late holds the blocks whose integration called Emit after its
+	// Resync returned; sealLate folds them into the block results before
+	// the deletion decision, and later calls are only logged.
+	lateMu     gosync.Mutex
+	late       []*blockRun
+	lateSealed bool
 }
 
 // blockRun is one resource block's run state.
@@ -194,6 +201,7 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
 
+	e.sealLate()
 	failed, partial := false, false
 	for _, br := range e.blocks {
 		br.finish()
