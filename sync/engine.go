@@ -360,6 +360,9 @@ func (e *engine) markSeen(bp, id string) {
 
 // write queues ent, or records it in the plan on a dry run.
 func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, id string, create, always bool, ch []FieldChange) {
+	if !create {
+		e.wroteRelations(ent, id)
+	}
 	if e.plan != nil {
 		pe := PlanEntity{Blueprint: ent.Blueprint, Identifier: id, Block: br.res.Index, Changes: ch}
 		if pe.Identifier == "" {
@@ -382,6 +385,20 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 		return
 	}
 	e.writer.add(ctx, br, ent, create, !always)
+}
+
+// wroteRelations records the relation fields a write of the owned entity
+// id sets: with enableMergeEntity false the upsert replaces them all.
+func (e *engine) wroteRelations(ent *mapping.Entity, id string) {
+	merge := e.mapping.Config.EnableMergeEntity
+	if merge && len(ent.Relations) == 0 {
+		return
+	}
+	rels := make([]string, 0, len(ent.Relations))
+	for rel := range ent.Relations {
+		rels = append(rels, rel)
+	}
+	e.ledger.wroteRelations(ent.Blueprint, id, rels, !merge)
 }
 
 // protectTargets records the relation targets of a kept entity, which stale
