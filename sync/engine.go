@@ -312,9 +312,16 @@ func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, po
 func (e *engine) diffEntity(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	id, plain := ent.ID()
 	if len(ent.Omitted) > 0 {
-		if !e.rejected(ctx, br, ent, id, true, pos) {
-			e.omittedWrite(ctx, br, ent, id, plain)
+		if e.rejected(ctx, br, ent, id, true, pos) {
+			return
 		}
+		if !plain && e.plan != nil && e.mapping.Config.EnableMergeEntity {
+			// Written under a search identifier, as the real run would:
+			// the dry run resolves the search to plan which entity it is.
+			e.planSearch(ctx, br, ent)
+			return
+		}
+		e.omittedWrite(ctx, br, ent, id, plain)
 		return
 	}
 	if !plain && e.plan != nil {
