@@ -141,6 +141,7 @@ func (e *engine) writeLateWinners(ctx context.Context) {
 				continue
 			}
 			if id, _ := w.ent.ID(); !e.rejected(ctx, br, w.ent, id, true, w.pos) {
+				e.wroteRelations(w.ent, id)
 				e.writer.addLate(ctx, br, w.ent)
 			}
 		}

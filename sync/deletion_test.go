@@ -490,3 +490,70 @@ func wantReasons(t *testing.T, res *Result, want map[string]Reason) {
 func fstestBlueprints(js string) fstest.MapFS {
 	return fstest.MapFS{"blueprints.json": {Data: []byte(js)}}
 }
+
+// A relation Port holds on an owned entity that stays protects its target
+// unless this run writes that relation field: dropping relations.owner from
+// the mapping (a merge upsert leaves it in Port) must not let the old team
+// go stale and take the services with it (delete_dependents cascades).
+// With enableMergeEntity false a write replaces every relation, so there
+// Port's old value protects nothing and the team goes.
+func TestPortRelationsOfSeenEntitiesProtectTargets(t *testing.T) {
+	t.Parallel()
+	const before = `
+enableMergeEntity: %t
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, title: .name, blueprint: '"team"'}}}
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, title: .name, blueprint: '"svc"', relations: {owner: .owner}}}}
+`
+	const after = `
+enableMergeEntity: %t
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, title: .name, blueprint: '"team"'}}}
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, title: %s, blueprint: '"svc"'}}}
+`
+	tests := []struct {
+		name      string
+		merge     bool
+		title     string // another title writes every service
+		wantTeams []string
+	}{
+		{name: "merge, services unchanged", merge: true, title: ".name", wantTeams: []string{"t1", "t2", "t3"}},
+		{name: "merge, services written", merge: true, title: `'.name + "!"'`, wantTeams: []string{"t1", "t2", "t3"}},
+		{name: "no merge, services written", merge: false, title: `'.name + "!"'`, wantTeams: []string{"t2", "t3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.src.items["team"] = teams("t1", "t2", "t3")
+			var svcs []integrations.Item
+			for _, id := range seq("s", 10) {
+				svcs = append(svcs, map[string]any{"id": id, "name": id, "owner": "t1"})
+			}
+			w.src.items["svc"] = svcs
+			w.run(fmt.Sprintf(before, tt.merge), nil)
+			w.src.items["team"] = teams("t2", "t3") // t1 gone at the vendor
+			res := w.run(fmt.Sprintf(after, tt.merge, tt.title), nil)
+			if diff := cmp.Diff(seq("s", 10), w.ids("svc")); diff != "" {
+				t.Errorf("services (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantTeams, w.ids("team")); diff != "" {
+				t.Errorf("teams (-want +got):\n%s", diff)
+			}
+			if res.Status != StatusCompleted {
+				t.Errorf("status %s (errors %v, deletion %+v)", res.Status, res.Errors, res.Deletion)
+			}
+			if wantUpdated := map[bool]int{false: 0, true: 10}[tt.title != ".name"]; res.Total.Updated != wantUpdated {
+				t.Errorf("%d services written, want %d", res.Total.Updated, wantUpdated)
+			}
+		})
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tide-sync/tide/integrations"
 )
 
@@ -86,5 +88,66 @@ func TestEmitAfterReturnIsRefused(t *testing.T) {
 	w.run(repoMapping, func(c *Config) { c.Source = src })
 	if err := <-src.late; !errors.Is(err, ErrEmitAfterReturn) || !strings.Contains(err.Error(), "after Resync returned") {
 		t.Fatalf("late emit: %v", err)
+	}
+}
+
+// lateSource emits r2 from a goroutine that outlives Resync; kind "team"
+// is slow, so the run is still fetching when the late Emit arrives.
+type lateSource struct {
+	late        bool
+	lateEmitted chan error
+}
+
+func (s *lateSource) Resync(ctx context.Context, req integrations.Request, emit integrations.Emit) error {
+	switch req.Kind {
+	case "team":
+		time.Sleep(200 * time.Millisecond)
+		return emit(teams("t1"))
+	case "repo":
+		if err := emit([]integrations.Item{{"id": "r1"}}); err != nil {
+			return err
+		}
+		if !s.late {
+			return emit([]integrations.Item{{"id": "r2"}})
+		}
+		go func() { time.Sleep(20 * time.Millisecond); s.lateEmitted <- emit([]integrations.Item{{"id": "r2"}}) }()
+		return nil
+	}
+	return integrations.ErrUnknownKind
+}
+
+// A page emitted after Resync returned is lost: the block fails, nothing
+// is deleted as stale and the run fails, rather than deleting the lost
+// page's items and reporting success.
+func TestEmitAfterReturnFailsTheBlock(t *testing.T) {
+	t.Parallel()
+	const m = `
+resources:
+  - kind: repo
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"repo"'}}}
+  - kind: team
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"team"'}}}
+`
+	w := newWorld(t)
+	src := &lateSource{lateEmitted: make(chan error, 1)}
+	w.run(m, func(c *Config) { c.Source = src })
+	if diff := cmp.Diff([]string{"r1", "r2"}, w.ids("repo")); diff != "" {
+		t.Fatalf("after the first run (-want +got):\n%s", diff)
+	}
+	src.late = true
+	res := w.run(m, func(c *Config) { c.Source = src })
+	if err := <-src.lateEmitted; !errors.Is(err, ErrEmitAfterReturn) {
+		t.Fatalf("late emit answered %v, want ErrEmitAfterReturn", err)
+	}
+	if diff := cmp.Diff([]string{"r1", "r2"}, w.ids("repo")); diff != "" {
+		t.Errorf("repos in Port (-want +got):\n%s", diff)
+	}
+	if res.Status != StatusFailed || res.Deletion.Deleted != 0 {
+		t.Errorf("status %s, deleted %d; want failed, 0", res.Status, res.Deletion.Deleted)
+	}
+	if got := res.Blocks[0].Error; !strings.Contains(got, "after Resync returned") {
+		t.Errorf("repo block error %q, want it to name the late Emit", got)
 	}
 }

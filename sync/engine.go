@@ -50,6 +50,13 @@ type engine struct {
 	// cfgErr is the first block error that is a configuration error.
 	cfgErrMu gosync.Mutex
 	cfgErr   error
+
+	// late holds the blocks whose integration called Emit after its
+	// Resync returned; sealLate folds them into the block results before
+	// the deletion decision, and later calls are only logged.
+	lateMu     gosync.Mutex
+	late       []*blockRun
+	lateSealed bool
 }
 
 // blockRun is one resource block's run state.
@@ -194,6 +201,7 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
 
+	e.sealLate()
 	failed, partial := false, false
 	for _, br := range e.blocks {
 		br.finish()
@@ -304,9 +312,16 @@ func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, po
 func (e *engine) diffEntity(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
 	id, plain := ent.ID()
 	if len(ent.Omitted) > 0 {
-		if !e.rejected(ctx, br, ent, id, true, pos) {
-			e.omittedWrite(ctx, br, ent, id, plain)
+		if e.rejected(ctx, br, ent, id, true, pos) {
+			return
 		}
+		if !plain && e.plan != nil && e.mapping.Config.EnableMergeEntity {
+			// Written under a search identifier, as the real run would:
+			// the dry run resolves the search to plan which entity it is.
+			e.planSearch(ctx, br, ent)
+			return
+		}
+		e.omittedWrite(ctx, br, ent, id, plain)
 		return
 	}
 	if !plain && e.plan != nil {
@@ -352,6 +367,9 @@ func (e *engine) markSeen(bp, id string) {
 
 // write queues ent, or records it in the plan on a dry run.
 func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, id string, create, always bool, ch []FieldChange) {
+	if !create {
+		e.wroteRelations(ent, id)
+	}
 	if e.plan != nil {
 		pe := PlanEntity{Blueprint: ent.Blueprint, Identifier: id, Block: br.res.Index, Changes: ch}
 		if pe.Identifier == "" {
@@ -374,6 +392,20 @@ func (e *engine) write(ctx context.Context, br *blockRun, ent *mapping.Entity, i
 		return
 	}
 	e.writer.add(ctx, br, ent, create, !always)
+}
+
+// wroteRelations records the relation fields a write of the owned entity
+// id sets: with enableMergeEntity false the upsert replaces them all.
+func (e *engine) wroteRelations(ent *mapping.Entity, id string) {
+	merge := e.mapping.Config.EnableMergeEntity
+	if merge && len(ent.Relations) == 0 {
+		return
+	}
+	rels := make([]string, 0, len(ent.Relations))
+	for rel := range ent.Relations {
+		rels = append(rels, rel)
+	}
+	e.ledger.wroteRelations(ent.Blueprint, id, rels, !merge)
 }
 
 // protectTargets records the relation targets of a kept entity, which stale

@@ -76,7 +76,7 @@ func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 		Config:   e.mapping.Config.Extra,
 		Notice:   e.blockNotice(first),
 	}
-	err := e.streamPages(ctx, req, func(n int, items []integrations.Item) error {
+	err := e.streamPages(ctx, req, func() { e.emitAfterReturn(grp) }, func(n int, items []integrations.Item) error {
 		for _, st := range sts {
 			st.mu.Lock()
 			failed := st.err != nil
@@ -141,6 +141,33 @@ func (e *engine) blockOutcome(ctx context.Context, br *blockRun, log *slog.Logge
 	}
 }
 
+// emitAfterReturn records that the integration emitted a page for grp
+// after its Resync returned. The page is lost, so every block reading it
+// fails (its items would otherwise be deleted as stale); once the deletion
+// decision is taken (sealLate) it can only be logged.
+func (e *engine) emitAfterReturn(grp []*blockRun) {
+	e.lateMu.Lock()
+	defer e.lateMu.Unlock()
+	if !e.lateSealed {
+		e.late = append(e.late, grp...)
+	}
+}
+
+// sealLate marks the blocks that received an Emit after Resync returned
+// as failed. Called once, before the block results decide deletion.
+func (e *engine) sealLate() {
+	e.lateMu.Lock()
+	defer e.lateMu.Unlock()
+	e.lateSealed = true
+	for _, br := range e.late {
+		br.update(func(r *BlockResult) {
+			if r.Error == "" {
+				r.Error = ErrEmitAfterReturn.Error() + "; a page was lost"
+			}
+		})
+	}
+}
+
 // mapPage maps one page's items through one block, resolving the block's
 // prefixed values (file://, search://) first when the integration offers
 // them.
@@ -189,7 +216,10 @@ var ErrEmitAfterReturn = errors.New("integration bug: Emit called after Resync r
 // bounded by the pages in flight. The first worker error stops the source
 // and is returned; every page handed over is finished before streamPages
 // returns. Pages are numbered from 1 in the order the source emitted them.
-func (e *engine) streamPages(ctx context.Context, req integrations.Request, work func(n int, items []integrations.Item) error) error {
+//
+// late is called for each Emit after Resync returned: that page is lost,
+// so the blocks must fail rather than delete its items as stale.
+func (e *engine) streamPages(ctx context.Context, req integrations.Request, late func(), work func(n int, items []integrations.Item) error) error {
 	type page struct {
 		n     int
 		items []integrations.Item
@@ -232,7 +262,8 @@ func (e *engine) streamPages(ctx context.Context, req integrations.Request, work
 		emitMu.Lock()
 		defer emitMu.Unlock()
 		if returned {
-			e.log.Error("integration bug: Emit called after Resync returned; the page is dropped", "kind", req.Kind)
+			e.log.Error("integration bug: Emit called after Resync returned; the page is dropped and the block fails", "kind", req.Kind)
+			late()
 			return ErrEmitAfterReturn
 		}
 		n++

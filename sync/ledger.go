@@ -22,10 +22,23 @@ type ledger struct {
 	unreadable  map[string]string // blueprint → why its definition could not be read
 	unmappable  map[int]int       // block index → items with no identifier or blueprint
 	rels        relationStore     // Port's relations of owned entities
+	// wrote holds, for each owned entity this run writes, the relation
+	// fields the write sets (a bit per relation number of rels; allRels
+	// with enableMergeEntity false, where a write replaces every one).
+	wrote map[ref]uint64
 }
+
+// allRels marks a write that replaces every relation of its entity.
+const allRels = ^uint64(0)
 
 // ref names one entity.
 type ref struct{ bp, id string }
+
+// relRef is the target of one relation field of an entity.
+type relRef struct {
+	rel string
+	ref
+}
 
 func newLedger() *ledger {
 	return &ledger{unreadable: map[string]string{}, unmappable: map[int]int{}}
@@ -91,13 +104,44 @@ func (l *ledger) unmappableItem(block int) {
 // addRelations records the relation targets Port holds for an owned
 // entity: the one at position pos of bp's index, or named id when bp is
 // not indexed (pos negative).
-func (l *ledger) addRelations(bp, id string, pos int32, targets []ref) {
+func (l *ledger) addRelations(bp, id string, pos int32, targets []relRef) {
 	if len(targets) == 0 {
 		return
 	}
 	l.mu.Lock()
 	l.rels.add(bp, id, pos, targets)
 	l.mu.Unlock()
+}
+
+// wroteRelations records that this run writes the relation fields rels
+// of the owned entity bp/id (every one when all is set): there the mapped
+// value, not Port's, decides which targets stay.
+func (l *ledger) wroteRelations(bp, id string, rels []string, all bool) {
+	if id == "" {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var bits uint64
+	if all {
+		bits = allRels
+	} else {
+		for _, rel := range rels {
+			// A relation Port holds on no owned entity has no number:
+			// there is nothing of Port's to set aside. Past 63 relations
+			// Port's targets protect (the safe side).
+			if n, ok := l.rels.relNum[rel]; ok && n < 63 {
+				bits |= 1 << n
+			}
+		}
+		if bits == 0 {
+			return
+		}
+	}
+	if l.wrote == nil {
+		l.wrote = map[ref]uint64{}
+	}
+	l.wrote[ref{bp, id}] |= bits
 }
 
 // candidate is one stale entity: owned, in the pruned scope, not seen.
@@ -261,9 +305,20 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		}
 	}
 
+	wrote := l.wrote
 	keep := func(r ref, pos int32) bool {
 		changed := false
-		rels.targets(r, pos, func(t ref) {
+		var skip uint64
+		if len(wrote) > 0 {
+			if r.id == "" {
+				r.id = e.indexes[r.bp].idString(pos)
+			}
+			skip = wrote[r]
+		}
+		rels.targets(r, pos, func(rel uint64, t ref) {
+			if skip == allRels || (rel < 63 && skip&(1<<rel) != 0) {
+				return // this run wrote that relation: its mapped value protects
+			}
 			if !g.protected[t] {
 				g.protected[t] = true
 				changed = true
@@ -271,18 +326,22 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 		})
 		return changed
 	}
-	// Owned entities outside the scope stay whatever this run saw.
+	// An owned entity that stays keeps the targets of the relations Port
+	// holds on it, but for the relation fields this run writes there (the
+	// mapped value protects those): dropping a relation from the mapping,
+	// which a merge upsert leaves in Port, must not let a cascade delete
+	// the entity through its old target. Owned entities outside the scope
+	// all stay; in scope, the seen ones do now and the kept stale ones
+	// below.
 	rels.sources(func(bp, id string, pos int32) {
-		if inScope[bp] {
-			return
-		}
 		if pos >= 0 {
-			if x := e.indexes[bp]; !x.seenAt(pos) {
+			x := e.indexes[bp]
+			if !inScope[bp] || x.seenAt(pos) {
 				keep(ref{bp, x.idString(pos)}, pos)
 			}
 			return
 		}
-		if r := (ref{bp, id}); !e.seen(r) {
+		if r := (ref{bp, id}); !inScope[bp] || e.seen(r) {
 			keep(r, -1)
 		}
 	})
@@ -427,19 +486,20 @@ func sortKept(ks []KeptEntity) {
 // identifiers otherwise (owned entities of blueprints no selected block
 // writes).
 type relationStore struct {
-	bps   []string          // target blueprints by number
-	bpNum map[string]uint64 // target blueprint → number
-	byPos map[string][]uint32
-	at    map[string]map[string]uint32
-	arena []byte
+	bps    []string          // target blueprints by number
+	bpNum  map[string]uint64 // target blueprint → number
+	relNum map[string]uint64 // relation field → number
+	byPos  map[string][]uint32
+	at     map[string]map[string]uint32
+	arena  []byte
 }
 
 // add records the targets of the entity of bp at position pos of bp's
 // index, or named id when pos is negative (bp not indexed), replacing any
 // recorded before.
-func (s *relationStore) add(bp, id string, pos int32, targets []ref) {
+func (s *relationStore) add(bp, id string, pos int32, targets []relRef) {
 	if s.bpNum == nil {
-		s.bpNum, s.byPos, s.at = map[string]uint64{}, map[string][]uint32{}, map[string]map[string]uint32{}
+		s.bpNum, s.relNum, s.byPos, s.at = map[string]uint64{}, map[string]uint64{}, map[string][]uint32{}, map[string]map[string]uint32{}
 	}
 	off := uint32(len(s.arena))
 	if pos >= 0 {
@@ -465,15 +525,22 @@ func (s *relationStore) add(bp, id string, pos int32, targets []ref) {
 			s.bps = append(s.bps, t.bp)
 			s.bpNum[t.bp] = n
 		}
+		r, ok := s.relNum[t.rel]
+		if !ok {
+			r = uint64(len(s.relNum))
+			s.relNum[t.rel] = r
+		}
 		s.arena = binary.AppendUvarint(s.arena, n)
+		s.arena = binary.AppendUvarint(s.arena, r)
 		s.arena = binary.AppendUvarint(s.arena, uint64(len(t.id)))
 		s.arena = append(s.arena, t.id...)
 	}
 }
 
-// targets calls fn with each recorded target of src, found at position
+// targets calls fn with each recorded target of src and the number of
+// its relation field, found at position
 // pos of its blueprint's index, or by identifier when pos is negative.
-func (s *relationStore) targets(src ref, pos int32, fn func(ref)) {
+func (s *relationStore) targets(src ref, pos int32, fn func(rel uint64, t ref)) {
 	var off uint32
 	if pos >= 0 {
 		offs := s.byPos[src.bp]
@@ -495,8 +562,9 @@ func (s *relationStore) targets(src ref, pos int32, fn func(ref)) {
 	}
 	for range next() {
 		bp := s.bps[next()]
+		rel := next()
 		n := next()
-		fn(ref{bp, string(b[:n])})
+		fn(rel, ref{bp, string(b[:n])})
 		b = b[n:]
 	}
 }

@@ -164,3 +164,48 @@ func TestDryRunPlanIsTheRealRun(t *testing.T) {
 		})
 	}
 }
+
+// An entity under a search identifier with a field left out (its
+// expression raised) is still written by the real run, which then marks
+// the entity the search resolves to as seen; the dry run resolves the
+// search the same way instead of planning that entity's delete.
+func TestDryRunOmittedFieldUnderSearchIdentifier(t *testing.T) {
+	t.Parallel()
+	const m = `
+resources:
+  - kind: team
+    selector: {query: "true"}
+    port:
+      entity:
+        mappings:
+          identifier:
+            combinator: '"and"'
+            rules:
+              - {property: '"$identifier"', operator: '"="', value: .id}
+          blueprint: '"team"'
+          properties: {size: .size | tonumber}
+`
+	w := newWorld(t)
+	w.src.items["team"] = teams("t1", "t2", "t3")
+	w.run(fmt.Sprintf(teamMapping, 0.9), nil)
+	for i, it := range w.src.items["team"] {
+		it["size"] = fmt.Sprint(i)
+	}
+	w.src.items["team"][0]["size"] = "not a number" // t1's size raises: the field is left out
+	dry := w.run(m, func(c *Config) { c.DryRun = true })
+	real := w.run(m, nil)
+	if diff := cmp.Diff([]string{"t1", "t2", "t3"}, w.ids("team")); diff != "" {
+		t.Fatalf("teams after the real run (-want +got):\n%s", diff)
+	}
+	if len(dry.Plan.Deletes) != real.Deletion.Deleted {
+		t.Errorf("dry run plans %d deletes %v, the real run deleted %d", len(dry.Plan.Deletes), dry.Plan.Deletes, real.Deletion.Deleted)
+	}
+	var updated []string
+	for _, u := range dry.Plan.Updates {
+		updated = append(updated, u.Identifier)
+	}
+	sort.Strings(updated)
+	if diff := cmp.Diff([]string{"t1", "t2", "t3"}, updated); diff != "" {
+		t.Errorf("planned updates (-want +got):\n%s", diff)
+	}
+}

@@ -414,7 +414,7 @@ func (e *engine) recordRelations(def *bpDef, bp string, x *index, page []port.En
 	if def == nil {
 		return
 	}
-	var ts []ref // reused: the ledger copies the targets
+	var ts []relRef // reused: the ledger copies the targets
 	for i := range page {
 		ts = ts[:0]
 		for rel, v := range page[i].Relations {
@@ -423,7 +423,7 @@ func (e *engine) recordRelations(def *bpDef, bp string, x *index, page []port.En
 				continue
 			}
 			for _, id := range relationIDs(v) {
-				ts = append(ts, ref{target, id})
+				ts = append(ts, relRef{rel, ref{target, id}})
 			}
 		}
 		if len(ts) == 0 {
