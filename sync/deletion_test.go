@@ -557,3 +557,41 @@ resources:
 		})
 	}
 }
+
+// A block whose blueprint is computed per item may write any blueprint, so
+// its blueprints get the per-blueprint threshold too: 200 repositories and
+// 20 services, and the service listing comes back empty. With a constant
+// blueprint the 20 are kept (20 of 20 stale); a computed one must not
+// change that, although 20 of 220 is under the overall threshold.
+func TestThresholdPerBlueprintComputed(t *testing.T) {
+	t.Parallel()
+	for name, bp := range map[string]string{"constant": `'"svc"'`, "computed": ".bp"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			m := `
+resources:
+  - kind: repo
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: '"repo"'}}}
+  - kind: svc
+    selector: {query: "true"}
+    port: {entity: {mappings: {identifier: .id, blueprint: ` + bp + `}}}
+`
+			var repos, svcs []integrations.Item
+			for _, id := range seq("r", 200) {
+				repos = append(repos, map[string]any{"id": id})
+			}
+			for _, id := range seq("s", 20) {
+				svcs = append(svcs, map[string]any{"id": id, "bp": "svc"})
+			}
+			w.src.items["repo"], w.src.items["svc"] = repos, svcs
+			w.run(m, nil)
+			w.src.items["svc"] = []integrations.Item{}
+			res := w.run(m, nil)
+			if got := len(w.ids("svc")); got != 20 || res.Deletion.Deleted != 0 || res.Status != StatusBlocked {
+				t.Fatalf("%d services left, status %s, deletion %+v", got, res.Status, res.Deletion)
+			}
+		})
+	}
+}

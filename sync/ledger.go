@@ -299,8 +299,15 @@ func (e *engine) decide(ctx context.Context, blockFailed bool) decision {
 	// writes: there an empty or short listing is suspicious. A blueprint no
 	// block writes any more is pruned under the overall threshold alone, so
 	// removing a resource block still prunes its entities (as Ocean does).
+	// A selected block whose blueprint is computed per item may write any
+	// blueprint, and an empty listing shows none of them: then every
+	// blueprint counts as written.
+	computed := false
+	for _, br := range e.blocks {
+		computed = computed || (br.selected && br.bp == "")
+	}
 	for bp, n := range staleBP {
-		if e.owner(bp) != nil && ownedBP[bp] > 0 && float64(n)/float64(ownedBP[bp]) > cfg.EntityDeletionThreshold {
+		if (computed || e.owner(bp) != nil) && ownedBP[bp] > 0 && float64(n)/float64(ownedBP[bp]) > cfg.EntityDeletionThreshold {
 			g.overBP[bp] = true
 		}
 	}
