@@ -329,7 +329,9 @@ func resyncMembers(ctx context.Context, s *Source, r *request, e *emitter) error
 	return s.each(ctx, "group", groups, func(ctx context.Context, g map[string]any) error {
 		ms, err := s.members(ctx, r, "/groups/"+projectPath(g))
 		if err != nil {
-			return err
+			// The group was listed a moment ago: a 404 on its members is
+			// not "no members", and would delete them.
+			return notAbsence(fmt.Errorf("members: %w", err))
 		}
 		return e.sendChunks(ms)
 	})

@@ -105,6 +105,16 @@ func TestListingNeverShort(t *testing.T) {
 		want:    []string{"3"},
 		wantErr: "members",
 	}, {
+		name: "member: 404 on a listed group's members fails the block",
+		kind: "member",
+		routes: map[string]answer{
+			"/groups":           {body: groups},
+			"/groups/3/members": {body: member},
+			"/groups/4/members": {status: 404, body: notFoundBody},
+		},
+		want:    []string{"50"},
+		wantErr: "members",
+	}, {
 		name: "project-with-members: members 404 fails the block",
 		kind: "project-with-members",
 		routes: map[string]answer{
