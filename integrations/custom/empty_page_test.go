@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// An empty page whose answer says more pages follow never ends a listing
+// A page whose answer says more pages follow never ends a listing
 // cleanly: cursor and link pagination follow its cursor or next link
 // (bounded), page and offset pagination fail as incomplete naming the
 // setting. An empty page that says nothing more, or says it is the last,
@@ -71,6 +71,22 @@ func TestEmptyPageSayingMore(t *testing.T) {
 			"a": map[string]any{"items": []any{}, "next_cursor": nil, "has_more": true},
 		}),
 		wantErr: `has_more_path "has_more"`,
+	}, {
+		name:     "cursor: a page with items saying has_more without a cursor is incomplete",
+		selector: `{"pagination": {"type": "cursor", "cursor_path": "next_cursor", "has_more_path": "has_more"}, "data_path": ".items"}`,
+		handler: pages("cursor", map[string]any{
+			"":  map[string]any{"items": records(0, 2), "next_cursor": "a", "has_more": true},
+			"a": map[string]any{"items": records(2, 4), "next_cursor": nil, "has_more": true},
+		}),
+		wantErr: `says more pages follow (has_more_path "has_more" is true)`,
+	}, {
+		name:     "cursor: a page with items, has_more false and no cursor ends",
+		selector: `{"pagination": {"type": "cursor", "cursor_path": "next_cursor", "has_more_path": "has_more"}, "data_path": ".items"}`,
+		handler: pages("cursor", map[string]any{
+			"":  map[string]any{"items": records(0, 2), "next_cursor": "a", "has_more": true},
+			"a": map[string]any{"items": records(2, 4), "next_cursor": nil, "has_more": false},
+		}),
+		wantIDs: wantIDs(4),
 	}, {
 		name:     "cursor: an empty page with has_more false ends",
 		selector: `{"pagination": {"type": "cursor", "cursor_path": "next_cursor", "has_more_path": "has_more"}, "data_path": ".items"}`,

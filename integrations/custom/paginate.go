@@ -399,11 +399,17 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 				return true, nil
 			}
 			emptySays := "" // an empty page's own word that more pages follow
+			// moreSays is set when a page with items says more follow
+			// (has_more_path true): then it must also say how to get them.
+			moreSays := ""
 			noNext := func(what string) error {
-				if emptySays == "" {
-					return nil
+				switch {
+				case emptySays != "":
+					return fmt.Errorf("page %d: %w: %s %s is empty and says more pages follow (%s) but gives no %s for %s", n, ErrIncomplete, cl.method, c.display(cl.url), emptySays, what, f.what)
+				case moreSays != "":
+					return fmt.Errorf("page %d: %w: %s %s says more pages follow (%s) but gives no %s for %s", n, ErrIncomplete, cl.method, c.display(cl.url), moreSays, what, f.what)
 				}
-				return fmt.Errorf("page %d: %w: %s %s is empty and says more pages follow (%s) but gives no %s for %s", n, ErrIncomplete, cl.method, c.display(cl.url), emptySays, what, f.what)
+				return nil
 			}
 			if len(items) == 0 {
 				end, says, err := c.emptyPage(ctx, p, body, n, cl, f)
@@ -437,6 +443,8 @@ func (c *client) pages(ctx context.Context, f fetch, onPage func(items []any) er
 				switch {
 				case found && !truthy(v):
 					return true, nil
+				case found:
+					moreSays = fmt.Sprintf("has_more_path %q is %v", p.hasMore.src, v)
 				case !found && !warnedHasMore:
 					// A typo here must not cut the result short (and delete the
 					// rest): absent means unknown, and paging goes on.
