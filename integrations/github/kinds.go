@@ -718,21 +718,9 @@ func (s *Source) syncFileSpec(ctx context.Context, r *request, spec fileSpec, e 
 		}
 	}
 	return s.eachRepo(ctx, &sub, e, func(ctx context.Context, sc scope, repo map[string]any, out *repoEmitter) error {
-		name, _ := repo["name"].(string)
-		branch, _ := repo["default_branch"].(string)
-		if len(spec.repos) > 0 {
-			wanted := false
-			for _, rb := range spec.repos {
-				if strings.EqualFold(rb.name, name) {
-					wanted = true
-					if rb.branch != "" {
-						branch = rb.branch
-					}
-				}
-			}
-			if !wanted {
-				return nil
-			}
+		branch, wanted := specBranch(spec.repos, repo)
+		if !wanted {
+			return nil
 		}
 		return s.repoFiles(ctx, spec, sc, repo, branch, out)
 	})

@@ -104,6 +104,26 @@ type fileSpec struct {
 
 type repoBranch struct{ name, branch string }
 
+// specBranch says whether a file or folder spec's repository list wants
+// repo (an empty list wants every repository) and on which branch: the
+// one the list names, else the repository's default branch.
+func specBranch(repos []repoBranch, repo map[string]any) (branch string, wanted bool) {
+	name, _ := repo["name"].(string)
+	branch, _ = repo["default_branch"].(string)
+	if len(repos) == 0 {
+		return branch, true
+	}
+	for _, rb := range repos {
+		if strings.EqualFold(rb.name, name) {
+			wanted = true
+			if rb.branch != "" {
+				branch = rb.branch
+			}
+		}
+	}
+	return branch, wanted
+}
+
 // Selector field defaults follow Ocean's GitHub integration
 // (integrations/github in port-labs/ocean) unless noted.
 const (
