@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,11 +17,8 @@ const glToken = "glpat-E2Etoken0123456789SECRET"
 
 // glHarness is a GitLab fake and a Port fake, driven through run.
 type glHarness struct {
-	t    *testing.T
-	gl   *gitlabtest.Server
-	port *porttest.Server
-	env  map[string]string
-	out  []string
+	*vendorHarness
+	gl *gitlabtest.Server
 }
 
 func newGLHarness(t *testing.T) *glHarness {
@@ -33,34 +28,10 @@ func newGLHarness(t *testing.T) *glHarness {
 		t.Fatal(err)
 	}
 	gl := gitlabtest.New(fix, gitlabtest.Options{Token: glToken, MaxPerPage: 2})
-	glSrv := httptest.NewServer(gl)
-	t.Cleanup(glSrv.Close)
-	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
-	portSrv := httptest.NewServer(port)
-	t.Cleanup(portSrv.Close)
-	h := &glHarness{t: t, gl: gl, port: port, env: map[string]string{
-		"TIDE_PORT_CLIENT_ID":     testClientID,
-		"TIDE_PORT_CLIENT_SECRET": testClientSecret,
-		"TIDE_PORT_URL":           portSrv.URL,
-		"GITLAB_TOKEN":            glToken,
-		"TIDE_GITLAB_HOST":        glSrv.URL,
-	}}
-	t.Cleanup(func() {
-		for _, o := range h.out {
-			if strings.Contains(o, glToken) || strings.Contains(o, testClientSecret) {
-				t.Errorf("a secret was printed:\n%s", o)
-			}
-		}
-	})
-	return h
-}
-
-func (h *glHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
-	h.t.Helper()
-	args := append([]string{"sync", "--integration", "gitlab", "--init-resources"}, extra...)
-	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
-	h.out = append(h.out, stdout, stderr)
-	return code, stdout, stderr, sum
+	vh := newVendorHarness(t, gl, []string{"--integration", "gitlab", "--init-resources"}, func(url string) map[string]string {
+		return map[string]string{"GITLAB_TOKEN": glToken, "TIDE_GITLAB_HOST": url}
+	}, glToken)
+	return &glHarness{vendorHarness: vh, gl: gl}
 }
 
 // The default mapping: projects, groups with members, members and merge
