@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -25,11 +24,8 @@ const ghToken = "ghp_E2Etoken0123456789abcdefSECRET"
 
 // ghHarness is a GitHub fake and a Port fake, driven through run.
 type ghHarness struct {
-	t    *testing.T
-	gh   *githubtest.Server
-	port *porttest.Server
-	env  map[string]string
-	out  []string
+	*vendorHarness
+	gh *githubtest.Server
 }
 
 func newGHHarness(t *testing.T) *ghHarness {
@@ -39,36 +35,12 @@ func newGHHarness(t *testing.T) *ghHarness {
 		t.Fatal(err)
 	}
 	gh := githubtest.New(fix, githubtest.Options{Token: ghToken, MaxPerPage: 2})
-	ghSrv := httptest.NewServer(gh)
-	t.Cleanup(ghSrv.Close)
-	port := porttest.New(porttest.Options{ClientID: testClientID, ClientSecret: testClientSecret})
-	portSrv := httptest.NewServer(port)
-	t.Cleanup(portSrv.Close)
-	h := &ghHarness{t: t, gh: gh, port: port, env: map[string]string{
-		"TIDE_PORT_CLIENT_ID":     testClientID,
-		"TIDE_PORT_CLIENT_SECRET": testClientSecret,
-		"TIDE_PORT_URL":           portSrv.URL,
+	args := []string{"--integration", "github", "--github-organization", "acme-corp", "--init-resources"}
+	vh := newVendorHarness(t, gh, args, func(url string) map[string]string {
 		// As inside GitHub Actions: the token and API URL from the runner.
-		"GITHUB_TOKEN":   ghToken,
-		"GITHUB_API_URL": ghSrv.URL,
-	}}
-	t.Cleanup(func() {
-		for _, o := range h.out {
-			if strings.Contains(o, ghToken) || strings.Contains(o, testClientSecret) {
-				t.Errorf("a secret was printed:\n%s", o)
-			}
-		}
-	})
-	return h
-}
-
-func (h *ghHarness) sync(extra ...string) (int, string, string, *tsync.Result) {
-	h.t.Helper()
-	args := append([]string{"sync", "--integration", "github", "--github-organization", "acme-corp",
-		"--init-resources"}, extra...)
-	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
-	h.out = append(h.out, stdout, stderr)
-	return code, stdout, stderr, sum
+		return map[string]string{"GITHUB_TOKEN": ghToken, "GITHUB_API_URL": url}
+	}, ghToken)
+	return &ghHarness{vendorHarness: vh, gh: gh}
 }
 
 func (h *ghHarness) writes() int { return writeCount(h.port) }
