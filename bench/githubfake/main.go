@@ -14,19 +14,15 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/tide-sync/tide/bench/benchproc"
 	"github.com/tide-sync/tide/integrations/github/githubtest"
 )
 
@@ -128,7 +124,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/_bench/stats":
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(Stats{Requests: fake.Requests(), CPUMS: cpuMS()})
+		_ = json.NewEncoder(w).Encode(Stats{Requests: fake.Requests(), CPUMS: benchproc.CPUMS()})
 		return
 	case "/_bench/config":
 		var v [3]int
@@ -148,14 +144,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fake.ServeHTTP(w, r)
 }
 
-func cpuMS() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return (ru.Utime.Nano() + ru.Stime.Nano()) / 1e6
-}
-
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	latency := flag.Duration("latency", 0, "added to every GitHub request")
@@ -164,20 +152,7 @@ func main() {
 	if err := s.configure(0, 0, 0); err != nil {
 		log.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("http://%s\n", ln.Addr())
-	os.Stdout.Sync()
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		<-ch
-		_ = srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := benchproc.Serve(*addr, &http.Server{Handler: s}); err != nil {
 		log.Fatal(err)
 	}
 }

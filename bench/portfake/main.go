@@ -16,19 +16,16 @@ package main
 import (
 	"encoding/json"
 	"flag"
-	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"syscall"
-	"time"
 
+	"github.com/tide-sync/tide/bench/benchproc"
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
 
@@ -38,14 +35,6 @@ type Stats struct {
 	MaxInFlight int64          `json:"maxInFlight"`
 	CPUMS       int64          `json:"cpuMS"` // this process's user+system CPU so far
 	Conns       int64          `json:"conns"` // connections accepted since the last reset
-}
-
-func cpuMS() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return (ru.Utime.Nano() + ru.Stime.Nano()) / 1e6
 }
 
 type server struct {
@@ -60,7 +49,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/_bench/stats":
 		s.mu.Lock()
-		st := Stats{Counts: s.fake.Counts(), MaxInFlight: s.max, CPUMS: cpuMS(), Conns: s.conns.Load()}
+		st := Stats{Counts: s.fake.Counts(), MaxInFlight: s.max, CPUMS: benchproc.CPUMS(), Conns: s.conns.Load()}
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st)
@@ -109,25 +98,12 @@ func main() {
 			}
 		}
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("http://%s\n", ln.Addr())
-	os.Stdout.Sync()
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second,
+	if err := benchproc.Serve(*addr, &http.Server{Handler: s,
 		ConnState: func(_ net.Conn, st http.ConnState) {
 			if st == http.StateNew {
 				s.conns.Add(1)
 			}
-		}}
-	go func() {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		<-ch
-		_ = srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		}}); err != nil {
 		log.Fatal(err)
 	}
 }
