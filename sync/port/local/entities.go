@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tide-sync/tide/internal/jsonx"
 	"github.com/tide-sync/tide/sync/port/catalog"
 )
 
@@ -259,12 +260,14 @@ func (s *Server) handleUpsert(w http.ResponseWriter, req *request) {
 
 func (s *Server) handleBulkUpsert(w http.ResponseWriter, req *request) {
 	var in struct {
-		Entities []map[string]any `json:"entities"`
+		Entities []map[string]any
 	}
-	if err := json.Unmarshal(req.body, &in); err != nil {
+	ents, err := bulkEntities(req.body)
+	if err != nil {
 		WriteError(w, http.StatusUnprocessableEntity, "invalid_request", err.Error())
 		return
 	}
+	in.Entities = ents
 	if len(in.Entities) < 1 || len(in.Entities) > 20 {
 		WriteError(w, http.StatusUnprocessableEntity, "invalid_request", fmt.Sprintf("entities must hold 1 to 20 items, got %d", len(in.Entities)))
 		return
@@ -290,6 +293,42 @@ func (s *Server) handleBulkUpsert(w http.ResponseWriter, req *request) {
 		status = http.StatusMultiStatus
 	}
 	writeJSON(w, status, map[string]any{"ok": true, "entities": oks, "errors": errs})
+}
+
+// bulkEntities reads a bulk upsert body, {"entities": [...]}, with jsonx
+// (encoding/json's values without its reflection: bulk bodies are the
+// local target's largest input). A null element stays a nil entity, as
+// encoding/json leaves it.
+func bulkEntities(body []byte) ([]map[string]any, error) {
+	v, err := jsonx.Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		if v == nil {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("the body is a JSON %s, want an object", jsonx.TypeName(v))
+	}
+	switch list := obj["entities"].(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		out := make([]map[string]any, len(list))
+		for i, x := range list {
+			switch e := x.(type) {
+			case map[string]any:
+				out[i] = e
+			case nil:
+			default:
+				return nil, fmt.Errorf("entities[%d] is a JSON %s, want an object", i, jsonx.TypeName(x))
+			}
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("entities is a JSON %s, want an array", jsonx.TypeName(list))
+	}
 }
 
 // ---- deletes and reads ----

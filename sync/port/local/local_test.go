@@ -331,3 +331,40 @@ func snapshotBytes(t *testing.T, s *Server) []byte {
 	}
 	return buf.Bytes()
 }
+
+// The search answer's entities are encoded straight from the store through
+// a projection; they must be the bytes encoding/json gives for project's
+// map (the answer tide decodes).
+func TestProjectionEncodesLikeProject(t *testing.T) {
+	t.Parallel()
+	data := map[string]any{
+		"identifier": "svc-1", "blueprint": "service", "title": "Svc <1>", "team": []any{"a", "b"}, "icon": nil,
+		"properties": map[string]any{"lang": "go", "tier": 2.0, "tags": []any{"x", map[string]any{"k": "v"}}, "a.b": true, "empty": nil},
+		"relations":  map[string]any{"team": "t1", "deps": []any{"s2", "s3"}},
+		"createdAt":  "2026-01-01T00:00:00.000Z",
+	}
+	for _, include := range [][]string{
+		nil,
+		{"identifier"},
+		{"identifier", "title", "properties.lang", "properties.tier", "relations"},
+		{"properties.tier", "identifier", "properties.lang", "properties.tier"},
+		{"relations.team", "relations"},
+		{"relations", "relations.team"},
+		{"properties.missing", "identifier"},
+		{"title.sub", "identifier"},
+		{"properties.a.b", "properties.empty", "icon", "team"},
+		{"nothere"},
+	} {
+		want, err := json.Marshal(project(data, include))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := newProjection(include).append(nil, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("include %q:\n got %s\nwant %s", include, got, want)
+		}
+	}
+}

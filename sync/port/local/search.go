@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // field reads a rule's property from an entity: meta-properties ($identifier,
@@ -180,12 +183,14 @@ func compare(a, b any) (int, bool) {
 	return 0, false
 }
 
-// project keeps the include paths of an entity (all of it when none).
+// project keeps the include paths of an entity (all of it when none). The
+// result shares values with data: it is for encoding the answer while s.mu
+// is held, never for keeping.
 func project(data map[string]any, include []string) map[string]any {
 	if len(include) == 0 {
-		return deepCopy(data).(map[string]any)
+		return data
 	}
-	out := map[string]any{}
+	out := make(map[string]any, len(include))
 	for _, p := range include {
 		top, sub, nested := strings.Cut(p, ".")
 		v, ok := data[top]
@@ -193,7 +198,7 @@ func project(data map[string]any, include []string) map[string]any {
 			continue
 		}
 		if !nested {
-			out[top] = deepCopy(v)
+			out[top] = v
 			continue
 		}
 		m, _ := v.(map[string]any)
@@ -206,9 +211,106 @@ func project(data map[string]any, include []string) map[string]any {
 			dst = map[string]any{}
 			out[top] = dst
 		}
-		dst[sub] = deepCopy(sv)
+		dst[sub] = sv
 	}
 	return out
+}
+
+// projection encodes the include paths of entities as encoding/json
+// encodes project's result, without building it.
+type projection struct {
+	all  bool // no include: the whole entity
+	tops []projTop
+}
+
+type projTop struct {
+	key   string
+	whole bool     // "relations": the whole value
+	subs  []string // "properties.x", sorted
+}
+
+func newProjection(include []string) *projection {
+	if len(include) == 0 {
+		return &projection{all: true}
+	}
+	p := &projection{}
+	at := map[string]int{} // top key → index in p.tops
+	for _, path := range include {
+		top, sub, nested := strings.Cut(path, ".")
+		i, ok := at[top]
+		if !ok {
+			i = len(p.tops)
+			at[top] = i
+			p.tops = append(p.tops, projTop{key: top})
+		}
+		t := &p.tops[i]
+		if !nested {
+			t.whole = true
+		} else if !slices.Contains(t.subs, sub) {
+			t.subs = append(t.subs, sub)
+		}
+	}
+	slices.SortFunc(p.tops, func(a, b projTop) int { return strings.Compare(a.key, b.key) })
+	for i := range p.tops {
+		slices.Sort(p.tops[i].subs)
+	}
+	return p
+}
+
+// append writes data's projection: what jsonx.Append(project(data,
+// include)) writes.
+func (p *projection) append(b []byte, data map[string]any) ([]byte, error) {
+	if p.all {
+		return jsonx.Append(b, data)
+	}
+	b = append(b, '{')
+	first := true
+	key := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b, _ = jsonx.Append(b, k)
+		b = append(b, ':')
+	}
+	var err error
+	for _, t := range p.tops {
+		v, ok := data[t.key]
+		if !ok {
+			continue
+		}
+		if t.whole {
+			key(t.key)
+			if b, err = jsonx.Append(b, v); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		m, _ := v.(map[string]any)
+		open := false
+		for _, sub := range t.subs {
+			sv, ok := m[sub]
+			if !ok {
+				continue
+			}
+			if !open {
+				key(t.key)
+				b = append(b, '{')
+				open = true
+			} else {
+				b = append(b, ',')
+			}
+			b, _ = jsonx.Append(b, sub)
+			b = append(b, ':')
+			if b, err = jsonx.Append(b, sv); err != nil {
+				return nil, err
+			}
+		}
+		if open {
+			b = append(b, '}')
+		}
+	}
+	return append(b, '}'), nil
 }
 
 // searchStore returns the sorted identifiers of bp matching q; the caller
@@ -277,7 +379,11 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 			start++
 		}
 	}
-	out := []any{}
+	// The answer is encoded here, entity by entity, as encoding/json would
+	// encode {"entities": [...], "next": ..., "ok": true} (sorted keys).
+	plan := newProjection(in.Include)
+	b := append(make([]byte, 0, 64<<10), `{"entities":[`...)
+	n := 0
 	next := ""
 	st := s.stores[bp]
 	for i := start; i < len(ids); i++ {
@@ -292,17 +398,28 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 				continue
 			}
 		}
-		if len(out) == limit {
+		if n == limit {
 			next = encodeCursor(ids[i-1])
 			break
 		}
-		out = append(out, project(e.data, in.Include))
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		var err error
+		if b, err = plan.append(b, e.data); err != nil {
+			WriteError(w, http.StatusInternalServerError, "internal", err.Error())
+			return
+		}
 	}
-	resp := map[string]any{"ok": true, "entities": out}
+	b = append(b, ']')
 	if next != "" {
-		resp["next"] = next
+		b = append(b, `,"next":`...)
+		b, _ = jsonx.Append(b, next)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	b = append(b, `,"ok":true}`...)
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
 }
 
 func (s *Server) handleGlobalSearch(w http.ResponseWriter, req *request) {

@@ -19,6 +19,8 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Route names, one per Port route the server answers (RouteOf).
@@ -275,7 +277,7 @@ func route(method string, p []string, ok bool) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := jsonx.Append(nil, v) // encoding/json's bytes, without reflection: search answers are large
 	if err != nil {
 		WriteError(w, http.StatusInternalServerError, "internal", err.Error())
 		return
