@@ -26,6 +26,7 @@ FUZZ_TARGETS = \
 	./sync/mapping:FuzzFastPath \
 	./sync:FuzzDeletionSafety \
 	./internal/jsonx:FuzzDecode \
+	./internal/jsonx:FuzzAppend \
 	./integrations/custom:FuzzLinkHeader \
 	./integrations/custom:FuzzCursor \
 	./integrations/github:FuzzNextLink
