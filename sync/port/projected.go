@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // Projection names the fields of each entity a projected search keeps.
@@ -276,7 +277,7 @@ func (pr *projector) top(s *scanner, f [][]byte, slot int, want bool) error {
 }
 
 func (pr *projector) lookup(m map[string]int, key []byte, esc bool) (int, bool) {
-	if !esc {
+	if !esc && utf8.Valid(key) {
 		slot, ok := m[string(key)]
 		return slot, ok
 	}
@@ -292,7 +293,7 @@ func (pr *projector) lookup(m map[string]int, key []byte, esc bool) (int, bool) 
 // base, replacing an earlier one of the same name.
 func (pr *projector) addRelation(page *ProjectedPage, base int, key []byte, esc bool, v []byte) {
 	var name string
-	if esc {
+	if esc || !utf8.Valid(key) {
 		name, _ = unquote(key, esc)
 	} else if n, ok := pr.names[string(key)]; ok {
 		name = n
