@@ -409,19 +409,21 @@ func (c *Client) DatasourceEntities(ctx context.Context, q DatasourceQuery, fn f
 		if err != nil {
 			return err
 		}
-		var out struct {
-			Entities []EntityRef `json:"entities"`
-			Next     any         `json:"next"`
-		}
-		if err := c.do(ctx, http.MethodPost, "/v1/blueprints/entities/datasource-entities", nil, b, &out, callOpts{}); err != nil {
+		const path = "/v1/blueprints/entities/datasource-entities"
+		_, raw, err := c.send(ctx, http.MethodPost, path, nil, b, callOpts{})
+		if err != nil {
 			return err
 		}
-		if err := fn(out.Entities); err != nil {
+		refs, next, err := decodeDatasourcePage(raw)
+		if err != nil {
+			return fmt.Errorf("port: POST %s: decoding the answer: %w", path, err)
+		}
+		if err := fn(refs); err != nil {
 			return err
 		}
-		if out.Next == nil || out.Next == "" || out.Next == false || fmt.Sprint(out.Next) == fmt.Sprint(from) {
+		if next == nil || next == "" || next == false || fmt.Sprint(next) == fmt.Sprint(from) {
 			return nil
 		}
-		from = out.Next
+		from = next
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/tide-sync/tide/internal/jsonx"
 )
 
 // Projection names the fields of each entity a projected search keeps.
@@ -335,4 +337,110 @@ func jsonKind(c byte) string {
 func (c *Client) SearchProjected(ctx context.Context, blueprint string, req SearchRequest, p *Projection, fn func(*ProjectedPage) error) error {
 	pr := newProjector(p)
 	return searchPages(ctx, c, blueprint, req, pr.decode, fn)
+}
+
+// decodeDatasourcePage reads one answer of the datasource listing
+// ({"entities": [{"identifier", "blueprint"}...], "next": ...}) without
+// reflection. An answer that is not valid JSON, not an object, or whose
+// entities are not an array of objects each with a string identifier and
+// blueprint is an error.
+func decodeDatasourcePage(raw []byte) ([]EntityRef, any, error) {
+	s := &scanner{data: raw}
+	if c := s.peek(); c != '{' {
+		if c == 0 {
+			return nil, nil, s.errEnd()
+		}
+		if err := s.skip(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, errors.New("want a JSON object")
+	}
+	var refs []EntityRef
+	var next any
+	sawEntities := false
+	err := s.object(func(key []byte, esc bool) error {
+		k := string(key)
+		if esc {
+			k, _ = unquote(key, esc)
+		}
+		switch k {
+		case "entities":
+			sawEntities = true
+			refs = refs[:0]
+			if s.peek() != '[' {
+				if err := s.skip(); err != nil {
+					return err
+				}
+				return errors.New("entities is not an array")
+			}
+			return s.array(func(n int) error {
+				ref, err := datasourceRef(s, n)
+				refs = append(refs, ref)
+				return err
+			})
+		case "next":
+			v, err := s.value()
+			if err != nil {
+				return err
+			}
+			next, err = jsonx.Decode(v)
+			return err
+		}
+		return s.skip()
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.end(); err != nil {
+		return nil, nil, err
+	}
+	if !sawEntities {
+		return nil, nil, errors.New("the answer has no entities")
+	}
+	return refs, next, nil
+}
+
+// datasourceRef reads entities[n] of a datasource listing.
+func datasourceRef(s *scanner, n int) (EntityRef, error) {
+	if c := s.peek(); c != '{' {
+		if err := s.skip(); err != nil {
+			return EntityRef{}, err
+		}
+		return EntityRef{}, fmt.Errorf("entities[%d] is %s, not an object", n, jsonKind(c))
+	}
+	var ref EntityRef
+	err := s.object(func(key []byte, esc bool) error {
+		k := string(key)
+		if esc {
+			k, _ = unquote(key, esc)
+		}
+		var dst *string
+		switch k {
+		case "identifier":
+			dst = &ref.Identifier
+		case "blueprint":
+			dst = &ref.Blueprint
+		default:
+			return s.skip()
+		}
+		*dst = ""
+		if s.peek() != '"' {
+			return s.skip()
+		}
+		raw, e, err := s.str()
+		if err != nil {
+			return err
+		}
+		*dst, err = unquote(raw, e)
+		return err
+	})
+	switch {
+	case err != nil:
+		return ref, err
+	case ref.Identifier == "":
+		return ref, fmt.Errorf("entities[%d] has no identifier", n)
+	case ref.Blueprint == "":
+		return ref, fmt.Errorf("entities[%d] has no blueprint", n)
+	}
+	return ref, nil
 }
