@@ -51,7 +51,9 @@ type RelationValue struct {
 type ProjectedPage struct {
 	slots    int
 	ids      []string
-	fields   [][]byte // len(ids) × slots; nil: absent
+	raw      []byte
+	fields   []span // len(ids) × slots
+
 	relStart []int32  // entity i's relations are rels[relStart[i]:relStart[i+1]]
 	rels     []RelationValue
 }
@@ -64,7 +66,16 @@ func (p *ProjectedPage) Identifier(i int) string { return p.ids[i] }
 
 // Field returns the raw JSON of entity i's field in slot, nil when the
 // entity does not have it (a null stays "null").
-func (p *ProjectedPage) Field(i, slot int) []byte { return p.fields[i*p.slots+slot] }
+func (p *ProjectedPage) Field(i, slot int) []byte {
+	sp := p.fields[i*p.slots+slot]
+	if sp.end == 0 {
+		return nil
+	}
+	return p.raw[sp.start:sp.end]
+}
+
+// span is a value's place in the answer; the zero span is no value.
+type span struct{ start, end uint32 }
 
 // RelationsOf returns every relation of entity i (AllRelations only), each
 // name once (a repeated key: the last wins, as decoding into a map does).
@@ -105,7 +116,11 @@ func DecodeProjectedPage(raw []byte, p *Projection) (*ProjectedPage, string, err
 
 func (pr *projector) decode(raw []byte) (*ProjectedPage, string, error) {
 	s := &scanner{data: raw}
-	page := &ProjectedPage{slots: pr.proj.Slots()}
+	page := &ProjectedPage{slots: pr.proj.Slots(), raw: raw}
+	// Port answers at most 1000 entities a page, each at least
+	// {"identifier":""} long: room for them at once.
+	n := min(1000, len(raw)/18)
+	page.ids, page.fields = make([]string, 0, n), make([]span, 0, n*page.slots)
 	if pr.proj.AllRelations {
 		page.relStart = []int32{0}
 	}
@@ -180,7 +195,9 @@ func (pr *projector) entity(s *scanner, page *ProjectedPage, n int) error {
 		return fmt.Errorf("entities[%d] is %s, not an object", n, jsonKind(c))
 	}
 	base := len(page.fields)
-	page.fields = append(page.fields, make([][]byte, page.slots)...)
+	for range page.slots {
+		page.fields = append(page.fields, span{})
+	}
 	f := page.fields[base:]
 	relBase := len(page.rels)
 	id, hasID := "", false
@@ -213,7 +230,7 @@ func (pr *projector) entity(s *scanner, page *ProjectedPage, n int) error {
 		case "properties":
 			// A repeated key replaces the whole object, as in a map.
 			for _, slot := range pr.props {
-				f[slot] = nil
+				f[slot] = span{}
 			}
 			if s.peek() != '{' {
 				return s.skip()
@@ -223,13 +240,13 @@ func (pr *projector) entity(s *scanner, page *ProjectedPage, n int) error {
 				if !ok {
 					return s.skip()
 				}
-				v, err := s.value()
-				f[slot] = v
+				var err error
+				f[slot], err = s.span()
 				return err
 			})
 		case "relations":
 			for _, slot := range pr.rels {
-				f[slot] = nil
+				f[slot] = span{}
 			}
 			page.rels = page.rels[:relBase]
 			if s.peek() != '{' {
@@ -240,12 +257,13 @@ func (pr *projector) entity(s *scanner, page *ProjectedPage, n int) error {
 				if !ok && !pr.proj.AllRelations {
 					return s.skip()
 				}
-				v, err := s.value()
+				sp, err := s.span()
 				if err != nil {
 					return err
 				}
+				v := s.data[sp.start:sp.end]
 				if ok {
-					f[slot] = v
+					f[slot] = sp
 				}
 				if pr.proj.AllRelations {
 					pr.addRelation(page, relBase, key, esc, v)
@@ -269,12 +287,12 @@ func (pr *projector) entity(s *scanner, page *ProjectedPage, n int) error {
 }
 
 // top keeps a top-level field's raw value when wanted.
-func (pr *projector) top(s *scanner, f [][]byte, slot int, want bool) error {
+func (pr *projector) top(s *scanner, f []span, slot int, want bool) error {
 	if !want {
 		return s.skip()
 	}
-	v, err := s.value()
-	f[slot] = v
+	var err error
+	f[slot], err = s.span()
 	return err
 }
 

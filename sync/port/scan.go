@@ -80,6 +80,16 @@ func (s *scanner) value() ([]byte, error) {
 	return s.data[start:s.i], nil
 }
 
+// span skips one value and returns its place (the answer is at most 4 GiB).
+func (s *scanner) span() (span, error) {
+	s.ws()
+	start := s.i
+	if err := s.skip(); err != nil {
+		return span{}, err
+	}
+	return span{uint32(start), uint32(s.i)}, nil
+}
+
 // skip validates and skips one value.
 func (s *scanner) skip() error {
 	switch c := s.peek(); {
