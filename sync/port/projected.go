@@ -49,12 +49,12 @@ type RelationValue struct {
 // ProjectedPage is one page of a projected search. Raw values alias the
 // answer's body and are valid JSON (the page was validated whole).
 type ProjectedPage struct {
-	slots    int
-	ids      []string
-	raw      []byte
-	fields   []span // len(ids) × slots
+	slots  int
+	ids    []string
+	raw    []byte
+	fields []span // len(ids) × slots
 
-	relStart []int32  // entity i's relations are rels[relStart[i]:relStart[i+1]]
+	relStart []int32 // entity i's relations are rels[relStart[i]:relStart[i+1]]
 	rels     []RelationValue
 }
 
