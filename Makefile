@@ -25,6 +25,7 @@ FUZZ_TARGETS = \
 	./sync/mapping:FuzzNumberText \
 	./sync/mapping:FuzzFastPath \
 	./sync:FuzzDeletionSafety \
+	./sync:FuzzProjectedSum \
 	./internal/jsonx:FuzzDecode \
 	./internal/jsonx:FuzzAppend \
 	./integrations/custom:FuzzLinkHeader \

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/tide-sync/tide/sync/mapping"
-	"github.com/tide-sync/tide/sync/port"
 )
 
 // compareSet is the set of fields one resource block writes to a blueprint.
@@ -122,15 +121,7 @@ func (c compareSet) sourceSum(h hasher, e *mapping.Entity) uint64 {
 	return c.sum(h, e.Title, e.Icon, e.Team, e.Properties, e.Relations)
 }
 
-func (c compareSet) portSum(h hasher, e *port.Entity) uint64 {
-	return c.sum(h, e.Title, e.Icon, e.Team, e.Properties, e.Relations)
-}
-
 func (c compareSet) sourceValues(e *mapping.Entity) []fieldValue {
-	return c.values(e.Title, e.Icon, e.Team, e.Properties, e.Relations)
-}
-
-func (c compareSet) portValues(e *port.Entity) []fieldValue {
 	return c.values(e.Title, e.Icon, e.Team, e.Properties, e.Relations)
 }
 

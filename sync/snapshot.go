@@ -1,12 +1,16 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"hash/maphash"
 	"sort"
 	gosync "sync"
+	"unicode/utf8"
 
+	"github.com/tide-sync/tide/internal/jsonx"
+	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
 )
 
@@ -94,26 +98,162 @@ func (x *index) idAt(i int32) []byte { return x.ids.idAt(i) }
 // find returns the position of id; x.mu is held.
 func (x *index) find(id string) (int32, bool) { return x.ids.find(id) }
 
-// load adds one page of Port entities.
-func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for i := range page {
-		e := &page[i]
-		if _, dup := x.find(e.Identifier); dup {
-			continue
+// slotField is one compared field of a compare set on a projected page:
+// the bytes its hash starts with ("properties.lang" and a zero byte) and
+// the page slot holding its value.
+type slotField struct {
+	head string
+	slot int
+	team bool // compared as a set (normTeam)
+}
+
+// projection lists the fields the snapshot reads of x's entities (the
+// union of its compare sets', every relation too when relations is set)
+// and, per compare set, its fields in hashing order.
+func (x *index) projection(relations bool) (*port.Projection, [][]slotField) {
+	p := &port.Projection{AllRelations: relations}
+	props, rels := map[string]int{}, map[string]int{}
+	for _, cs := range x.sets {
+		p.Title = p.Title || cs.has&mapping.HasTitle != 0
+		p.Icon = p.Icon || cs.has&mapping.HasIcon != 0
+		p.Team = p.Team || cs.has&mapping.HasTeam != 0
+		for _, name := range cs.props {
+			if _, ok := props[name]; !ok {
+				props[name] = len(p.Properties)
+				p.Properties = append(p.Properties, name)
+			}
 		}
-		x.ids.add(e.Identifier)
-		x.seen = append(x.seen, false)
-		x.protected = append(x.protected, false)
-		x.listed = append(x.listed, false)
-		for _, cs := range x.sets {
-			x.hashes = append(x.hashes, cs.portSum(h, e))
-			if keepOld {
-				x.olds = append(x.olds, cs.portValues(e))
+		for _, name := range cs.rels {
+			if _, ok := rels[name]; !ok {
+				rels[name] = len(p.Relations)
+				p.Relations = append(p.Relations, name)
 			}
 		}
 	}
+	fields := make([][]slotField, len(x.sets))
+	for s, cs := range x.sets {
+		// The order of compareSet.sum.
+		if cs.has&mapping.HasTitle != 0 {
+			fields[s] = append(fields[s], slotField{head: "title\x00", slot: port.SlotTitle})
+		}
+		if cs.has&mapping.HasIcon != 0 {
+			fields[s] = append(fields[s], slotField{head: "icon\x00", slot: port.SlotIcon})
+		}
+		if cs.has&mapping.HasTeam != 0 {
+			fields[s] = append(fields[s], slotField{head: "team\x00", slot: port.SlotTeam, team: true})
+		}
+		for _, name := range cs.props {
+			fields[s] = append(fields[s], slotField{head: "properties." + name + "\x00", slot: p.PropertySlot(props[name])})
+		}
+		for _, name := range cs.rels {
+			fields[s] = append(fields[s], slotField{head: "relations." + name + "\x00", slot: p.RelationSlot(rels[name])})
+		}
+	}
+	return p, fields
+}
+
+// pageLoader hashes projected pages for one index; it is not safe for
+// concurrent use (the snapshot reads pages one after another).
+type pageLoader struct {
+	x       *index
+	h       hasher
+	fields  [][]slotField
+	keepOld bool
+	cz      canon
+	buf     []byte
+	sums    []uint64
+}
+
+// load adds one projected page of Port entities. Each compare set's hash
+// is the one compareSet.sum gives for the decoded entity; the hashing runs
+// before x is locked, so the diff's lookups do not wait for it.
+func (l *pageLoader) load(page *port.ProjectedPage) error {
+	n, sets := page.Len(), len(l.fields)
+	l.sums = l.sums[:0]
+	var olds [][]fieldValue
+	for i := range n {
+		for _, fs := range l.fields {
+			sum, err := l.sum(page, i, fs)
+			if err != nil {
+				return fmt.Errorf("entity %q: %w", page.Identifier(i), err)
+			}
+			l.sums = append(l.sums, sum)
+			if l.keepOld {
+				old, err := oldValues(page, i, fs)
+				if err != nil {
+					return fmt.Errorf("entity %q: %w", page.Identifier(i), err)
+				}
+				olds = append(olds, old)
+			}
+		}
+	}
+	x := l.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range n {
+		id := page.Identifier(i)
+		if _, dup := x.find(id); dup {
+			continue
+		}
+		x.ids.add(id)
+		x.seen = append(x.seen, false)
+		x.protected = append(x.protected, false)
+		x.listed = append(x.listed, false)
+		x.hashes = append(x.hashes, l.sums[i*sets:(i+1)*sets]...)
+		if l.keepOld {
+			x.olds = append(x.olds, olds[i*sets:(i+1)*sets]...)
+		}
+	}
+	return nil
+}
+
+// sum hashes entity i's fields fs as compareSet.sum does.
+func (l *pageLoader) sum(page *port.ProjectedPage, i int, fs []slotField) (uint64, error) {
+	var mh maphash.Hash
+	mh.SetSeed(l.h.seed)
+	for _, f := range fs {
+		b := append(l.buf[:0], f.head...)
+		raw := page.Field(i, f.slot)
+		var err error
+		switch {
+		case raw == nil:
+			b = append(b, 'z')
+		case f.team && (raw[0] == '"' || raw[0] == '['):
+			// A string or a list: the set normTeam makes of it.
+			var v any
+			if v, err = jsonx.Decode(raw); err == nil {
+				b = appendCanonical(b, normTeam(v))
+			}
+		default:
+			b, err = l.cz.append(b, raw)
+		}
+		if err != nil {
+			return 0, err
+		}
+		mh.Write(b)
+		l.buf = b
+	}
+	return mh.Sum64(), nil
+}
+
+// oldValues decodes entity i's fields fs for the dry-run plan, as
+// compareSet.values lists them.
+func oldValues(page *port.ProjectedPage, i int, fs []slotField) ([]fieldValue, error) {
+	out := make([]fieldValue, 0, len(fs))
+	for _, f := range fs {
+		var v any
+		if raw := page.Field(i, f.slot); raw != nil {
+			var err error
+			if v, err = jsonx.Decode(raw); err != nil {
+				return nil, err
+			}
+		}
+		if f.team {
+			v = normTeam(v)
+		}
+		out = append(out, fieldValue{f.head[:len(f.head)-1], v})
+	}
+	return out, nil
 }
 
 // taken reports whether sum already names an identifier.
@@ -345,10 +485,13 @@ func (e *engine) snapshot(ctx context.Context) error {
 			include = append(include, "relations")
 		}
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: include}
-		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
-			x.load(e.hash, page, keepOld)
-			e.recordRelations(def, bp, x, page)
-			return nil
+		proj, fields := x.projection(def != nil)
+		l := &pageLoader{x: x, h: e.hash, fields: fields, keepOld: keepOld}
+		err := e.cfg.Client.SearchProjected(ctx, bp, req, proj, func(page *port.ProjectedPage) error {
+			if err := l.load(page); err != nil {
+				return err
+			}
+			return e.recordRelations(def, bp, x, page)
 		})
 		if err != nil {
 			return fmt.Errorf("reading owned entities of blueprint %q: %w", bp, err)
@@ -383,9 +526,8 @@ func (e *engine) snapshot(ctx context.Context) error {
 			continue
 		}
 		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: []string{"identifier", "relations"}}
-		err := e.cfg.Client.SearchEntities(ctx, bp, req, func(page []port.Entity) error {
-			e.recordRelations(def, bp, nil, page)
-			return nil
+		err := e.cfg.Client.SearchProjected(ctx, bp, req, &port.Projection{AllRelations: true}, func(page *port.ProjectedPage) error {
+			return e.recordRelations(def, bp, nil, page)
 		})
 		if err != nil {
 			return fmt.Errorf("reading relations of owned entities of blueprint %q: %w", bp, err)
@@ -410,33 +552,59 @@ func (e *engine) relationsOf(ctx context.Context, bp string) *bpDef {
 
 // recordRelations keeps the relation targets Port holds for a page of
 // owned entities, by their position in x when bp is indexed (x not nil).
-func (e *engine) recordRelations(def *bpDef, bp string, x *index, page []port.Entity) {
+func (e *engine) recordRelations(def *bpDef, bp string, x *index, page *port.ProjectedPage) error {
 	if def == nil {
-		return
+		return nil
 	}
 	var ts []relRef // reused: the ledger copies the targets
-	for i := range page {
+	for i := range page.Len() {
 		ts = ts[:0]
-		for rel, v := range page[i].Relations {
-			target := def.relationTarget(rel)
+		for _, r := range page.RelationsOf(i) {
+			target := def.relationTarget(r.Name)
 			if target == "" {
 				continue
 			}
-			for _, id := range relationIDs(v) {
-				ts = append(ts, relRef{rel, ref{target, id}})
+			ids, err := rawRelationIDs(r.Value)
+			if err != nil {
+				return fmt.Errorf("entity %q: relation %q: %w", page.Identifier(i), r.Name, err)
+			}
+			for _, id := range ids {
+				ts = append(ts, relRef{r.Name, ref{target, id}})
 			}
 		}
 		if len(ts) == 0 {
 			continue
 		}
+		id := page.Identifier(i)
 		pos := int32(-1)
 		if x != nil {
-			p, ok := x.pos(page[i].Identifier)
+			p, ok := x.pos(id)
 			if !ok {
 				continue // not loaded: cannot happen, load adds every entity
 			}
 			pos = p
 		}
-		e.ledger.addRelations(bp, page[i].Identifier, pos, ts)
+		e.ledger.addRelations(bp, id, pos, ts)
 	}
+	return nil
+}
+
+// rawRelationIDs lists the identifiers a relation value holds, as
+// relationIDs does for the decoded value: a string, or the strings of a
+// list.
+func rawRelationIDs(raw []byte) ([]string, error) {
+	switch raw[0] {
+	case '"':
+		if s := raw[1 : len(raw)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+			return []string{string(s)}, nil
+		}
+	case '[':
+	default:
+		return nil, nil
+	}
+	v, err := jsonx.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	return relationIDs(v), nil
 }

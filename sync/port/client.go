@@ -299,11 +299,17 @@ func (c *Client) DeleteIntegration(ctx context.Context, id string) error {
 // fn works on this one, so a large snapshot costs about max(fetch, fn) per
 // page rather than their sum.
 func (c *Client) SearchEntities(ctx context.Context, blueprint string, req SearchRequest, fn func([]Entity) error) error {
+	return searchPages(ctx, c, blueprint, req, decodeSearchPage, fn)
+}
+
+// searchPages pages the entity search, decoding each answer with decode
+// while fn works on the previous page.
+func searchPages[P any](ctx context.Context, c *Client, blueprint string, req SearchRequest, decode func([]byte) (P, string, error), fn func(P) error) error {
 	path := "/v1/blueprints/" + esc(blueprint) + "/entities/search"
 	type page struct {
-		entities []Entity
-		next     string
-		err      error
+		p    P
+		next string
+		err  error
 	}
 	fetch := func(from string) page {
 		body := map[string]any{"limit": 1000}
@@ -324,11 +330,11 @@ func (c *Client) SearchEntities(ctx context.Context, blueprint string, req Searc
 		if err != nil {
 			return page{err: err}
 		}
-		ents, next, err := decodeSearchPage(raw)
+		p, next, err := decode(raw)
 		if err != nil {
 			return page{err: fmt.Errorf("port: POST %s: decoding the answer: %w", path, err)}
 		}
-		return page{entities: ents, next: next}
+		return page{p: p, next: next}
 	}
 	from := ""
 	cur := fetch(from)
@@ -342,7 +348,7 @@ func (c *Client) SearchEntities(ctx context.Context, blueprint string, req Searc
 			ahead = make(chan page, 1)
 			go func(from string) { ahead <- fetch(from) }(cur.next)
 		}
-		if err := fn(cur.entities); err != nil {
+		if err := fn(cur.p); err != nil {
 			if ahead != nil {
 				<-ahead // never leave the request behind
 			}
@@ -403,19 +409,21 @@ func (c *Client) DatasourceEntities(ctx context.Context, q DatasourceQuery, fn f
 		if err != nil {
 			return err
 		}
-		var out struct {
-			Entities []EntityRef `json:"entities"`
-			Next     any         `json:"next"`
-		}
-		if err := c.do(ctx, http.MethodPost, "/v1/blueprints/entities/datasource-entities", nil, b, &out, callOpts{}); err != nil {
+		const path = "/v1/blueprints/entities/datasource-entities"
+		_, raw, err := c.send(ctx, http.MethodPost, path, nil, b, callOpts{})
+		if err != nil {
 			return err
 		}
-		if err := fn(out.Entities); err != nil {
+		refs, next, err := decodeDatasourcePage(raw)
+		if err != nil {
+			return fmt.Errorf("port: POST %s: decoding the answer: %w", path, err)
+		}
+		if err := fn(refs); err != nil {
 			return err
 		}
-		if out.Next == nil || out.Next == "" || out.Next == false || fmt.Sprint(out.Next) == fmt.Sprint(from) {
+		if next == nil || next == "" || next == false || fmt.Sprint(next) == fmt.Sprint(from) {
 			return nil
 		}
-		from = out.Next
+		from = next
 	}
 }
