@@ -17,10 +17,20 @@
 //	synthetic      the bench-only in-process generator (no HTTP, no decoding
 //	               of a response: not a path a user runs)
 //
-// It prints, per run, wall time, items/s, the tide process's peak RSS and
-// CPU (and per 1,000 items), the Port fake's and the vendor's CPU, and Port
+// Tide is built as users get it (CGO_ENABLED=0 -trimpath -ldflags "-s -w",
+// as the Makefile's build, the Dockerfile and action.yml do) plus
+// -tags tidebench, so its peak RSS includes a release binary's own pages.
+//
+// It prints, per run, wall time, items/s, the tide process's peak RSS
+// (wait4's maxrss) and beside it the peaks of RssAnon (heap, stacks,
+// runtime) and RssFile (the binary's resident pages) sampled from
+// /proc/PID/status every 5 ms ("-" where /proc is missing), tide's CPU (and
+// per 1,000 items), the Port fake's and the vendor's CPU, and Port
 // requests by route, then checks the targets of BENCHMARKS.md. With
 // -repeat K every series runs K times and each figure is the median.
+// -profile DIR also keeps, per run, a heap profile taken at the GC cycle
+// with the largest live heap (heap-*.prof) and the runtime's memory
+// classes at the process's largest footprint (memclasses-*.txt).
 //
 //	go run ./bench/load -source custom -n 10000,100000,1000000 -latency 0,10ms -repeat 3
 package main
@@ -93,13 +103,18 @@ var phases = []phase{{"first", 0, 0}, {"unchanged", 0, 0}, {"changed", 1, 1}}
 
 // run is one measured sync.
 type run struct {
-	Source      string         `json:"source"`
-	Latency     time.Duration  `json:"latency"`
-	N           int            `json:"n"`
-	Phase       string         `json:"phase"`
-	Wall        time.Duration  `json:"wall"`
-	Items       int            `json:"items"` // fetched
-	RSSKB       int64          `json:"peakRssKB"`
+	Source  string        `json:"source"`
+	Latency time.Duration `json:"latency"`
+	N       int           `json:"n"`
+	Phase   string        `json:"phase"`
+	Wall    time.Duration `json:"wall"`
+	Items   int           `json:"items"`     // fetched
+	RSSKB   int64         `json:"peakRssKB"` // wait4's maxrss: the headline figure
+	// AnonKB and FileKB are the peaks of RssAnon (heap, stacks, runtime
+	// metadata) and RssFile (the binary's resident pages) sampled from
+	// /proc/PID/status while tide runs; -1 where /proc is missing.
+	AnonKB      int64          `json:"peakRssAnonKB"`
+	FileKB      int64          `json:"peakRssFileKB"`
 	CPU         time.Duration  `json:"cpu"`       // tide's user+system time
 	FakeCPU     time.Duration  `json:"fakeCpu"`   // portfake's, during the run
 	SourceCPU   time.Duration  `json:"sourceCpu"` // the vendor fake's, during the run
@@ -213,7 +228,10 @@ func mainErr(o options) error {
 		}
 		b.tide = abs
 	} else {
-		builds = append(builds, []string{"build", "-tags", "tidebench", "-trimpath", "-o", b.tide, "."})
+		// Built as users get it (the Makefile's build, the Dockerfile,
+		// action.yml): static, stripped, without cgo. The binary's own
+		// resident pages are part of peak RSS.
+		builds = append(builds, []string{"build", "-tags", "tidebench", "-trimpath", "-ldflags", "-s -w", "-o", b.tide, "."})
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", b...)
@@ -226,8 +244,8 @@ func mainErr(o options) error {
 
 	fmt.Printf("# tide load benchmark\n\n%s, %d CPUs (GOMAXPROCS %d), %s; --write-concurrency %d; vendor latency %s; medians of %d\n\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), writeConc, latName(o.sourceLatency), o.repeat)
-	fmt.Println("| source | latency | N | sync | wall | items/s | peak RSS | tide CPU | tide CPU / 1k items | fake CPU | source CPU | source requests | upserts | deletes | searches | ownership | other | max in flight | connections | result |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| source | latency | N | sync | wall | items/s | peak RSS | anon / file | tide CPU | tide CPU / 1k items | fake CPU | source CPU | source requests | upserts | deletes | searches | ownership | other | max in flight | connections | result |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var runs []run
 	for _, src := range srcs {
 		for _, lat := range lats {
@@ -397,6 +415,8 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		cmd.Env = env
 		cmd.Env = append(cmd.Env, tideEnv...)
 		if profileDir != "" {
+			cmd.Env = append(cmd.Env, "TIDE_BENCH_HEAPPROFILE="+filepath.Join(profileDir, fmt.Sprintf("heap-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
+			cmd.Env = append(cmd.Env, "TIDE_BENCH_MEMCLASSES="+filepath.Join(profileDir, fmt.Sprintf("memclasses-%s-%s-%d-%s.txt", source, latName(lat), n, ph.name)))
 			cmd.Env = append(cmd.Env, "TIDE_BENCH_MEMPROFILE="+filepath.Join(profileDir, fmt.Sprintf("mem-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
 			cmd.Env = append(cmd.Env, "TIDE_BENCH_CPUPROFILE="+filepath.Join(profileDir, fmt.Sprintf("cpu-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
 		}
@@ -404,8 +424,15 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 		_ = os.Remove(sumFile)
 		t0 := time.Now()
-		runErr := cmd.Run()
-		r := run{Source: source, Latency: lat, N: n, Phase: ph.name, Wall: time.Since(t0)}
+		runErr := cmd.Start()
+		var rss rssPeaks
+		if runErr == nil {
+			stopPoll := pollRSS(cmd.Process.Pid, 5*time.Millisecond)
+			runErr = cmd.Wait()
+			rss = stopPoll()
+		}
+		r := run{Source: source, Latency: lat, N: n, Phase: ph.name, Wall: time.Since(t0),
+			AnonKB: rss.anonKB, FileKB: rss.fileKB}
 		if profileDir != "" {
 			_ = os.WriteFile(filepath.Join(profileDir, fmt.Sprintf("stderr-%s-%s-%d-%s.txt", source, latName(lat), n, ph.name)), []byte(stderr.String()), 0o644)
 		}
@@ -495,6 +522,8 @@ func medians(reps [][]run) []run {
 		out[i].FakeCPU = time.Duration(med(func(r run) int64 { return int64(r.FakeCPU) }))
 		out[i].SourceCPU = time.Duration(med(func(r run) int64 { return int64(r.SourceCPU) }))
 		out[i].RSSKB = med(func(r run) int64 { return r.RSSKB })
+		out[i].AnonKB = med(func(r run) int64 { return r.AnonKB })
+		out[i].FileKB = med(func(r run) int64 { return r.FileKB })
 		for _, rs := range reps[1:] {
 			if i < len(rs) {
 				out[i].Problems = append(out[i].Problems, rs[i].Problems...)
@@ -577,9 +606,9 @@ func printRow(r run) {
 	if name == "synthetic" {
 		name = "synthetic (in process)"
 	}
-	fmt.Printf("| %s | %s | %s | %s | %s | %s | %d MB | %.2fs | %.1f ms | %.2fs | %s | %s | %d | %d | %d | %d | %d | %d | %d | %s |\n",
+	fmt.Printf("| %s | %s | %s | %s | %s | %s | %d MB | %s | %.2fs | %.1f ms | %.2fs | %s | %s | %d | %d | %d | %d | %d | %d | %d | %s |\n",
 		name, latName(r.Latency), human(r.N), r.Phase, r.Wall.Round(10*time.Millisecond), human(int(float64(r.Items)/r.Wall.Seconds())),
-		(r.RSSKB+512)/1024, r.CPU.Seconds(), perK(r), r.FakeCPU.Seconds(), srcCPU, srcReqs, c["entities.bulk-upsert"], c["entities.bulk-delete"], c["entities.search"], c["datasource-entities"], other, r.MaxInFlight, r.Conns, result)
+		(r.RSSKB+512)/1024, anonFile(r), r.CPU.Seconds(), perK(r), r.FakeCPU.Seconds(), srcCPU, srcReqs, c["entities.bulk-upsert"], c["entities.bulk-delete"], c["entities.search"], c["datasource-entities"], other, r.MaxInFlight, r.Conns, result)
 }
 
 // perK is tide's CPU in milliseconds per 1,000 items fetched.

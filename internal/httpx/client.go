@@ -519,18 +519,77 @@ func (c *Client) once(ctx context.Context, r Request, deadline time.Time) (*Resp
 		return nil, gen, c.attemptErr(ctx, actx, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.o.MaxBody+1))
-	if err != nil {
-		return nil, gen, c.attemptErr(ctx, actx, fmt.Errorf("reading the answer: %w", err))
+	size := resp.ContentLength
+	if req.Method == http.MethodHead {
+		size = -1 // the length of what a GET would answer; there is no body
 	}
-	if int64(len(raw)) > c.o.MaxBody {
+	raw, err := readBody(resp.Body, size, c.o.MaxBody)
+	if errors.Is(err, ErrBodyTooLarge) {
 		limit := budget.Size(uint64(c.o.MaxBody))
 		if c.o.MaxBodyFlag != "" {
 			limit += ", " + c.o.MaxBodyFlag
 		}
 		return nil, gen, fmt.Errorf("%w (%s)", ErrBodyTooLarge, limit)
 	}
+	if err != nil {
+		return nil, gen, c.attemptErr(ctx, actx, fmt.Errorf("reading the answer: %w", err))
+	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: raw, URL: resp.Request.URL}, gen, nil
+}
+
+// maxSizeHint bounds the buffer a declared Content-Length allocates
+// before any byte arrives; a larger answer is read as one of unknown
+// length, so a server announcing a huge body and sending little costs
+// little.
+const maxSizeHint = 4 << 20
+
+// readBody reads a whole answer of at most limit bytes; a larger one is
+// ErrBodyTooLarge. A declared length (size ≥ 0) over the limit is refused
+// before reading; one within maxSizeHint sizes the buffer once, where
+// io.ReadAll grows it in steps and copies into a final slice (about twice
+// the bytes allocated, all garbage but the last: the vendor pages and
+// Port's search pages are most of what tide allocates). An answer shorter
+// than it declared is an error (io.ErrUnexpectedEOF); one longer (a
+// transport that does not enforce Content-Length) is read on, within the
+// limit. Every call returns a slice of its own: nothing is pooled, so one
+// answer's bytes never reach another.
+func readBody(r io.Reader, size, limit int64) ([]byte, error) {
+	if size > limit {
+		return nil, ErrBodyTooLarge
+	}
+	if size < 0 || size > maxSizeHint {
+		raw, err := io.ReadAll(io.LimitReader(r, limit+1))
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(raw)) > limit {
+			return nil, ErrBodyTooLarge
+		}
+		return raw, nil
+	}
+	// One byte more than declared: reading into it tells EOF (the
+	// connection is reused only after EOF) from a body longer than
+	// declared, which must still meet the limit.
+	raw := make([]byte, size, size+1)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return nil, err
+	}
+	n, err := io.ReadFull(r, raw[size:size+1])
+	switch {
+	case err == io.EOF:
+		return raw, nil
+	case n == 0:
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.LimitReader(r, limit-size))
+	if err != nil {
+		return nil, err
+	}
+	raw = append(raw[:size+1], rest...)
+	if int64(len(raw)) > limit {
+		return nil, ErrBodyTooLarge
+	}
+	return raw, nil
 }
 
 // attemptErr classifies a failed exchange: the run's context ending is
