@@ -1,5 +1,5 @@
 // Command load is tide's end-to-end load benchmark. It builds the tide
-// binary (-tags tidebench), the Port fake (bench/portfake) and the vendor
+// binary (a release build, and one with -tags tidebench), the Port fake (bench/portfake) and the vendor
 // fakes, then for every source, Port latency and catalog size N runs three
 // syncs as separate processes against a fresh Port fake in its own process:
 //
@@ -17,9 +17,12 @@
 //	synthetic      the bench-only in-process generator (no HTTP, no decoding
 //	               of a response: not a path a user runs)
 //
-// Tide is built as users get it (CGO_ENABLED=0 -trimpath -ldflags "-s -w",
-// as the Makefile's build, the Dockerfile and action.yml do) plus
-// -tags tidebench, so its peak RSS includes a release binary's own pages.
+// Tide is measured as users get it: the release build (CGO_ENABLED=0
+// -trimpath -ldflags "-s -w", as the Makefile's build, the Dockerfile and
+// action.yml do), so its peak RSS is a release binary's. A second build
+// with -tags tidebench (which adds the synthetic source and the profiling
+// hooks, and with runtime/pprof about 1 MB of RSS) runs the synthetic
+// source and every run when -profile is set.
 //
 // It prints, per run, wall time, items/s, the tide process's peak RSS
 // (wait4's maxrss) and beside it the peaks of RssAnon (heap, stacks,
@@ -141,7 +144,7 @@ func main() {
 	flag.DurationVar(&o.sourceLatency, "source-latency", 0, "latency the vendor fake adds to every request")
 	flag.IntVar(&o.writeConc, "write-concurrency", 8, "tide's --write-concurrency")
 	flag.IntVar(&o.repeat, "repeat", 1, "run every series this many times; figures are medians")
-	flag.StringVar(&o.tide, "tide", "", "a tide binary built with -tags tidebench to measure instead of building this tree's (before/after comparisons)")
+	flag.StringVar(&o.tide, "tide", "", "a tide binary to measure instead of building this tree's (before/after comparisons); built with -tags tidebench for -source synthetic or -profile")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run as JSON to this file")
 	flag.StringVar(&o.workdir, "workdir", "", "build and work directory (default: a temporary one)")
 	flag.StringVar(&profileDir, "profile", "", "write a CPU and an allocation profile and the standard error of every tide run to this directory")
@@ -170,7 +173,17 @@ type options struct {
 }
 
 // bins are the built programs.
-type bins struct{ tide, fake, source, github string }
+// bins are the built programs: tide is the release build, tideBench the
+// -tags tidebench one (synthetic source, profiling hooks).
+type bins struct{ tide, tideBench, fake, source, github string }
+
+// tideFor is the binary a run of source measures.
+func (b bins) tideFor(source string) string {
+	if source == "synthetic" || profileDir != "" {
+		return b.tideBench
+	}
+	return b.tide
+}
 
 func mainErr(o options) error {
 	writeConc, jsonOut, workdir := o.writeConc, o.jsonOut, o.workdir
@@ -214,7 +227,7 @@ func mainErr(o options) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	b := bins{tide: filepath.Join(dir, "tide"), fake: filepath.Join(dir, "portfake"),
+	b := bins{tide: filepath.Join(dir, "tide"), tideBench: filepath.Join(dir, "tide-bench"), fake: filepath.Join(dir, "portfake"),
 		source: filepath.Join(dir, "source"), github: filepath.Join(dir, "githubfake")}
 	builds := [][]string{
 		{"build", "-trimpath", "-o", b.fake, "./bench/portfake"},
@@ -226,12 +239,14 @@ func mainErr(o options) error {
 		if err != nil {
 			return err
 		}
-		b.tide = abs
+		b.tide, b.tideBench = abs, abs
 	} else {
 		// Built as users get it (the Makefile's build, the Dockerfile,
 		// action.yml): static, stripped, without cgo. The binary's own
 		// resident pages are part of peak RSS.
-		builds = append(builds, []string{"build", "-tags", "tidebench", "-trimpath", "-ldflags", "-s -w", "-o", b.tide, "."})
+		builds = append(builds,
+			[]string{"build", "-trimpath", "-ldflags", "-s -w", "-o", b.tide, "."},
+			[]string{"build", "-tags", "tidebench", "-trimpath", "-ldflags", "-s -w", "-o", b.tideBench, "."})
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", b...)
@@ -411,7 +426,7 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		default:
 			args = append(args, "--integration", "custom", "--mapping", mappingFile, "--custom-base-url", vendorURL)
 		}
-		cmd := exec.CommandContext(context.Background(), b.tide, args...)
+		cmd := exec.CommandContext(context.Background(), b.tideFor(source), args...)
 		cmd.Env = env
 		cmd.Env = append(cmd.Env, tideEnv...)
 		if profileDir != "" {
@@ -684,6 +699,13 @@ func targets(runs []run, writeConc int) {
 			if custom && r.Latency == 0 && r.N == 50000 {
 				bound := time.Duration(1.3 * float64(r.CPU) / float64(cores))
 				say(r.Wall <= bound, "%s: wall %s, 1.3 × tide CPU %s ÷ %d cores = %s", what, r.Wall.Round(10*time.Millisecond), r.CPU.Round(10*time.Millisecond), cores, bound.Round(10*time.Millisecond))
+				// The cores tide can use are those the Port fake and the
+				// source, on the same machine in the same seconds, leave.
+				others := (r.FakeCPU + r.SourceCPU).Seconds() / r.Wall.Seconds()
+				if avail := float64(cores) - others; avail > 0 {
+					bound := time.Duration(1.3 * float64(r.CPU) / avail)
+					say(r.Wall <= bound, "%s: wall %s, 1.3 × tide CPU %s ÷ %.2f cores left by the fake and source (%.2f cores) = %s", what, r.Wall.Round(10*time.Millisecond), r.CPU.Round(10*time.Millisecond), avail, others, bound.Round(10*time.Millisecond))
+				}
 			}
 		}
 		switch {
