@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -567,5 +568,31 @@ resources:
 				t.Errorf("%d services written, want %d", res.Total.Updated, wantUpdated)
 			}
 		})
+	}
+}
+
+// The datasource listing is read beside the owned-entity search: when it
+// confirms entities before their blueprint's index is loaded, the
+// confirmations wait for it, and the stale entities are deleted as when
+// the reads ran one after the other.
+func TestSnapshotListingBeforeSearchStillConfirms(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := fmt.Sprintf(teamMapping, 1.0)
+	w.src.items["team"] = teams(seq("t", 4)...)
+	w.run(m, nil)
+	// The next run's owned-entity search answers late: the listing is
+	// done long before.
+	w.fake.Inject(porttest.Fault{Route: porttest.RouteSearch, Delay: 300 * time.Millisecond})
+	w.src.items["team"] = teams("t001")
+	res := w.run(m, nil)
+	if diff := cmp.Diff([]string{"t001"}, w.ids("team")); diff != "" {
+		t.Fatalf("teams (-want +got):\n%s", diff)
+	}
+	if res.Status != StatusCompleted || res.Deletion.Deleted != 3 {
+		t.Fatalf("status %s deletion %+v", res.Status, res.Deletion)
+	}
+	if n := w.fake.Counts()[porttest.RouteDatasource]; n == 0 {
+		t.Fatalf("no datasource listing: %v", w.fake.Counts())
 	}
 }

@@ -9,6 +9,8 @@ import (
 	gosync "sync"
 	"unicode/utf8"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tide-sync/tide/internal/jsonx"
 	"github.com/tide-sync/tide/sync/mapping"
 	"github.com/tide-sync/tide/sync/port"
@@ -469,51 +471,38 @@ func ownedQuery(typ, id string) map[string]any {
 // and an entity it does not return is never deleted
 // (docs/port-api.md#owned-entities-paged-search).
 func (e *engine) snapshot(ctx context.Context) error {
-	keepOld := e.cfg.DryRun
+	// The owned entities of each indexed blueprint (paged by cursor, one
+	// page ahead) and the datasource-entities listing are read side by
+	// side: the snapshot gates every block's diff, so its length is wall
+	// time for the whole run. A listing that confirms an entity of a
+	// blueprint still being read waits in conf until that index is whole.
+	conf := &confirmations{done: map[string]bool{}, pending: map[string][]string{}}
+	for bp := range e.absent {
+		conf.done[bp] = true // nothing to load: a confirmation has nothing to mark
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return e.listOwned(gctx, conf) })
+	sem := make(chan struct{}, maxSnapshotSearches)
 	for _, bp := range e.indexOrder {
 		if e.absent[bp] {
 			continue
 		}
-		x := e.indexes[bp]
-		seen := map[string]bool{"identifier": true}
-		include := []string{"identifier"}
-		for _, cs := range x.sets {
-			include = cs.include(seen, include)
-		}
-		def := e.relationsOf(ctx, bp)
-		if def != nil {
-			include = append(include, "relations")
-		}
-		req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: include}
-		proj, fields := x.projection(def != nil)
-		l := &pageLoader{x: x, h: e.hash, fields: fields, keepOld: keepOld}
-		err := e.cfg.Client.SearchProjected(ctx, bp, req, proj, func(page *port.ProjectedPage) error {
-			if err := l.load(page); err != nil {
+		g.Go(func() error {
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-sem }()
+			if err := e.readOwned(gctx, bp); err != nil {
 				return err
 			}
-			return e.recordRelations(def, bp, x, page)
+			conf.loaded(e.indexes[bp], bp)
+			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("reading owned entities of blueprint %q: %w", bp, err)
-		}
 	}
-	q := port.DatasourceQuery{
-		Prefix: port.DatasourcePrefix(e.cfg.Definition.Type),
-		Suffix: port.DatasourceSuffix(e.cfg.Identifier),
-		Before: e.start,
-	}
-	err := e.cfg.Client.DatasourceEntities(ctx, q, func(page []port.EntityRef) error {
-		for _, r := range page {
-			if x, indexed := e.indexes[r.Blueprint]; indexed {
-				x.confirm(r.Identifier)
-				continue
-			}
-			e.others.add(r.Blueprint, r.Identifier)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("listing owned entities: %w", err)
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	// The relations of owned entities no selected block writes protect
 	// their targets too (with --kinds, a shard must keep what another
@@ -534,6 +523,93 @@ func (e *engine) snapshot(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// maxSnapshotSearches is how many blueprints' owned entities are read at
+// once (each with one page requested ahead).
+const maxSnapshotSearches = 3
+
+// readOwned loads the owned entities of the indexed blueprint bp into its
+// index, with the relations they hold.
+func (e *engine) readOwned(ctx context.Context, bp string) error {
+	x := e.indexes[bp]
+	seen := map[string]bool{"identifier": true}
+	include := []string{"identifier"}
+	for _, cs := range x.sets {
+		include = cs.include(seen, include)
+	}
+	def := e.relationsOf(ctx, bp)
+	if def != nil {
+		include = append(include, "relations")
+	}
+	req := port.SearchRequest{Query: ownedQuery(e.cfg.Definition.Type, e.cfg.Identifier), Include: include}
+	proj, fields := x.projection(def != nil)
+	l := &pageLoader{x: x, h: e.hash, fields: fields, keepOld: e.cfg.DryRun}
+	err := e.cfg.Client.SearchProjected(ctx, bp, req, proj, func(page *port.ProjectedPage) error {
+		if err := l.load(page); err != nil {
+			return err
+		}
+		return e.recordRelations(def, bp, x, page)
+	})
+	if err != nil {
+		return fmt.Errorf("reading owned entities of blueprint %q: %w", bp, err)
+	}
+	return nil
+}
+
+// listOwned reads the datasource-entities listing: it confirms the owned
+// entities of indexed blueprints (through conf) and records those of
+// every other blueprint.
+func (e *engine) listOwned(ctx context.Context, conf *confirmations) error {
+	q := port.DatasourceQuery{
+		Prefix: port.DatasourcePrefix(e.cfg.Definition.Type),
+		Suffix: port.DatasourceSuffix(e.cfg.Identifier),
+		Before: e.start,
+	}
+	err := e.cfg.Client.DatasourceEntities(ctx, q, func(page []port.EntityRef) error {
+		for _, r := range page {
+			if x, indexed := e.indexes[r.Blueprint]; indexed {
+				conf.confirm(x, r.Blueprint, r.Identifier)
+				continue
+			}
+			e.others.add(r.Blueprint, r.Identifier)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("listing owned entities: %w", err)
+	}
+	return nil
+}
+
+// confirmations applies the listing's confirmations to indexes that may
+// still be loading: index.confirm ignores an identifier the index does not
+// hold, so one confirmed before its entity is loaded waits here.
+type confirmations struct {
+	mu      gosync.Mutex
+	done    map[string]bool     // blueprints whose index is whole
+	pending map[string][]string // blueprint → identifiers confirmed early
+}
+
+func (c *confirmations) confirm(x *index, bp, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done[bp] {
+		x.confirm(id)
+		return
+	}
+	c.pending[bp] = append(c.pending[bp], id)
+}
+
+// loaded marks bp's index whole and applies what waited for it.
+func (c *confirmations) loaded(x *index, bp string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range c.pending[bp] {
+		x.confirm(id)
+	}
+	delete(c.pending, bp)
+	c.done[bp] = true
 }
 
 // relationsOf returns bp's definition when it has relations, nil when it

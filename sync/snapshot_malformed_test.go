@@ -42,6 +42,8 @@ func TestSnapshotMalformedAnswerDeletesNothing(t *testing.T) {
 				if err == nil && r.URL.Path == tc.route {
 					resp.Body.Close()
 					resp.Body = io.NopCloser(strings.NewReader(tc.body))
+					resp.ContentLength = int64(len(tc.body))
+					resp.Header.Set("Content-Length", fmt.Sprint(len(tc.body)))
 				}
 				return resp, err
 			}
