@@ -28,6 +28,7 @@ FUZZ_TARGETS = \
 	./sync:FuzzProjectedSum \
 	./internal/jsonx:FuzzDecode \
 	./internal/jsonx:FuzzAppend \
+	./internal/jsonx:FuzzDecodeProjected \
 	./integrations/custom:FuzzLinkHeader \
 	./integrations/custom:FuzzCursor \
 	./integrations/github:FuzzNextLink
