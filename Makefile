@@ -24,6 +24,7 @@ FUZZ_TARGETS = \
 	./sync/mapping:FuzzProcess \
 	./sync/mapping:FuzzNumberText \
 	./sync/mapping:FuzzFastPath \
+	./sync/mapping:FuzzFootprint \
 	./sync:FuzzDeletionSafety \
 	./sync:FuzzProjectedSum \
 	./internal/jsonx:FuzzDecode \
