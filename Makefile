@@ -24,10 +24,12 @@ FUZZ_TARGETS = \
 	./sync/mapping:FuzzProcess \
 	./sync/mapping:FuzzNumberText \
 	./sync/mapping:FuzzFastPath \
+	./sync/mapping:FuzzFootprint \
 	./sync:FuzzDeletionSafety \
 	./sync:FuzzProjectedSum \
 	./internal/jsonx:FuzzDecode \
 	./internal/jsonx:FuzzAppend \
+	./internal/jsonx:FuzzDecodeProjected \
 	./integrations/custom:FuzzLinkHeader \
 	./integrations/custom:FuzzCursor \
 	./integrations/github:FuzzNextLink

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tide-sync/tide/internal/jsonx"
 	"github.com/tide-sync/tide/internal/secret"
 )
 
@@ -41,6 +42,14 @@ type Request struct {
 	// found that is not an error but changes what is synced (a glob that
 	// matched no file). It is safe for concurrent use.
 	Notice func(msg string)
+	// Items, when set, is all of each item the run reads: the union of
+	// the footprints of the blocks sharing this fetch
+	// (mapping.Block.Footprint) and the keys the engine reads itself. A
+	// handler may then decode only that (jsonx.DecodeProjected); what it
+	// reads from items itself (path-parameter records, cursors) it must
+	// still decode whole. nil means whole items, as commands that show
+	// raw items ask (docs/architecture.md#projection-decoding).
+	Items *jsonx.Projection
 }
 
 // Source streams the raw items of one configured integration.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/budget"
+	"github.com/tide-sync/tide/internal/jsonx"
 	"github.com/tide-sync/tide/sync/mapping"
 )
 
@@ -75,6 +76,7 @@ func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 		Selector: first.block.Resource.Selector.Extra,
 		Config:   e.mapping.Config.Extra,
 		Notice:   e.blockNotice(first),
+		Items:    footprint(grp),
 	}
 	err := e.streamPages(ctx, req, func() { e.emitAfterReturn(grp) }, func(n int, items []integrations.Item) error {
 		for _, st := range sts {
@@ -106,6 +108,20 @@ func (e *engine) runBlocks(ctx context.Context, grp []*blockRun) {
 		}
 		e.blockOutcome(ctx, st.br, st.log, berr)
 	}
+}
+
+// footprint is what of each item the blocks of grp and the engine read:
+// the union of the blocks' footprints, and __path and id, which name an
+// item in messages (position). nil (whole items) when any block's reads
+// are not fully known.
+func footprint(grp []*blockRun) *jsonx.Projection {
+	p := &jsonx.Projection{Keys: map[string]*jsonx.Projection{"__path": nil, "id": nil}}
+	for _, br := range grp {
+		if p = p.Union(br.block.Footprint()); p == nil {
+			return nil
+		}
+	}
+	return p
 }
 
 // blockOutcome records how a block's fetch and mapping ended.

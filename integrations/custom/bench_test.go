@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"testing"
 
 	"github.com/tide-sync/tide/integrations"
+	"github.com/tide-sync/tide/integrations/synthetic"
+	"github.com/tide-sync/tide/internal/jsonx"
+	"github.com/tide-sync/tide/sync/mapping"
 )
 
 // BenchmarkResync10k fetches 10,000 records in 20 cursor pages of 500 from
@@ -62,5 +66,56 @@ func BenchmarkResync10k(b *testing.B) {
 		if err != nil || got != n {
 			b.Fatalf("got %d, err %v", got, err)
 		}
+	}
+}
+
+// BenchmarkDecodeProjected decodes one bench/source page (100 synthetic
+// service records of about 1 KB under .data, with its meta) whole and
+// cut to the footprint of the load benchmark's mapping
+// (bench/load/mappings/custom-page.yml), and to a narrow one.
+func BenchmarkDecodeProjected(b *testing.B) {
+	var recs []integrations.Item
+	err := synthetic.NewSource(synthetic.Options{Count: 100, PageSize: 100}).Resync(context.Background(), integrations.Request{Kind: "service"},
+		func(p []integrations.Item) error { recs = p; return nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, err := json.Marshal(map[string]any{"data": recs, "meta": map[string]any{"page": 1, "per_page": 100, "total": 50000}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfgText, err := os.ReadFile("../../bench/load/mappings/custom-page.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := mapping.Parse(cfgText)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := mapping.Compile(cfg, mapping.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	proj := m.Blocks[1].Footprint().Union(&jsonx.Projection{Keys: map[string]*jsonx.Projection{"__path": nil, "id": nil}})
+	if proj == nil {
+		b.Fatal("the services block has no footprint")
+	}
+	b.Logf("footprint %s", proj)
+	// A mapping reading a tenth of each record, as a GitHub repository's
+	// (about 90 keys) usually is.
+	narrow := &jsonx.Projection{Keys: map[string]*jsonx.Projection{"id": nil, "name": nil, "owner": {Keys: map[string]*jsonx.Projection{"team": nil}}}}
+	for _, bc := range []struct {
+		name string
+		proj *jsonx.Projection
+	}{{"whole", nil}, {"projected", proj}, {"narrow", narrow}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(page)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := decodeBody(page, []string{"data"}, bc.proj); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

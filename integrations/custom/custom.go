@@ -414,14 +414,14 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 		return err
 	}
 	if len(placeholders(r.endpoint)) == 0 {
-		err = noteCap(s.fetchItems(ctx, r, binding{}, safeEmit))
+		err = noteCap(s.fetchItems(ctx, req, r, binding{}, safeEmit))
 	} else {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(s.c.s.maxInFlight)
 		err = s.expand(gctx, r, r.endpoint, binding{values: map[string]string{}}, noteCap, func(b binding) error {
-			g.Go(func() error { return noteCap(s.fetchItems(gctx, r, b, safeEmit)) })
+			g.Go(func() error { return noteCap(s.fetchItems(gctx, req, r, b, safeEmit)) })
 			return nil
 		})
 		if err != nil {
@@ -682,7 +682,7 @@ func (s *Source) url(sp *endpointSpec, values map[string]string) (*url.URL, erro
 	return u, nil
 }
 
-func (s *Source) fetchItems(ctx context.Context, r *resource, b binding, emit integrations.Emit) error {
+func (s *Source) fetchItems(ctx context.Context, req integrations.Request, r *resource, b binding, emit integrations.Emit) error {
 	u, err := s.url(&r.endpointSpec, b.values)
 	if err != nil {
 		return err
@@ -732,6 +732,9 @@ func (s *Source) fetchItems(ctx context.Context, r *resource, b binding, emit in
 		}
 		return lerr
 	}
+	// Only the block reads this listing: its records need only what the
+	// run's mapping reads.
+	f.proj, f.itemKeys = r.projection(req.Items)
 	err = s.c.pages(ctx, f, onPage)
 	if err != nil && len(b.values) > 0 {
 		return fmt.Errorf("%s: %w", u.Path, err)

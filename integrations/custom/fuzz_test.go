@@ -54,7 +54,7 @@ func FuzzCursor(f *testing.F) {
 		f.Add([]byte(s), ".meta.next")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
-		body, err := decodeBody(data)
+		body, err := decodeBody(data, nil, nil)
 		if err != nil {
 			return
 		}

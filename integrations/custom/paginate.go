@@ -234,6 +234,10 @@ type fetch struct {
 	// allowPartial: a max_pages cap reached is deliberate
 	// (ErrPartialAllowed), not an incomplete listing.
 	allowPartial bool
+	// proj, when set, is what of each record is decoded, the records
+	// being the array at the keys itemKeys (resource.projection).
+	proj     *jsonx.Projection
+	itemKeys []string
 }
 
 // key identifies a listing: two fetches with the same key read the same
@@ -626,7 +630,7 @@ func (c *client) fetchPage(ctx context.Context, f fetch, n int, paging map[strin
 	if len(bytes.TrimSpace(resp.body)) == 0 {
 		return pageResult{err: fmt.Errorf("page %d: %w: %s %s answered with an empty body", n, ErrIncomplete, cl.method, c.display(cl.url))}
 	}
-	body, err := decodeBody(resp.body)
+	body, err := decodeBody(resp.body, f.itemKeys, f.proj)
 	if err != nil {
 		return pageResult{err: fmt.Errorf("page %d: %s %s: the response is not JSON: %v", n, cl.method, c.display(cl.url), err)}
 	}
@@ -707,10 +711,11 @@ func guessCursor(body any) *valuePath {
 // into an any, except that an integer beyond float64's exact range (2^53,
 // e.g. a 64-bit snowflake id) stays exact as a *big.Int, so `.id |
 // tostring` gives the real id: two ids rounded to one float would map two
-// records onto one entity.
-func decodeBody(raw []byte) (any, error) {
+// records onto one entity. With proj set, each record of the array at
+// items keeps only what proj keeps; the rest is checked, not built.
+func decodeBody(raw []byte, items []string, proj *jsonx.Projection) (any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	return jsonx.DecodeExactInts(raw)
+	return jsonx.DecodeProjected(raw, items, proj)
 }
