@@ -577,6 +577,19 @@ resources:
 // the reads ran one after the other.
 func TestSnapshotListingBeforeSearchStillConfirms(t *testing.T) {
 	t.Parallel()
+	listingBeforeSearch(t)
+}
+
+// With more confirmations waiting than maxPendingConfirmations the listing
+// waits for the index instead of holding more; the verdicts are the same.
+// Not parallel: it lowers the package's bound while no other test runs.
+func TestSnapshotListingWaitsPastItsBound(t *testing.T) {
+	defer func(n int) { maxPendingConfirmations = n }(maxPendingConfirmations)
+	maxPendingConfirmations = 2
+	listingBeforeSearch(t)
+}
+
+func listingBeforeSearch(t *testing.T) {
 	w := newWorld(t)
 	m := fmt.Sprintf(teamMapping, 1.0)
 	w.src.items["team"] = teams(seq("t", 4)...)

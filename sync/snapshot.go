@@ -476,10 +476,7 @@ func (e *engine) snapshot(ctx context.Context) error {
 	// side: the snapshot gates every block's diff, so its length is wall
 	// time for the whole run. A listing that confirms an entity of a
 	// blueprint still being read waits in conf until that index is whole.
-	conf := &confirmations{done: map[string]bool{}, pending: map[string][]string{}}
-	for bp := range e.absent {
-		conf.done[bp] = true // nothing to load: a confirmation has nothing to mark
-	}
+	conf := newConfirmations(e.indexOrder, e.absent, maxPendingConfirmations)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.listOwned(gctx, conf) })
 	sem := make(chan struct{}, maxSnapshotSearches)
@@ -569,7 +566,9 @@ func (e *engine) listOwned(ctx context.Context, conf *confirmations) error {
 	err := e.cfg.Client.DatasourceEntities(ctx, q, func(page []port.EntityRef) error {
 		for _, r := range page {
 			if x, indexed := e.indexes[r.Blueprint]; indexed {
-				conf.confirm(x, r.Blueprint, r.Identifier)
+				if err := conf.confirm(ctx, x, r.Blueprint, r.Identifier); err != nil {
+					return err
+				}
 				continue
 			}
 			e.others.add(r.Blueprint, r.Identifier)
@@ -582,34 +581,82 @@ func (e *engine) listOwned(ctx context.Context, conf *confirmations) error {
 	return nil
 }
 
+// maxPendingConfirmations bounds the identifiers the listing holds for
+// indexes still loading (about 40 bytes each); past it the listing waits
+// for the index it is ahead of.
+var maxPendingConfirmations = 16384
+
 // confirmations applies the listing's confirmations to indexes that may
 // still be loading: index.confirm ignores an identifier the index does not
-// hold, so one confirmed before its entity is loaded waits here.
+// hold, so one confirmed before its blueprint's index is whole waits here
+// until it is.
 type confirmations struct {
-	mu      gosync.Mutex
-	done    map[string]bool     // blueprints whose index is whole
-	pending map[string][]string // blueprint → identifiers confirmed early
+	mu  gosync.Mutex
+	bps map[string]*confirmState
+	n   int // identifiers pending, all blueprints
+	max int
 }
 
-func (c *confirmations) confirm(x *index, bp, id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done[bp] {
-		x.confirm(id)
-		return
+type confirmState struct {
+	whole   bool
+	loaded  chan struct{} // closed once whole
+	pending []string
+}
+
+// newConfirmations tracks the indexed blueprints; an absent one is whole
+// (empty) from the start.
+func newConfirmations(indexed []string, absent map[string]bool, max int) *confirmations {
+	c := &confirmations{bps: map[string]*confirmState{}, max: max}
+	for _, bp := range indexed {
+		st := &confirmState{loaded: make(chan struct{})}
+		if absent[bp] {
+			st.whole = true
+			close(st.loaded)
+		}
+		c.bps[bp] = st
 	}
-	c.pending[bp] = append(c.pending[bp], id)
+	return c
 }
 
-// loaded marks bp's index whole and applies what waited for it.
+// confirm marks id listed in bp's index x, now or once x is whole. When
+// too many wait, it returns only once x is whole (or ctx ends).
+func (c *confirmations) confirm(ctx context.Context, x *index, bp, id string) error {
+	c.mu.Lock()
+	st := c.bps[bp]
+	if st == nil || st.whole {
+		c.mu.Unlock()
+		x.confirm(id)
+		return nil
+	}
+	st.pending = append(st.pending, id)
+	c.n++
+	full := c.n >= c.max
+	c.mu.Unlock()
+	if !full {
+		return nil
+	}
+	select {
+	case <-st.loaded:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loaded marks bp's index x whole and applies what waited for it.
 func (c *confirmations) loaded(x *index, bp string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, id := range c.pending[bp] {
+	st := c.bps[bp]
+	if st == nil || st.whole {
+		return
+	}
+	for _, id := range st.pending {
 		x.confirm(id)
 	}
-	delete(c.pending, bp)
-	c.done[bp] = true
+	c.n -= len(st.pending)
+	st.pending, st.whole = nil, true
+	close(st.loaded)
 }
 
 // relationsOf returns bp's definition when it has relations, nil when it
