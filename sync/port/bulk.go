@@ -112,27 +112,14 @@ func (c *Client) BulkUpsert(ctx context.Context, blueprint string, entities []js
 
 // joinBulk reads a 200/207 answer, joining results to inputs by index.
 func joinBulk(results []UpsertResult, idx []int, raw []byte, path string) {
-	var out struct {
-		Entities []struct {
-			Index      int    `json:"index"`
-			Identifier string `json:"identifier"`
-			Created    bool   `json:"created"`
-		} `json:"entities"`
-		Errors []struct {
-			Index      int    `json:"index"`
-			Identifier string `json:"identifier"`
-			StatusCode int    `json:"statusCode"`
-			Error      string `json:"error"`
-			Message    string `json:"message"`
-		} `json:"errors"`
-	}
-	done := make([]bool, len(idx))
-	if err := json.Unmarshal(raw, &out); err != nil {
+	out, err := decodeBulkAnswer(raw, len(idx))
+	if err != nil {
 		for _, i := range idx {
 			results[i].Err = fmt.Errorf("port: POST %s: decoding the answer: %w", path, err)
 		}
 		return
 	}
+	done := make([]bool, len(idx))
 	for _, e := range out.Entities {
 		if e.Index < 0 || e.Index >= len(idx) {
 			continue
