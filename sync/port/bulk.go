@@ -63,7 +63,11 @@ func splitBulk(entities []json.RawMessage) (batches [][]int, tooBig []int) {
 }
 
 func encodeBulk(entities []json.RawMessage, idx []int) []byte {
-	b := make([]byte, 0, bulkEnvelope+len(idx)*512)
+	size := bulkEnvelope + len(idx) // envelope and commas, one to spare
+	for _, i := range idx {
+		size += len(entities[i])
+	}
+	b := make([]byte, 0, size) // exactly once: no growing copies
 	b = append(b, `{"entities":[`...)
 	for k, i := range idx {
 		if k > 0 {
