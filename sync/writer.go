@@ -87,6 +87,11 @@ func (w *writer) queue(ctx context.Context, p pending) {
 		w.send(ctx, bp, batch)
 		w.mu.Lock()
 	}
+	if w.batches[bp] == nil {
+		// A batch holds MaxBulkEntities at most: allocated once, not
+		// grown by appending.
+		w.batches[bp] = make([]pending, 0, port.MaxBulkEntities)
+	}
 	w.batches[bp] = append(w.batches[bp], p)
 	w.sizes[bp] += len(raw) + 1
 	var full []pending
