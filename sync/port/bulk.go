@@ -1,6 +1,7 @@
 package port
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,6 +83,8 @@ func encodeBulk(entities []json.RawMessage, idx []int) []byte {
 // into requests of ≤20 entities and ≤1 MiB, with 413 falling back to single
 // upserts (as Ocean does). It returns one result per input, in order. The
 // error is non-nil only when the context ended.
+// entities are not read after it returns: the caller may reuse their
+// memory.
 func (c *Client) BulkUpsert(ctx context.Context, blueprint string, entities []json.RawMessage, opts UpsertOptions) ([]UpsertResult, error) {
 	results := make([]UpsertResult, len(entities))
 	batches, tooBig := splitBulk(entities)
@@ -159,7 +162,10 @@ func (c *Client) upsertOne(ctx context.Context, blueprint string, entity json.Ra
 			Identifier string `json:"identifier"`
 		} `json:"entity"`
 	}
-	status, raw, err := c.send(ctx, http.MethodPost, "/v1/blueprints/"+esc(blueprint)+"/entities", opts.query(), entity, callOpts{writer: true})
+	// A copy: the transport may still be reading a request body after
+	// the answer came, and BulkUpsert's caller reuses entity's memory.
+	body := bytes.Clone(entity)
+	status, raw, err := c.send(ctx, http.MethodPost, "/v1/blueprints/"+esc(blueprint)+"/entities", opts.query(), body, callOpts{writer: true})
 	if err != nil {
 		return UpsertResult{Err: err}
 	}
