@@ -47,19 +47,19 @@ func decodeBulkAnswer(raw []byte, hint int) (bulkAnswer, error) {
 // scanBulkAnswer is decodeBulkAnswer's narrow path; ok is false when it
 // cannot vouch for the result.
 func scanBulkAnswer(raw []byte, hint int) (out bulkAnswer, ok bool) {
-	s := scanner{b: raw}
+	s := scanner{data: raw}
 	var seen uint8
 	if !s.next('{') {
 		return out, false
 	}
 	for first := true; ; first = false {
-		key, done, ok := s.member(first, '}')
+		key, done, ok := s.member(first)
 		switch {
 		case !ok:
 			return out, false
 		case done:
 			s.ws()
-			return out, s.i == len(s.b)
+			return out, s.i == len(s.data)
 		}
 		switch string(key) {
 		case "entities":
@@ -96,7 +96,7 @@ func scanBulkAnswer(raw []byte, hint int) (out bulkAnswer, ok bool) {
 				out.Errors = append(out.Errors, e)
 			}
 		default:
-			if foldsTo(key, "entities", "errors") || !s.skip(0) {
+			if foldsTo(key, "entities", "errors") || s.skip() != nil {
 				return out, false
 			}
 		}
@@ -110,19 +110,19 @@ func (s *scanner) entity(e *bulkEntity) bool {
 	}
 	var got uint8
 	for first := true; ; first = false {
-		key, done, ok := s.member(first, '}')
+		key, done, ok := s.member(first)
 		if !ok || done {
 			return ok
 		}
 		switch string(key) {
 		case "index":
-			ok = once(&got, 1) && s.int(&e.Index)
+			ok = once(&got, 1) && s.intInto(&e.Index)
 		case "identifier":
-			ok = once(&got, 2) && s.str(&e.Identifier)
+			ok = once(&got, 2) && s.strInto(&e.Identifier)
 		case "created":
-			ok = once(&got, 4) && s.bool(&e.Created)
+			ok = once(&got, 4) && s.boolInto(&e.Created)
 		default:
-			ok = !foldsTo(key, "index", "identifier", "created") && s.skip(0)
+			ok = !foldsTo(key, "index", "identifier", "created") && s.skip() == nil
 		}
 		if !ok {
 			return false
@@ -137,23 +137,23 @@ func (s *scanner) error(e *bulkError) bool {
 	}
 	var got uint8
 	for first := true; ; first = false {
-		key, done, ok := s.member(first, '}')
+		key, done, ok := s.member(first)
 		if !ok || done {
 			return ok
 		}
 		switch string(key) {
 		case "index":
-			ok = once(&got, 1) && s.int(&e.Index)
+			ok = once(&got, 1) && s.intInto(&e.Index)
 		case "identifier":
-			ok = once(&got, 2) && s.str(&e.Identifier)
+			ok = once(&got, 2) && s.strInto(&e.Identifier)
 		case "statusCode":
-			ok = once(&got, 4) && s.int(&e.StatusCode)
+			ok = once(&got, 4) && s.intInto(&e.StatusCode)
 		case "error":
-			ok = once(&got, 8) && s.str(&e.Error)
+			ok = once(&got, 8) && s.strInto(&e.Error)
 		case "message":
-			ok = once(&got, 16) && s.str(&e.Message)
+			ok = once(&got, 16) && s.strInto(&e.Message)
 		default:
-			ok = !foldsTo(key, "index", "identifier", "statusCode", "error", "message") && s.skip(0)
+			ok = !foldsTo(key, "index", "identifier", "statusCode", "error", "message") && s.skip() == nil
 		}
 		if !ok {
 			return false
@@ -182,29 +182,13 @@ func foldsTo(key []byte, names ...string) bool {
 	return false
 }
 
-// scanner reads the JSON of a bulk answer; each method reports false for
-// anything it does not read exactly as encoding/json would.
-type scanner struct {
-	b []byte
-	i int
-}
+// The narrow path's steps, on the snapshot's scanner (scan.go): each
+// reports false for anything it does not read exactly as encoding/json
+// would, and the caller then leaves the answer to json.Unmarshal.
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// next skips white space and reports whether the next byte is c,
-// consuming it when it is.
+// next consumes c if it is the next byte after spaces.
 func (s *scanner) next(c byte) bool {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == c {
+	if s.peek() == c {
 		s.i++
 		return true
 	}
@@ -214,14 +198,14 @@ func (s *scanner) next(c byte) bool {
 // member starts an object's next member, after its '{' (first) or its
 // previous value: done when the object closes, else the key, read up to
 // its ':'.
-func (s *scanner) member(first bool, end byte) (key []byte, done, ok bool) {
-	if s.next(end) {
+func (s *scanner) member(first bool) (key []byte, done, ok bool) {
+	if s.next('}') {
 		return nil, true, true
 	}
 	if !first && !s.next(',') {
 		return nil, false, false
 	}
-	key, ok = s.strBytes()
+	key, ok = s.plainStr()
 	return key, false, ok && s.next(':')
 }
 
@@ -234,55 +218,43 @@ func (s *scanner) element(first bool) (done, ok bool) {
 	return false, first || s.next(',')
 }
 
-// str reads a string without escapes or control characters, in valid
-// UTF-8 (encoding/json would replace an invalid byte).
-func (s *scanner) str(dst *string) bool {
-	v, ok := s.strBytes()
+// plainStr reads a string without escapes, in valid UTF-8 (encoding/json
+// would replace an invalid byte); v aliases the answer.
+func (s *scanner) plainStr() (v []byte, ok bool) {
+	if s.peek() != '"' {
+		return nil, false
+	}
+	v, escaped, err := s.str()
+	return v, err == nil && !escaped && utf8.Valid(v)
+}
+
+func (s *scanner) strInto(dst *string) bool {
+	v, ok := s.plainStr()
 	if ok {
 		*dst = string(v)
 	}
 	return ok
 }
 
-// strBytes is str without the copy: v aliases the answer.
-func (s *scanner) strBytes() (v []byte, ok bool) {
-	if !s.next('"') {
-		return nil, false
-	}
-	start, ascii := s.i, true
-	for ; s.i < len(s.b); s.i++ {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			v = s.b[start:s.i]
-			s.i++
-			return v, ascii || utf8.Valid(v)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, false
-}
-
-// int reads an integer of at most nine digits (no fraction, no exponent).
-func (s *scanner) int(dst *int) bool {
+// intInto reads an integer of at most nine digits (no fraction, no
+// exponent, no leading zero).
+func (s *scanner) intInto(dst *int) bool {
 	s.ws()
-	neg := s.i < len(s.b) && s.b[s.i] == '-'
+	neg := s.i < len(s.data) && s.data[s.i] == '-'
 	if neg {
 		s.i++
 	}
 	start, n := s.i, 0
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		n = n*10 + int(s.b[s.i]-'0')
+	for s.i < len(s.data) && s.data[s.i] >= '0' && s.data[s.i] <= '9' {
+		n = n*10 + int(s.data[s.i]-'0')
 		s.i++
 	}
 	digits := s.i - start
-	if digits == 0 || digits > 9 || (digits > 1 && s.b[start] == '0') {
+	if digits == 0 || digits > 9 || (digits > 1 && s.data[start] == '0') {
 		return false
 	}
-	if s.i < len(s.b) {
-		switch s.b[s.i] {
+	if s.i < len(s.data) {
+		switch s.data[s.i] {
 		case '.', 'e', 'E':
 			return false
 		}
@@ -294,146 +266,14 @@ func (s *scanner) int(dst *int) bool {
 	return true
 }
 
-func (s *scanner) bool(dst *bool) bool {
-	switch {
-	case s.lit("true"):
+func (s *scanner) boolInto(dst *bool) bool {
+	switch s.peek() {
+	case 't':
 		*dst = true
-	case s.lit("false"):
+		return s.literal("true") == nil
+	case 'f':
 		*dst = false
-	default:
-		return false
-	}
-	return true
-}
-
-func (s *scanner) lit(word string) bool {
-	s.ws()
-	if len(s.b)-s.i >= len(word) && string(s.b[s.i:s.i+len(word)]) == word {
-		s.i += len(word)
-		return true
+		return s.literal("false") == nil
 	}
 	return false
-}
-
-// maxSkipDepth bounds the nesting skip follows; deeper answers are left
-// to json.Unmarshal.
-const maxSkipDepth = 64
-
-// skip checks and passes over any JSON value.
-func (s *scanner) skip(depth int) bool {
-	if depth > maxSkipDepth {
-		return false
-	}
-	s.ws()
-	if s.i >= len(s.b) {
-		return false
-	}
-	switch c := s.b[s.i]; {
-	case c == '{':
-		s.i++
-		for first := true; ; first = false {
-			_, done, ok := s.member(first, '}')
-			if !ok || done {
-				return ok
-			}
-			if !s.skip(depth + 1) {
-				return false
-			}
-		}
-	case c == '[':
-		s.i++
-		for first := true; ; first = false {
-			done, ok := s.element(first)
-			if !ok || done {
-				return ok
-			}
-			if !s.skip(depth + 1) {
-				return false
-			}
-		}
-	case c == '"':
-		return s.skipString()
-	case c == 't':
-		return s.lit("true")
-	case c == 'f':
-		return s.lit("false")
-	case c == 'n':
-		return s.lit("null")
-	case c == '-' || c >= '0' && c <= '9':
-		return s.skipNumber()
-	}
-	return false
-}
-
-// skipString passes over a string, escapes included.
-func (s *scanner) skipString() bool {
-	s.i++ // the opening quote
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			if s.i+1 >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
-			case 'u':
-				if s.i+6 > len(s.b) {
-					return false
-				}
-				for _, h := range s.b[s.i+2 : s.i+6] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return false
-					}
-				}
-				s.i += 6
-			default:
-				return false
-			}
-		default:
-			s.i++
-		}
-	}
-	return false
-}
-
-// skipNumber passes over a number in JSON's grammar.
-func (s *scanner) skipNumber() bool {
-	digits := func() int {
-		start := s.i
-		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-			s.i++
-		}
-		return s.i - start
-	}
-	if s.b[s.i] == '-' {
-		s.i++
-	}
-	start := s.i
-	n := digits()
-	if n == 0 || (n > 1 && s.b[start] == '0') {
-		return false
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return true
 }

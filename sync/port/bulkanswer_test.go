@@ -48,7 +48,9 @@ var bulkAnswers = []struct {
 	{"trailing comma", `{"entities":[{"index":0},]}`, false},
 	{"not an object", `[{"index":0}]`, false},
 	{"empty body", ``, false},
-	{"deep additional data", `{"entities":[{"index":0,"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`, false},
+	{"deep additional data", `{"entities":[{"index":0,"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`, true},
+	{"too deep", `{"entities":[{"index":0,"x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}]}`, false},
+	{"number beyond float64 skipped", `{"ok":1e400,"entities":[{"index":0,"identifier":"a"}]}`, false},
 	{"bad number skipped", `{"ok":-,"entities":[]}`, false},
 	{"literal run-on", `{"entities":[{"index":0,"created":truex}]}`, false},
 }
