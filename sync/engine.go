@@ -342,7 +342,8 @@ func (e *engine) diffEntity(ctx context.Context, br *blockRun, ent *mapping.Enti
 		}
 		return
 	}
-	found, equal, old := br.index.match(id, br.setIdx, br.set.sourceSum(e.hash, ent))
+	found, stored, old := br.index.lookup(id, br.setIdx)
+	equal := found && br.set.sourceSum(e.hash, ent) == stored
 	if equal {
 		br.update(func(r *BlockResult) { r.Unchanged++ })
 		return

@@ -267,18 +267,27 @@ func (s *idSet) taken(sum uint64) bool {
 // match marks id seen and reports whether Port has it and whether its
 // fields in set s hash to sum. old is the Port values on a dry run.
 func (x *index) match(id string, s int, sum uint64) (found, equal bool, old []fieldValue) {
+	found, stored, old := x.lookup(id, s)
+	return found, found && stored == sum, old
+}
+
+// lookup marks id seen and returns, when Port has it, the hash of its
+// fields in set s and (on a dry run) their values. The diff hashes the
+// mapped entity only when it is found: on a first sync none is, and
+// that hash was a twentieth of the run's CPU.
+func (x *index) lookup(id string, s int) (found bool, sum uint64, old []fieldValue) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	i, ok := x.find(id)
 	if !ok {
-		return false, false, nil
+		return false, 0, nil
 	}
 	x.seen[i] = true
 	k := int(i)*len(x.sets) + s
 	if x.olds != nil {
 		old = x.olds[k]
 	}
-	return true, x.hashes[k] == sum, old
+	return true, x.hashes[k], old
 }
 
 // markSeen marks id seen (an entity written under a resolved identifier).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tide-sync/tide/sync/mapping"
@@ -147,17 +148,27 @@ func (e *engine) rejected(ctx context.Context, br *blockRun, ent *mapping.Entity
 
 // position says where an item came from, for a message a user can act on:
 // the file (`__path`) when the integration gives one, else its page and
-// index and the vendor's id when it has one.
+// index and the vendor's id when it has one. It runs for every item, so
+// the common forms are built with strconv in one allocation; the text is
+// fmt's ("page %d, item %d" and ", id %q" or ", id %v").
 func position(page, index int, item map[string]any) string {
 	if p, ok := item["__path"].(string); ok && p != "" {
 		return p
 	}
-	pos := fmt.Sprintf("page %d, item %d", page, index+1)
+	var buf [96]byte
+	b := append(buf[:0], "page "...)
+	b = strconv.AppendInt(b, int64(page), 10)
+	b = append(b, ", item "...)
+	b = strconv.AppendInt(b, int64(index)+1, 10)
 	switch id := item["id"].(type) {
 	case string:
-		pos += fmt.Sprintf(", id %q", id)
-	case float64, int, int64:
-		pos += fmt.Sprintf(", id %v", id)
+		b = strconv.AppendQuote(append(b, ", id "...), id)
+	case int:
+		b = strconv.AppendInt(append(b, ", id "...), int64(id), 10)
+	case int64:
+		b = strconv.AppendInt(append(b, ", id "...), id, 10)
+	case float64:
+		b = fmt.Appendf(b, ", id %v", id)
 	}
-	return pos
+	return string(b)
 }

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,9 +35,10 @@ type writer struct {
 	opts port.UpsertOptions
 
 	mu      gosync.Mutex
-	batches map[string][]pending
+	batches map[string]*batch
 	sizes   map[string]int
 	g       errgroup.Group
+	bufs    gosync.Pool // *[]byte: batch buffers and encoding scratch
 
 	retryMu gosync.Mutex
 	retry   []pending // failed on a missing relation target
@@ -45,7 +47,7 @@ type writer struct {
 func newWriter(e *engine) *writer {
 	w := &writer{
 		e:       e,
-		batches: map[string][]pending{},
+		batches: map[string]*batch{},
 		sizes:   map[string]int{},
 		opts: port.UpsertOptions{
 			Merge:                        e.mapping.Config.EnableMergeEntity,
@@ -68,8 +70,10 @@ func (w *writer) addLate(ctx context.Context, br *blockRun, ent *mapping.Entity)
 
 func (w *writer) queue(ctx context.Context, p pending) {
 	br, ent := p.block, p.ent
-	raw, err := ent.MarshalJSON()
+	scratch := w.getBuf()
+	raw, err := ent.AppendJSON((*scratch)[:0])
 	if err != nil {
+		w.putBuf(scratch)
 		w.e.ledger.failWrite(false, fmt.Sprintf("encoding entity: %v", err))
 		br.update(func(r *BlockResult) {
 			r.Failed++
@@ -77,33 +81,77 @@ func (w *writer) queue(ctx context.Context, p pending) {
 		})
 		return
 	}
-	p.raw = raw
 	bp := ent.Blueprint
 	w.mu.Lock()
 	if n := w.sizes[bp]; n > 0 && n+len(raw)+64 > port.MaxBulkBytes {
-		batch := w.batches[bp]
+		b := w.batches[bp]
 		w.batches[bp], w.sizes[bp] = nil, 0
 		w.mu.Unlock()
-		w.send(ctx, bp, batch)
+		w.send(ctx, bp, b)
 		w.mu.Lock()
 	}
-	w.batches[bp] = append(w.batches[bp], p)
+	b := w.batches[bp]
+	if b == nil {
+		// A batch holds MaxBulkEntities at most: allocated once, not
+		// grown by appending.
+		b = &batch{items: make([]pending, 0, port.MaxBulkEntities), buf: w.getBuf()}
+		w.batches[bp] = b
+	}
+	start := len(*b.buf)
+	*b.buf = append(*b.buf, raw...)
+	p.raw = (*b.buf)[start:len(*b.buf):len(*b.buf)]
+	b.items = append(b.items, p)
 	w.sizes[bp] += len(raw) + 1
-	var full []pending
-	if len(w.batches[bp]) >= port.MaxBulkEntities {
-		full = w.batches[bp]
+	var full *batch
+	if len(b.items) >= port.MaxBulkEntities {
+		full = b
 		w.batches[bp], w.sizes[bp] = nil, 0
 	}
 	w.mu.Unlock()
+	*scratch = raw
+	w.putBuf(scratch)
 	if full != nil {
 		w.send(ctx, bp, full)
 	}
 }
 
+// batch is the entities of one bulk upsert being gathered. Their JSON
+// lies back to back in buf, which goes back to the writer's pool once
+// the upsert is done: encoding each entity into its own allocation was a
+// twentieth of a first sync's allocations. An entity's raw stays valid
+// when buf grows (it keeps the old array); only the last array is
+// recycled, after every raw in it is spent.
+type batch struct {
+	items []pending
+	buf   *[]byte
+}
+
+// getBuf returns a byte buffer from the writer's pool.
+func (w *writer) getBuf() *[]byte {
+	if b, ok := w.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 16<<10)
+	return &b
+}
+
+// putBuf returns b to the pool; a buffer grown past a full request is
+// left to the collector. What it held is zeroed first, so a raw still
+// in use after its batch (a bug) sends NULs Port refuses, not another
+// entity's JSON.
+func (w *writer) putBuf(b *[]byte) {
+	if cap(*b) <= port.MaxBulkBytes+64<<10 {
+		clear(*b)
+		*b = (*b)[:0]
+		w.bufs.Put(b)
+	}
+}
+
 // send starts one bulk upsert, waiting for a free slot.
-func (w *writer) send(ctx context.Context, bp string, batch []pending) {
+func (w *writer) send(ctx context.Context, bp string, b *batch) {
 	w.g.Go(func() error {
-		w.upsert(ctx, bp, batch, true)
+		w.upsert(ctx, bp, b.items, true)
+		w.putBuf(b.buf) // every raw in it is spent or copied (retry)
 		return nil
 	})
 }
@@ -150,6 +198,7 @@ func (w *writer) upsert(ctx context.Context, bp string, batch []pending, mayRetr
 		// target is written later in the run is retried once at the end,
 		// targets first (docs/ocean-compatibility.md#failed-upsert-retry).
 		if mayRetry && !w.opts.CreateMissingRelatedEntities && errors.Is(r.Err, port.ErrNotFound) && ctx.Err() == nil {
+			p.raw = bytes.Clone(p.raw) // its batch's buffer is recycled
 			w.retryMu.Lock()
 			w.retry = append(w.retry, p)
 			w.retryMu.Unlock()
@@ -173,18 +222,18 @@ func (w *writer) close(ctx context.Context) {
 	w.mu.Lock()
 	bps := make([]string, 0, len(w.batches))
 	for bp, b := range w.batches {
-		if len(b) > 0 {
+		if b != nil && len(b.items) > 0 {
 			bps = append(bps, bp)
 		}
 	}
 	w.mu.Unlock()
 	for _, bp := range bps {
 		w.mu.Lock()
-		batch := w.batches[bp]
+		b := w.batches[bp]
 		w.batches[bp], w.sizes[bp] = nil, 0
 		w.mu.Unlock()
-		if len(batch) > 0 {
-			w.send(ctx, bp, batch)
+		if b != nil && len(b.items) > 0 {
+			w.send(ctx, bp, b)
 		}
 	}
 	_ = w.g.Wait()

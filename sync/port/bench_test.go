@@ -3,6 +3,7 @@ package port
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tide-sync/tide/sync/mapping"
@@ -45,4 +46,26 @@ func BenchmarkEncodeBulkRequest(b *testing.B) {
 		size = len(encodeBulk(raws, batches[0]))
 	}
 	b.ReportMetric(float64(size), "bytes/request")
+}
+
+// BenchmarkJoinBulk reads Port's answer to one bulk upsert of 20
+// entities (all written) and joins it to the request.
+func BenchmarkJoinBulk(b *testing.B) {
+	var parts []string
+	for i := range MaxBulkEntities {
+		parts = append(parts, fmt.Sprintf(`{"index":%d,"identifier":"svc-%07d","created":true,"additionalData":{}}`, i, i))
+	}
+	raw := []byte(`{"ok":true,"entities":[` + strings.Join(parts, ",") + `],"errors":[]}`)
+	idx := make([]int, MaxBulkEntities)
+	for i := range idx {
+		idx[i] = i
+	}
+	results := make([]UpsertResult, MaxBulkEntities)
+	b.ReportAllocs()
+	for b.Loop() {
+		joinBulk(results, idx, raw, "/v1/blueprints/benchService/entities/bulk")
+		if results[19].Err != nil || results[19].Identifier != "svc-0000019" {
+			b.Fatalf("%+v", results[19])
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package port
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,7 +64,11 @@ func splitBulk(entities []json.RawMessage) (batches [][]int, tooBig []int) {
 }
 
 func encodeBulk(entities []json.RawMessage, idx []int) []byte {
-	b := make([]byte, 0, bulkEnvelope+len(idx)*512)
+	size := bulkEnvelope + len(idx) // envelope and commas, one to spare
+	for _, i := range idx {
+		size += len(entities[i])
+	}
+	b := make([]byte, 0, size) // exactly once: no growing copies
 	b = append(b, `{"entities":[`...)
 	for k, i := range idx {
 		if k > 0 {
@@ -78,6 +83,8 @@ func encodeBulk(entities []json.RawMessage, idx []int) []byte {
 // into requests of ≤20 entities and ≤1 MiB, with 413 falling back to single
 // upserts (as Ocean does). It returns one result per input, in order. The
 // error is non-nil only when the context ended.
+// entities are not read after it returns: the caller may reuse their
+// memory.
 func (c *Client) BulkUpsert(ctx context.Context, blueprint string, entities []json.RawMessage, opts UpsertOptions) ([]UpsertResult, error) {
 	results := make([]UpsertResult, len(entities))
 	batches, tooBig := splitBulk(entities)
@@ -112,27 +119,14 @@ func (c *Client) BulkUpsert(ctx context.Context, blueprint string, entities []js
 
 // joinBulk reads a 200/207 answer, joining results to inputs by index.
 func joinBulk(results []UpsertResult, idx []int, raw []byte, path string) {
-	var out struct {
-		Entities []struct {
-			Index      int    `json:"index"`
-			Identifier string `json:"identifier"`
-			Created    bool   `json:"created"`
-		} `json:"entities"`
-		Errors []struct {
-			Index      int    `json:"index"`
-			Identifier string `json:"identifier"`
-			StatusCode int    `json:"statusCode"`
-			Error      string `json:"error"`
-			Message    string `json:"message"`
-		} `json:"errors"`
-	}
-	done := make([]bool, len(idx))
-	if err := json.Unmarshal(raw, &out); err != nil {
+	out, err := decodeBulkAnswer(raw, len(idx))
+	if err != nil {
 		for _, i := range idx {
 			results[i].Err = fmt.Errorf("port: POST %s: decoding the answer: %w", path, err)
 		}
 		return
 	}
+	done := make([]bool, len(idx))
 	for _, e := range out.Entities {
 		if e.Index < 0 || e.Index >= len(idx) {
 			continue
@@ -168,7 +162,10 @@ func (c *Client) upsertOne(ctx context.Context, blueprint string, entity json.Ra
 			Identifier string `json:"identifier"`
 		} `json:"entity"`
 	}
-	status, raw, err := c.send(ctx, http.MethodPost, "/v1/blueprints/"+esc(blueprint)+"/entities", opts.query(), entity, callOpts{writer: true})
+	// A copy: the transport may still be reading a request body after
+	// the answer came, and BulkUpsert's caller reuses entity's memory.
+	body := bytes.Clone(entity)
+	status, raw, err := c.send(ctx, http.MethodPost, "/v1/blueprints/"+esc(blueprint)+"/entities", opts.query(), body, callOpts{writer: true})
 	if err != nil {
 		return UpsertResult{Err: err}
 	}

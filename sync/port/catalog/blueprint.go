@@ -11,12 +11,11 @@ import (
 )
 
 // Port's identifier patterns, from the OpenAPI schemas of
-// POST /v1/blueprints and POST /v1/blueprints/{blueprint_identifier}/entities.
-// Go's regexp has no look-ahead, so the "not exactly . or .." part of the
-// entity and blueprint patterns is checked apart (validID).
+// POST /v1/blueprints and POST /v1/blueprints/{blueprint_identifier}/entities
+// (the entity identifier's is matched by hand: ValidEntityID). Go's regexp
+// has no look-ahead, so the "not exactly . or .." part of the blueprint
+// pattern is checked apart (validID).
 var (
-	// ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000 characters.
-	entityIDPattern = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/=-]+$`)
 	// ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/-]+$ (no =), at most 100 characters.
 	blueprintIDPattern = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/-]+$`)
 	// ^[A-Za-z0-9@_=\-]+$, at most 100 characters: property and relation
@@ -34,9 +33,6 @@ const (
 func validID(id string, re *regexp.Regexp, maxLen int) bool {
 	return id != "." && id != ".." && utf8.RuneCountInString(id) <= maxLen && re.MatchString(id)
 }
-
-// ValidEntityID says whether id is an entity identifier Port accepts.
-func ValidEntityID(id string) bool { return validID(id, entityIDPattern, maxEntityID) }
 
 // Property types and formats a blueprint may declare: the enums of the
 // OpenAPI schema of POST /v1/blueprints (schema.properties.*.type, .format).

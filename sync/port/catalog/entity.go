@@ -57,6 +57,14 @@ func (bp *Blueprint) ValidatePatch(e Entity, bps Blueprints) Violations {
 }
 
 func (bp *Blueprint) validate(e Entity, bps Blueprints, patch bool) Violations {
+	if bp.clean(e, bps, patch) {
+		return nil
+	}
+	return bp.violations(e, bps, patch)
+}
+
+// violations lists every rule e breaks, in a stable order.
+func (bp *Blueprint) violations(e Entity, bps Blueprints, patch bool) Violations {
 	var vs Violations
 	add := func(path string, r Rule, format string, args ...any) {
 		vs = append(vs, Violation{Path: path, Rule: r, Message: fmt.Sprintf(format, args...)})

@@ -59,6 +59,9 @@ func checkFormat(f, s string) string {
 			return "an email address"
 		}
 	case "url":
+		if plainURL(s) {
+			return ""
+		}
 		u, err := url.Parse(s)
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return "an absolute URL such as https://example.com/path"
@@ -74,3 +77,49 @@ func checkFormat(f, s string) string {
 	}
 	return ""
 }
+
+// plainURL reports whether s is an absolute URL of the plainest shape,
+// scheme://host[:port][/path] with only letters, digits and . - _ ~ / in
+// host and path, which url.Parse accepts with a scheme and a host (checked
+// against it in the tests). Most url properties have that shape; url.Parse
+// decides the others, and allocates for each.
+func plainURL(s string) bool {
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !(asciiLetter(c) || i > 0 && (asciiDigit(c) || c == '+' || c == '-' || c == '.')) {
+			break
+		}
+	}
+	if i == 0 || !strings.HasPrefix(s[i:], "://") {
+		return false
+	}
+	i += len("://")
+	host := i
+	for ; i < len(s) && (asciiLetter(s[i]) || asciiDigit(s[i]) || s[i] == '.' || s[i] == '-'); i++ {
+	}
+	if i == host {
+		return false
+	}
+	if i < len(s) && s[i] == ':' {
+		i++
+		port := i
+		for ; i < len(s) && asciiDigit(s[i]); i++ {
+		}
+		if i == port {
+			return false
+		}
+	}
+	if i < len(s) && s[i] != '/' {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; !(asciiLetter(c) || asciiDigit(c) || c == '.' || c == '-' || c == '_' || c == '~' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func asciiDigit(c byte) bool  { return '0' <= c && c <= '9' }

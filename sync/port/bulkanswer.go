@@ -1,0 +1,279 @@
+package port
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// bulkAnswer is Port's 200/207 answer to a bulk upsert: one entry per
+// request entity, under entities when it was written and under errors
+// when it was not, each naming its position in the request.
+type bulkAnswer struct {
+	Entities []bulkEntity `json:"entities"`
+	Errors   []bulkError  `json:"errors"`
+}
+
+type bulkEntity struct {
+	Index      int    `json:"index"`
+	Identifier string `json:"identifier"`
+	Created    bool   `json:"created"`
+}
+
+type bulkError struct {
+	Index      int    `json:"index"`
+	Identifier string `json:"identifier"`
+	StatusCode int    `json:"statusCode"`
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+}
+
+// decodeBulkAnswer reads a bulk upsert answer exactly as json.Unmarshal
+// into a bulkAnswer does. The common shape (plain strings and integers,
+// each field once, other fields skipped) is read by a narrow scanner
+// without reflection; anything else (an escape, a null, a field whose
+// name differs only in case, a duplicate, a syntax error) is left to
+// json.Unmarshal, so every answer and every error comes out as it would.
+// hint is the number of entities in the request.
+func decodeBulkAnswer(raw []byte, hint int) (bulkAnswer, error) {
+	if out, ok := scanBulkAnswer(raw, hint); ok {
+		return out, nil
+	}
+	var out bulkAnswer
+	err := json.Unmarshal(raw, &out)
+	return out, err
+}
+
+// scanBulkAnswer is decodeBulkAnswer's narrow path; ok is false when it
+// cannot vouch for the result.
+func scanBulkAnswer(raw []byte, hint int) (out bulkAnswer, ok bool) {
+	s := scanner{data: raw}
+	var seen uint8
+	if !s.next('{') {
+		return out, false
+	}
+	for first := true; ; first = false {
+		key, done, ok := s.member(first)
+		switch {
+		case !ok:
+			return out, false
+		case done:
+			s.ws()
+			return out, s.i == len(s.data)
+		}
+		switch string(key) {
+		case "entities":
+			if !once(&seen, 1) || !s.next('[') {
+				return out, false
+			}
+			out.Entities = make([]bulkEntity, 0, hint)
+			for first := true; ; first = false {
+				if done, ok := s.element(first); !ok {
+					return out, false
+				} else if done {
+					break
+				}
+				var e bulkEntity
+				if !s.entity(&e) {
+					return out, false
+				}
+				out.Entities = append(out.Entities, e)
+			}
+		case "errors":
+			if !once(&seen, 2) || !s.next('[') {
+				return out, false
+			}
+			for first := true; ; first = false {
+				if done, ok := s.element(first); !ok {
+					return out, false
+				} else if done {
+					break
+				}
+				var e bulkError
+				if !s.error(&e) {
+					return out, false
+				}
+				out.Errors = append(out.Errors, e)
+			}
+		default:
+			if foldsTo(key, "entities", "errors") || s.skip() != nil {
+				return out, false
+			}
+		}
+	}
+}
+
+// entity reads one entry of entities.
+func (s *scanner) entity(e *bulkEntity) bool {
+	if !s.next('{') {
+		return false
+	}
+	var got uint8
+	for first := true; ; first = false {
+		key, done, ok := s.member(first)
+		if !ok || done {
+			return ok
+		}
+		switch string(key) {
+		case "index":
+			ok = once(&got, 1) && s.intInto(&e.Index)
+		case "identifier":
+			ok = once(&got, 2) && s.strInto(&e.Identifier)
+		case "created":
+			ok = once(&got, 4) && s.boolInto(&e.Created)
+		default:
+			ok = !foldsTo(key, "index", "identifier", "created") && s.skip() == nil
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+// error reads one entry of errors.
+func (s *scanner) error(e *bulkError) bool {
+	if !s.next('{') {
+		return false
+	}
+	var got uint8
+	for first := true; ; first = false {
+		key, done, ok := s.member(first)
+		if !ok || done {
+			return ok
+		}
+		switch string(key) {
+		case "index":
+			ok = once(&got, 1) && s.intInto(&e.Index)
+		case "identifier":
+			ok = once(&got, 2) && s.strInto(&e.Identifier)
+		case "statusCode":
+			ok = once(&got, 4) && s.intInto(&e.StatusCode)
+		case "error":
+			ok = once(&got, 8) && s.strInto(&e.Error)
+		case "message":
+			ok = once(&got, 16) && s.strInto(&e.Message)
+		default:
+			ok = !foldsTo(key, "index", "identifier", "statusCode", "error", "message") && s.skip() == nil
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+// once records bit in got, false when it was already there: a field given
+// twice is left to json.Unmarshal.
+func once(got *uint8, bit uint8) bool {
+	if *got&bit != 0 {
+		return false
+	}
+	*got |= bit
+	return true
+}
+
+// foldsTo says whether key would be taken for one of names by
+// json.Unmarshal, which matches field names as bytes.EqualFold does.
+func foldsTo(key []byte, names ...string) bool {
+	for _, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// The narrow path's steps, on the snapshot's scanner (scan.go): each
+// reports false for anything it does not read exactly as encoding/json
+// would, and the caller then leaves the answer to json.Unmarshal.
+
+// next consumes c if it is the next byte after spaces.
+func (s *scanner) next(c byte) bool {
+	if s.peek() == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// member starts an object's next member, after its '{' (first) or its
+// previous value: done when the object closes, else the key, read up to
+// its ':'.
+func (s *scanner) member(first bool) (key []byte, done, ok bool) {
+	if s.next('}') {
+		return nil, true, true
+	}
+	if !first && !s.next(',') {
+		return nil, false, false
+	}
+	key, ok = s.plainStr()
+	return key, false, ok && s.next(':')
+}
+
+// element starts an array's next element, after its '[' (first) or the
+// previous element: done when the array closes.
+func (s *scanner) element(first bool) (done, ok bool) {
+	if s.next(']') {
+		return true, true
+	}
+	return false, first || s.next(',')
+}
+
+// plainStr reads a string without escapes, in valid UTF-8 (encoding/json
+// would replace an invalid byte); v aliases the answer.
+func (s *scanner) plainStr() (v []byte, ok bool) {
+	if s.peek() != '"' {
+		return nil, false
+	}
+	v, escaped, err := s.str()
+	return v, err == nil && !escaped && utf8.Valid(v)
+}
+
+func (s *scanner) strInto(dst *string) bool {
+	v, ok := s.plainStr()
+	if ok {
+		*dst = string(v)
+	}
+	return ok
+}
+
+// intInto reads an integer of at most nine digits (no fraction, no
+// exponent, no leading zero).
+func (s *scanner) intInto(dst *int) bool {
+	s.ws()
+	neg := s.i < len(s.data) && s.data[s.i] == '-'
+	if neg {
+		s.i++
+	}
+	start, n := s.i, 0
+	for s.i < len(s.data) && s.data[s.i] >= '0' && s.data[s.i] <= '9' {
+		n = n*10 + int(s.data[s.i]-'0')
+		s.i++
+	}
+	digits := s.i - start
+	if digits == 0 || digits > 9 || (digits > 1 && s.data[start] == '0') {
+		return false
+	}
+	if s.i < len(s.data) {
+		switch s.data[s.i] {
+		case '.', 'e', 'E':
+			return false
+		}
+	}
+	if neg {
+		n = -n
+	}
+	*dst = n
+	return true
+}
+
+func (s *scanner) boolInto(dst *bool) bool {
+	switch s.peek() {
+	case 't':
+		*dst = true
+		return s.literal("true") == nil
+	case 'f':
+		*dst = false
+		return s.literal("false") == nil
+	}
+	return false
+}
