@@ -19,6 +19,7 @@ var version = "dev"
 var startProfile = func() (stop func()) { return func() {} }
 
 func main() {
+	stopGC, _ := tuneGC(os.Getenv)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -32,6 +33,7 @@ func main() {
 	stopProfile := startProfile()
 	code := runIO(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
+	stopGC()
 	cancel(nil)
 	os.Exit(code)
 }
