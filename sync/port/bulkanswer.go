@@ -52,6 +52,10 @@ func scanBulkAnswer(raw []byte, hint int) (out bulkAnswer, ok bool) {
 	if !s.next('{') {
 		return out, false
 	}
+	// The levels read here count toward the nesting limit as they do
+	// for json.Unmarshal: a skipped value starts one (top-level member)
+	// or three (inside an entry) levels deep.
+	s.depth = 1
 	for first := true; ; first = false {
 		key, done, ok := s.member(first)
 		switch {
@@ -74,11 +78,13 @@ func scanBulkAnswer(raw []byte, hint int) (out bulkAnswer, ok bool) {
 					break
 				}
 				var e bulkEntity
+				s.depth = 3 // the answer, entities and this entry
 				if !s.entity(&e) {
 					return out, false
 				}
 				out.Entities = append(out.Entities, e)
 			}
+			s.depth = 1
 		case "errors":
 			if !once(&seen, 2) || !s.next('[') {
 				return out, false
@@ -90,11 +96,13 @@ func scanBulkAnswer(raw []byte, hint int) (out bulkAnswer, ok bool) {
 					break
 				}
 				var e bulkError
+				s.depth = 3 // the answer, errors and this entry
 				if !s.error(&e) {
 					return out, false
 				}
 				out.Errors = append(out.Errors, e)
 			}
+			s.depth = 1
 		default:
 			if foldsTo(key, "entities", "errors") || s.skip() != nil {
 				return out, false
