@@ -51,7 +51,10 @@ func outside(vp *valuePath, items []string) bool {
 	case vp.code != nil && !plainPathRE.MatchString(vp.src):
 		return false // JQ: its reads are not known
 	case len(items) == 0:
-		return true
+		// A key path finds nothing in an array; a JQ path fails on it
+		// with a preview of the records (expected an object but got:
+		// array ([{...)), which must name them as the answer held them.
+		return vp.code == nil
 	case vp.code != nil:
 		first, _, _ := strings.Cut(vp.src[1:], ".")
 		return first != items[0]

@@ -320,6 +320,11 @@ func (a *reads) index(ix *gojq.Index, base, in paths) paths {
 		return out
 	}
 	a.use(base)
+	if ix.Str != nil {
+		// `."\(.k)"`: the interpolation reads the term's input, as a
+		// computed index does (`.a."\(.k)"` reads .k of the item).
+		a.str(ix.Str, in)
+	}
 	if ix.Start != nil {
 		a.use(a.query(ix.Start, in))
 	}
