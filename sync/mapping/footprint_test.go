@@ -51,6 +51,20 @@ func TestFootprint(t *testing.T) {
 				"identifier": `.item.name + "-" + .metadata.name`, "blueprint": `"c"`, "title": ".item.image"}}},
 			"{metadata.name.*, spec.containers.*}"},
 
+		{"computed index on a query term reads the term's input", "true", map[string]any{"identifier": "(.x | .y)[.k]", "blueprint": `"b"`}, nil, "{k.*, x.y.*}"},
+		{"slice bounds", "true", map[string]any{"identifier": ".a[.b:.c], .d[:.e]", "blueprint": `"b"`}, nil, "{a.*, b.*, c.*, d.*, e.*}"},
+		{"interpolated key suffix", "true", map[string]any{"identifier": ".a.\"\\(.b)\".c, .f[\"\\(.g)\"]", "blueprint": `"b"`}, nil, "{a.*, b.*, f.*, g.*}"},
+		{"optional suffixes", "true", map[string]any{"identifier": "[.a?.b, .c[]?]", "blueprint": `"b"`}, nil, "{a.b.*, c.*}"},
+		{"format strings", "true", map[string]any{"identifier": "@base64 \"\\(.x)\", (.y | @text)", "blueprint": `"b"`}, nil, "{x.*, y.*}"},
+		{"object keys", "true", map[string]any{"identifier": "{\"k\", \"l\": .v, (.q): .w, \"\\(.r)\": 1, $ENV, if: .z}", "blueprint": `"b"`}, nil, "{k.*, q.*, r.*, v.*, w.*, z.*}"},
+		{"unary minus", "true", map[string]any{"identifier": "-.n, -(.m | .p)", "blueprint": `"b"`}, nil, "{m.p.*, n.*}"},
+		{"elif with else", "true", map[string]any{"identifier": "if .a then .b elif .c.d then .e else .f end", "blueprint": `"b"`}, nil, "{a, b.*, c.d, e.*, f.*}"},
+		{"try and select", "true", map[string]any{"identifier": "(try .t).u, select(.s).v", "blueprint": `"b"`}, nil, "{s, t.u.*, v.*}"},
+		{"a binding or recursion below a path keeps that path", "true", map[string]any{"identifier": "(.o | (.p as $v | $v)), (.q | ..)", "blueprint": `"b"`}, nil, "{o.*, q.*}"},
+		{"if without else gives its input", "true", map[string]any{"identifier": ".id", "blueprint": `"b"`, "title": "if .a then .b end"}, nil, "*"},
+		{"label", "true", map[string]any{"identifier": ".id", "blueprint": `"b"`, "title": "label $f | .a, break $f"}, nil, "*"},
+		{"interpolated key on the item", "true", map[string]any{"identifier": ".id", "blueprint": `"b"`, "title": `."\(.k)"`}, nil, "*"},
+
 		// Whole item: the reads are not fully known.
 		{"selector on the whole item", "keys | length > 1", map[string]any{"identifier": ".id", "blueprint": `"b"`}, nil, "*"},
 		{"identity output", "true", map[string]any{"identifier": ".id", "blueprint": `"b"`, "properties": map[string]any{"raw": "."}}, nil, "*"},
@@ -121,7 +135,7 @@ func (g *gen) expr(depth int) string {
 	}
 	x := func() string { return "(" + g.expr(depth-1) + ")" }
 	k := g.key()
-	c := g.n(36)
+	c := g.n(36 + len(astShapes))
 	switch c {
 	case 18, 24, 26, 28, 31, 33:
 		// Shapes that give up on projection: rarer, so that most
@@ -129,6 +143,13 @@ func (g *gen) expr(depth int) string {
 		if g.n(8) != 0 {
 			return g.path()
 		}
+	}
+	if c >= 36 {
+		sh := astShapes[c-36]
+		if sh.rare && g.n(8) != 0 {
+			return g.path()
+		}
+		return sh.f(g, k, x)
 	}
 	switch c {
 	case 0, 1, 2:
@@ -199,6 +220,81 @@ func (g *gen) expr(depth int) string {
 		return x() + " | select(" + x() + ")"
 	}
 	return x() + " or " + x()
+}
+
+// astShapes are further expression shapes, one or more for each kind of
+// node and field of gojq's syntax tree (query.go): index suffixes with a
+// computed key, a slice, an interpolated key, `?` and `[]?`; format
+// strings; every way of writing an object key; unary minus; elif; label
+// and break; function arguments; variables; bindings and alternative
+// patterns; definitions; updates. rare marks the ones the footprint gives
+// up on (the whole item), kept rare so that most mappings keep one.
+var astShapes = []struct {
+	rare bool
+	f    func(g *gen, k string, x func() string) string
+}{
+	{false, func(g *gen, k string, x func() string) string { return "." + k + "[" + x() + "]" }},
+	{false, func(g *gen, k string, x func() string) string { return x() + "[" + x() + "]" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + "[" + x() + ":" + x() + "]" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + "[:" + x() + "]" }},
+	{false, func(g *gen, k string, x func() string) string { return x() + "[" + x() + ":]" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + `."\(` + x() + `)"` }},
+	{false, func(g *gen, k string, x func() string) string { return x() + `."` + g.key() + `-\(` + x() + `)"` }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + `["\(` + x() + `)"]` }},
+	{true, func(g *gen, k string, x func() string) string { return `."\(` + x() + `)"` }},
+	{true, func(g *gen, k string, x func() string) string { return ".[" + x() + "]" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + "?." + g.key() }},
+	{false, func(g *gen, k string, x func() string) string { return x() + "." + k + "?" }},
+	{false, func(g *gen, k string, x func() string) string { return "[." + k + "[]?]" }},
+	{false, func(g *gen, k string, x func() string) string { return "[" + x() + "[]?]" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + "[" + x() + "]?" }},
+	{false, func(g *gen, k string, x func() string) string { return `."` + k + `"` }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + `."` + g.key() + `"` }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + `["` + g.key() + `"]` }},
+	{false, func(g *gen, k string, x func() string) string { return `@base64 "\(` + x() + `)."` }},
+	{false, func(g *gen, k string, x func() string) string { return `@json "v\(` + x() + `)\(` + x() + `)"` }},
+	{false, func(g *gen, k string, x func() string) string { return x() + " | @text" }},
+	{false, func(g *gen, k string, x func() string) string { return x() + " | @base64" }},
+	{false, func(g *gen, k string, x func() string) string { return `{"` + k + `"}` }},
+	{false, func(g *gen, k string, x func() string) string { return `{"` + k + `": ` + x() + `}` }},
+	{false, func(g *gen, k string, x func() string) string { return "{$ENV, " + k + "}" }},
+	{false, func(g *gen, k string, x func() string) string { return "{(" + x() + "): " + x() + "}" }},
+	{false, func(g *gen, k string, x func() string) string { return `{"\(` + x() + `)": ` + x() + "}" }},
+	{true, func(g *gen, k string, x func() string) string { return `{"\(` + x() + `)"}` }},
+	{false, func(g *gen, k string, x func() string) string {
+		return "{if: " + x() + ", " + k + ": " + x() + " | " + x() + "}"
+	}},
+	{false, func(g *gen, k string, x func() string) string { return "-" + x() }},
+	{false, func(g *gen, k string, x func() string) string { return "-." + k }},
+	{false, func(g *gen, k string, x func() string) string {
+		return "if " + x() + " then " + x() + " elif " + x() + " then " + x() + " else " + x() + " end"
+	}},
+	{false, func(g *gen, k string, x func() string) string {
+		return "if " + x() + " then " + x() + " elif " + x() + " then " + x() + " end." + k
+	}},
+	{false, func(g *gen, k string, x func() string) string { return "try " + x() + " | " + x() }},
+	{false, func(g *gen, k string, x func() string) string { return "(try " + x() + ")." + k }},
+	{false, func(g *gen, k string, x func() string) string { return "$ENV | length" }},
+	{false, func(g *gen, k string, x func() string) string { return `$ENV.` + k + ` // env.` + k }},
+	{false, func(g *gen, k string, x func() string) string { return "select(" + x() + ")." + k }},
+	{false, func(g *gen, k string, x func() string) string { return "[" + x() + " | empty]" }},
+	{false, func(g *gen, k string, x func() string) string { return "[limit(1; " + x() + ")]" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + " | first(" + x() + ")" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + " | [.[]?]" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + " | .. | numbers" }},
+	{true, func(g *gen, k string, x func() string) string { return "label $f | " + x() + ", break $f" }},
+	{true, func(g *gen, k string, x func() string) string {
+		return "[foreach (." + k + "[]?) as $x (0; . + 1; [$x, .])]"
+	}},
+	{true, func(g *gen, k string, x func() string) string { return x() + " as $v | $v" }},
+	{true, func(g *gen, k string, x func() string) string { return "." + k + " as [$a] ?// $a | $a" }},
+	{true, func(g *gen, k string, x func() string) string { return ". as {" + k + ": $v} | $v" }},
+	{true, func(g *gen, k string, x func() string) string { return "def f: " + x() + "; f" }},
+	{true, func(g *gen, k string, x func() string) string { return "def f(g): g | " + x() + "; f(." + k + ")" }},
+	{true, func(g *gen, k string, x func() string) string { return "." + k + " |= " + x() }},
+	{true, func(g *gen, k string, x func() string) string { return "try " + x() + " catch " + x() }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + " | (" + x() + " as $v | $v)" }},
+	{false, func(g *gen, k string, x func() string) string { return "." + k + " | reduce (.[]?) as $x (0; . + 1)" }},
 }
 
 // doc writes a random JSON object over the generated keys: nested objects
