@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -20,7 +21,7 @@ func Append(b []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, t), nil
 	case string:
-		return appendString(b, t)
+		return AppendString(b, t)
 	case float64:
 		return appendFloat(b, t)
 	case int:
@@ -48,23 +49,26 @@ func Append(b []byte, v any) ([]byte, error) {
 		if t == nil {
 			return append(b, "null"...), nil
 		}
-		var small [16]string
-		keys := small[:0]
-		for k := range t {
-			keys = append(keys, k)
+		// Keys and values are taken together and sorted by key: looking
+		// each value up again after sorting the keys was a tenth of
+		// encoding an entity.
+		var small [16]member
+		ms := small[:0]
+		for k, v := range t {
+			ms = append(ms, member{k, v})
 		}
-		slices.Sort(keys)
+		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
 		b = append(b, '{')
-		for i, k := range keys {
+		for i, m := range ms {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendString(b, k); err != nil {
+			if b, err = AppendString(b, m.key); err != nil {
 				return nil, err
 			}
 			b = append(b, ':')
-			if b, err = Append(b, t[k]); err != nil {
+			if b, err = Append(b, m.v); err != nil {
 				return nil, err
 			}
 		}
@@ -77,9 +81,15 @@ func Append(b []byte, v any) ([]byte, error) {
 	return append(b, raw...), nil
 }
 
-// appendString writes s quoted; a string needing any escape takes
-// encoding/json's path, so every escape matches it.
-func appendString(b []byte, s string) ([]byte, error) {
+// member is one key and value of an object being encoded.
+type member struct {
+	key string
+	v   any
+}
+
+// AppendString appends s quoted, as encoding/json writes it; a string
+// needing any escape takes encoding/json's path, so every escape matches.
+func AppendString(b []byte, s string) ([]byte, error) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {

@@ -1,14 +1,6 @@
 package mapping
 
-import (
-	"encoding/json"
-	"math"
-	"math/big"
-	"slices"
-	"strconv"
-	"strings"
-	"unicode/utf8"
-)
+import "github.com/tide-sync/tide/internal/jsonx"
 
 // AppendJSON appends the JSON form of e to b. It writes exactly what
 // json.Marshal(e) writes (keys sorted, the same escapes and number forms)
@@ -47,111 +39,9 @@ func (e *Entity) AppendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendValue encodes the values JSON decoding and gojq produce; anything
-// else goes through encoding/json.
-func appendValue(b []byte, v any) ([]byte, error) {
-	switch t := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, t), nil
-	case string:
-		return appendString(b, t)
-	case float64:
-		return appendFloat(b, t)
-	case int:
-		return strconv.AppendInt(b, int64(t), 10), nil
-	case int64:
-		return strconv.AppendInt(b, t, 10), nil
-	case *big.Int:
-		return t.Append(b, 10), nil
-	case []any:
-		b = append(b, '[')
-		for i, x := range t {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendValue(b, x); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	case map[string]any:
-		// Keys and values are taken together and sorted by key: looking
-		// each value up again after sorting the keys was a tenth of
-		// encoding an entity.
-		var small [16]member
-		ms := small[:0]
-		for k, v := range t {
-			ms = append(ms, member{k, v})
-		}
-		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
-		b = append(b, '{')
-		for i, m := range ms {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendString(b, m.key); err != nil {
-				return nil, err
-			}
-			b = append(b, ':')
-			if b, err = appendValue(b, m.v); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, raw...), nil
-}
+// appendValue encodes the values JSON decoding and gojq produce as
+// encoding/json would (jsonx.Append).
+func appendValue(b []byte, v any) ([]byte, error) { return jsonx.Append(b, v) }
 
-// member is one key and value of an object being encoded.
-type member struct {
-	key string
-	v   any
-}
-
-// appendString writes s quoted; strings needing an escape take
-// encoding/json's path, so every escape matches it.
-func appendString(b []byte, s string) ([]byte, error) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			raw, err := json.Marshal(s)
-			if err != nil {
-				return nil, err
-			}
-			return append(b, raw...), nil
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"'), nil
-}
-
-// appendFloat formats f as encoding/json does (ES6 number formatting).
-func appendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, &json.UnsupportedValueError{Str: strconv.FormatFloat(f, 'g', -1, 64)}
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
-}
+// appendString writes s quoted as encoding/json would.
+func appendString(b []byte, s string) ([]byte, error) { return jsonx.AppendString(b, s) }

@@ -270,7 +270,7 @@ func (p *projection) append(b []byte, data map[string]any) ([]byte, error) {
 			b = append(b, ',')
 		}
 		first = false
-		b, _ = jsonx.Append(b, k)
+		b, _ = jsonx.AppendString(b, k)
 		b = append(b, ':')
 	}
 	var err error
@@ -300,7 +300,7 @@ func (p *projection) append(b []byte, data map[string]any) ([]byte, error) {
 			} else {
 				b = append(b, ',')
 			}
-			b, _ = jsonx.Append(b, sub)
+			b, _ = jsonx.AppendString(b, sub)
 			b = append(b, ':')
 			if b, err = jsonx.Append(b, sv); err != nil {
 				return nil, err
