@@ -229,6 +229,7 @@ func (s *Source) offset(ctx context.Context, path string, q url.Values, key stri
 		q = url.Values{}
 	}
 	start := 0
+	guard := integrations.ShiftGuard{Path: path}
 	for page := 1; ; page++ {
 		q.Set("startAt", strconv.Itoa(start))
 		q.Set("maxResults", strconv.Itoa(pageSize))
@@ -240,6 +241,10 @@ func (s *Source) offset(ctx context.Context, path string, q url.Values, key stri
 		if err != nil {
 			return pageErr(page, err)
 		}
+		total, counted := number(obj["total"])
+		if err := guard.Page(items, total, counted); err != nil {
+			return err
+		}
 		if err := fn(items); err != nil {
 			return err
 		}
@@ -247,7 +252,7 @@ func (s *Source) offset(ctx context.Context, path string, q url.Values, key stri
 		if obj != nil {
 			if last, ok := obj["isLast"].(bool); ok {
 				if last {
-					return nil
+					return guard.Done()
 				}
 				if len(items) == 0 {
 					return fmt.Errorf("%w: %s: page %d is empty although Jira says more follow (isLast false) after %d items", ErrIncomplete, path, page, start)
@@ -256,7 +261,7 @@ func (s *Source) offset(ctx context.Context, path string, q url.Values, key stri
 			}
 			if total, ok := number(obj["total"]); ok {
 				if start >= total {
-					return nil
+					return guard.Done()
 				}
 				if len(items) == 0 {
 					return fmt.Errorf("%w: %s: the listing ended after %d of the %d items Jira counts (total)", ErrIncomplete, path, start, total)
@@ -265,7 +270,7 @@ func (s *Source) offset(ctx context.Context, path string, q url.Values, key stri
 			}
 		}
 		if len(items) == 0 {
-			return nil
+			return guard.Done()
 		}
 		if scheme == agileOffset {
 			max := pageSize
@@ -275,7 +280,7 @@ func (s *Source) offset(ctx context.Context, path string, q url.Values, key stri
 				}
 			}
 			if len(items) < max {
-				return nil
+				return guard.Done()
 			}
 		}
 	}

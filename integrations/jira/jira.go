@@ -217,7 +217,7 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 	}
 	out := &emitter{emit: emit}
 	n0 := s.c.Stats().Requests
-	err = r.run(ctx, s, out)
+	err = integrations.NameShift(r.run(ctx, s, out), req.Kind)
 	s.log.Debug("kind fetched", "kind", req.Kind, "items", out.count, "requests", s.c.Stats().Requests-n0)
 	return err
 }

@@ -81,7 +81,9 @@ func (s *Source) CheckCredentials(ctx context.Context, _ []integrations.Request)
 }
 
 // list reads every page of the collection at path p and emits each. The
-// items are under the key named like the path's last segment.
+// items are under the key named like the path's last segment. An offset
+// listing asks for total and fails when the collection shifted while it
+// was read (integrations.ShiftGuard).
 func (s *Source) list(ctx context.Context, p string, q url.Values, emit integrations.Emit) error {
 	key := path.Base(p)
 	query := url.Values{}
@@ -92,12 +94,17 @@ func (s *Source) list(ctx context.Context, p string, q url.Values, emit integrat
 	cursor := ""              // cursor pagination once an answer carries next_cursor
 	seen := map[string]bool{} // cursors already followed
 	emptyRun := 0             // consecutive empty pages that gave a cursor
+	guard := integrations.ShiftGuard{Path: "/" + p}
 	for n := 1; ; n++ {
 		query.Set("limit", strconv.Itoa(pageSize))
 		if cursor == "" {
 			query.Set("offset", strconv.Itoa(offset))
+			// total=true has PagerDuty count the collection on every
+			// page, which tells a listing that shifted while it was read.
+			query.Set("total", "true")
 		} else {
 			query.Del("offset")
+			query.Del("total")
 			query.Set("cursor", cursor)
 		}
 		obj, _, err := s.do(ctx, http.MethodGet, p, query, nil)
@@ -113,6 +120,12 @@ func (s *Source) list(ctx context.Context, p string, q url.Values, emit integrat
 			return fmt.Errorf("page %d: pagerduty: GET /%s: %w", n, p, err)
 		}
 		more, _ := obj["more"].(bool)
+		if _, cursored := obj["next_cursor"]; !cursored && cursor == "" {
+			total, counted := obj["total"].(float64)
+			if err := guard.Page(items, int(total), counted); err != nil {
+				return err
+			}
+		}
 		if len(items) > 0 {
 			if err := emit(items); err != nil {
 				return err
@@ -147,7 +160,7 @@ func (s *Source) list(ctx context.Context, p string, q url.Values, emit integrat
 			return fmt.Errorf("page %d: pagerduty: GET /%s: %w: a cursor page has no next_cursor", n, p, ErrIncomplete)
 		}
 		if !more {
-			return nil
+			return guard.Done()
 		}
 		if len(items) == 0 {
 			return fmt.Errorf("page %d: pagerduty: GET /%s: %w: an empty page says more pages exist", n, p, ErrIncomplete)

@@ -187,6 +187,12 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 		return fmt.Errorf("%w: %v", integrations.ErrConfig, err)
 	}
 	r := &resync{s: s, req: req, sel: sel, emit: emit}
+	return integrations.NameShift(r.run(ctx), req.Kind)
+}
+
+// run lists r's kind.
+func (r *resync) run(ctx context.Context) error {
+	s, req, sel, emit := r.s, r.req, r.sel, r.emit
 	switch req.Kind {
 	case "services":
 		return r.services(ctx)

@@ -120,9 +120,9 @@ func TestKinds(t *testing.T) {
 		}
 	}
 	want := []string{
-		"GET /oncalls?escalation_policy_ids%5B%5D=PEP456&escalation_policy_ids%5B%5D=PEP789&include%5B%5D=users&limit=100&offset=0",
-		"GET /oncalls?escalation_policy_ids%5B%5D=PEP456&escalation_policy_ids%5B%5D=PEP789&include%5B%5D=users&limit=100&offset=0",
-		"GET /oncalls?include%5B%5D=users&limit=100&offset=0&until=2025-09-29T00%3A00%3A00Z",
+		"GET /oncalls?escalation_policy_ids%5B%5D=PEP456&escalation_policy_ids%5B%5D=PEP789&include%5B%5D=users&limit=100&offset=0&total=true",
+		"GET /oncalls?escalation_policy_ids%5B%5D=PEP456&escalation_policy_ids%5B%5D=PEP789&include%5B%5D=users&limit=100&offset=0&total=true",
+		"GET /oncalls?include%5B%5D=users&limit=100&offset=0&total=true&until=2025-09-29T00%3A00%3A00Z",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("on-call requests (-want +got):\n%s", diff)
@@ -146,7 +146,7 @@ func TestIncidentQueryArrays(t *testing.T) {
 		t.Errorf("incidents (-want +got):\n%s", diff)
 	}
 	reqs := e.pd.Requests()
-	want := "GET /incidents?date_range=all&include%5B%5D=assignees&limit=100&offset=0&service_ids%5B%5D=PSVC456&statuses%5B%5D=resolved&statuses%5B%5D=acknowledged"
+	want := "GET /incidents?date_range=all&include%5B%5D=assignees&limit=100&offset=0&service_ids%5B%5D=PSVC456&statuses%5B%5D=resolved&statuses%5B%5D=acknowledged&total=true"
 	if len(reqs) != 1 || reqs[0] != want {
 		t.Errorf("requests = %v\nwant %s", reqs, want)
 	}

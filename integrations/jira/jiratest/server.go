@@ -88,6 +88,7 @@ type Server struct {
 	mu     sync.Mutex
 	faults []*Fault
 	log    []Request
+	after  func(fix *Fixtures, r Request)
 
 	counts vendortest.Counter // by "METHOD /path"
 }
@@ -105,6 +106,15 @@ func (s *Server) Fail(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &f)
+}
+
+// AfterAnswer sets fn to run after each fixture answer is built and before
+// it is sent: fn may change the fixtures, as a vendor whose data changes
+// between two page reads. The client sees the change from its next request.
+func (s *Server) AfterAnswer(fn func(fix *Fixtures, r Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.after = fn
 }
 
 // Count returns how many requests "METHOD /path" got.
@@ -146,6 +156,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, v := s.route(r, body)
+	s.mu.Lock()
+	after := s.after
+	s.mu.Unlock()
+	if after != nil {
+		// The answer is encoded first: it must not see the change.
+		b, _ := json.Marshal(v)
+		after(s.fix, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body})
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write(b)
+		return
+	}
 	writeJSON(w, status, v)
 }
 

@@ -1,6 +1,7 @@
 // Package pagerdutytest is a PagerDuty REST API fake for tests: it serves
 // fixture collections in PagerDuty's classic-pagination envelope
-// ({"<collection>": [...], "limit", "offset", "more", "total"}), filters by
+// ({"<collection>": [...], "limit", "offset", "more", "total"}, total
+// counted when total=true is asked), filters by
 // the name[]= array parameters, answers the analytics endpoints and the
 // account's abilities, checks the Authorization header, and injects
 // faults. It is test-only: no product code imports it.
@@ -57,6 +58,23 @@ type Server struct {
 	// faults by order added
 	faults   []*Fault
 	requests []string // "METHOD /path?query", in order
+	after    func(s *Server, coll string, offset int)
+}
+
+// AfterPage sets fn to run after each page of a collection is built and
+// before it is sent: fn may change the collections (Set), as a vendor
+// whose data changes between two page reads.
+func (s *Server) AfterPage(fn func(s *Server, coll string, offset int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.after = fn
+}
+
+// Get returns one collection.
+func (s *Server) Get(coll string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fix[coll]
 }
 
 // New builds a Server.
@@ -204,7 +222,21 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, p string) {
 	if offset < len(items) {
 		page = items[offset:end]
 	}
-	vendortest.WriteJSON(w, http.StatusOK, map[string]any{p[strings.LastIndex(p, "/")+1:]: page, "limit": limit, "offset": offset, "more": end < len(items), "total": nil})
+	var total any // null unless total=true is asked
+	if q.Get("total") == "true" {
+		total = len(items)
+	}
+	out := map[string]any{p[strings.LastIndex(p, "/")+1:]: page, "limit": limit, "offset": offset, "more": end < len(items), "total": total}
+	s.mu.Lock()
+	after := s.after
+	s.mu.Unlock()
+	if after != nil {
+		b, _ := json.Marshal(out) // the answer must not see the change
+		after(s, p, offset)
+		w.Write(b)
+		return
+	}
+	vendortest.WriteJSON(w, http.StatusOK, out)
 }
 
 // analytics answers with the rows of coll whose key is in
