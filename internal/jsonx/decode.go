@@ -190,106 +190,11 @@ func (d *decoder) literal(word string) error {
 	return nil
 }
 
-func (d *decoder) object() (any, error) {
-	if d.depth++; d.depth > maxDepth {
-		return nil, d.errorf("exceeded max depth")
-	}
-	d.i++ // {
-	d.ws()
-	if d.i < len(d.data) && d.data[d.i] == '}' {
-		d.i++
-		d.depth--
-		return map[string]any{}, nil
-	}
-	base, kbase := len(d.stack), len(d.names)
-	for {
-		d.ws()
-		if d.i >= len(d.data) {
-			return nil, errEnd
-		}
-		if d.data[d.i] != '"' {
-			return nil, d.errorf("invalid character %s looking for beginning of object key string", quoteChar(d.data[d.i]))
-		}
-		k, err := d.str(true)
-		if err != nil {
-			return nil, err
-		}
-		d.ws()
-		if d.i >= len(d.data) {
-			return nil, errEnd
-		}
-		if d.data[d.i] != ':' {
-			return nil, d.errorf("invalid character %s after object key", quoteChar(d.data[d.i]))
-		}
-		d.i++
-		v, err := d.value()
-		if err != nil {
-			return nil, err
-		}
-		d.names = append(d.names, k)
-		d.stack = append(d.stack, v)
-		d.ws()
-		if d.i >= len(d.data) {
-			return nil, errEnd
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			d.depth--
-			vals, names := d.stack[base:], d.names[kbase:]
-			m := make(map[string]any, len(vals))
-			for j, k := range names {
-				m[k] = vals[j] // a repeated key: the last wins
-			}
-			clear(vals)
-			d.stack, d.names = d.stack[:base], d.names[:kbase]
-			return m, nil
-		default:
-			return nil, d.errorf("invalid character %s after object key:value pair", quoteChar(d.data[d.i]))
-		}
-	}
-}
+// object decodes an object whole (objectSel with nothing to select).
+func (d *decoder) object() (any, error) { return d.objectSel(nil, nil, false) }
 
-func (d *decoder) array() (any, error) {
-	if d.depth++; d.depth > maxDepth {
-		return nil, d.errorf("exceeded max depth")
-	}
-	d.i++ // [
-	d.ws()
-	if d.i < len(d.data) && d.data[d.i] == ']' {
-		d.i++
-		d.depth--
-		return []any{}, nil
-	}
-	base := len(d.stack)
-	for {
-		v, err := d.value()
-		if err != nil {
-			return nil, err
-		}
-		d.stack = append(d.stack, v)
-		d.ws()
-		if d.i >= len(d.data) {
-			return nil, errEnd
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			d.depth--
-			a := make([]any, len(d.stack)-base)
-			copy(a, d.stack[base:])
-			clear(d.stack[base:])
-			d.stack = d.stack[:base]
-			return a, nil
-		default:
-			return nil, d.errorf("invalid character %s after array element", quoteChar(d.data[d.i]))
-		}
-	}
-}
+// array decodes an array whole (arraySel with nothing to project).
+func (d *decoder) array() (any, error) { return d.arraySel(nil) }
 
 // str decodes the string at d.i (its opening quote). Keys are interned.
 func (d *decoder) str(key bool) (string, error) {

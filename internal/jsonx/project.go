@@ -126,7 +126,11 @@ func (d *decoder) projected(proj *Projection) (any, error) {
 }
 
 // itemArray is array with each element projected.
-func (d *decoder) itemArray(proj *Projection) (any, error) {
+func (d *decoder) itemArray(proj *Projection) (any, error) { return d.arraySel(proj) }
+
+// arraySel decodes an array, each element projected by proj (whole when
+// proj is nil).
+func (d *decoder) arraySel(proj *Projection) (any, error) {
 	if d.depth++; d.depth > maxDepth {
 		return nil, d.errorf("exceeded max depth")
 	}
@@ -139,7 +143,15 @@ func (d *decoder) itemArray(proj *Projection) (any, error) {
 	}
 	base := len(d.stack)
 	for {
-		v, err := d.projected(proj)
+		var (
+			v   any
+			err error
+		)
+		if proj == nil {
+			v, err = d.value()
+		} else {
+			v, err = d.projected(proj)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -165,9 +177,10 @@ func (d *decoder) itemArray(proj *Projection) (any, error) {
 	}
 }
 
-// objectSel is object for an object on the path to the item array (item
-// false: the key path[0] leads on, every other is decoded whole) or inside
-// an item (item true: keys proj lacks are skipped).
+// objectSel decodes an object: whole (no path, item false), on the path to
+// the item array (item false: the key path[0] leads on, every other is
+// decoded whole) or inside an item (item true: keys proj lacks are
+// skipped).
 func (d *decoder) objectSel(path []string, proj *Projection, item bool) (any, error) {
 	if d.depth++; d.depth > maxDepth {
 		return nil, d.errorf("exceeded max depth")
@@ -228,7 +241,7 @@ func (d *decoder) objectSel(path []string, proj *Projection, item bool) (any, er
 			v, err = d.projected(sub)
 		case item:
 			v, err = d.value()
-		case k == path[0]:
+		case len(path) > 0 && k == path[0]:
 			v, err = d.along(path[1:], proj)
 		default:
 			v, err = d.value()
