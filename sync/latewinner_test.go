@@ -146,6 +146,9 @@ func TestLateWinnerRelationTargetsDryRunIsTheRealRun(t *testing.T) {
 			if diff := cmp.Diff([]int{len(p.Creates), len(p.Updates), dry.Total.Failed}, []int{real.Total.Created, real.Total.Updated, real.Total.Failed}); diff != "" {
 				t.Errorf("created, updated, failed (-plan +real):\n%s", diff)
 			}
+			if diff := cmp.Diff(real.Total, dry.Total); diff != "" {
+				t.Errorf("totals (-real +dry):\n%s", diff)
+			}
 			if diff := cmp.Diff(tt.wantErrors, real.Blocks[1].WriteErrors); diff != "" {
 				t.Errorf("real run's write errors (-want +got):\n%s", diff)
 			}
@@ -165,7 +168,6 @@ func TestLateWinnerRelationTargetsDryRunIsTheRealRun(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			t.Logf("sent: %q %+v %v", sent, real.Blocks[1], s1)
 			for _, b := range sent {
 				if strings.Contains(b, `"ghost"`) {
 					t.Errorf("an entity related to a target that exists nowhere was sent: %s", b)
