@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sort"
 	gosync "sync"
 
@@ -118,10 +119,16 @@ func (e *engine) claim(ctx context.Context, br *blockRun, ent *mapping.Entity, p
 }
 
 // writeLateWinners writes, after every other write, the duplicates that
-// won on source order but were mapped after a loser was written. A dry run
-// replaces the loser's plan entry instead.
+// won on source order but were mapped after a loser was written. Their
+// relation targets are decided as every other entity's are, in dry runs
+// and real runs alike: one whose target is not known yet is held and
+// decided with the others held here (decideHeld), so a winner whose target
+// exists nowhere is refused before it is sent, and the plan lists what the
+// real run writes. A dry run replaces the loser's plan entry instead of
+// writing.
 func (e *engine) writeLateWinners(ctx context.Context) {
 	wrote := false
+	var held []heldEntity
 	for _, br := range e.blocks {
 		br.dups.mu.Lock()
 		late := make([]lateWinner, 0, len(br.dups.late))
@@ -134,38 +141,62 @@ func (e *engine) writeLateWinners(ctx context.Context) {
 		for _, w := range late {
 			wrote = true
 			e.protectTargets(ctx, w.ent)
-			if e.plan != nil {
-				id, _ := w.ent.ID()
-				e.planDrop(w.ent.Blueprint, id, br.res.Index)
-				e.diff(ctx, br, w.ent, w.pos)
+			// The loser already recorded the identifier as mapped:
+			// holdForTargets is not called, so a refused loser stays refused.
+			h := heldEntity{br: br, ent: w.ent, pos: w.pos, targets: e.targetsOf(ctx, w.ent), late: true}
+			if slices.ContainsFunc(h.targets, func(t relTarget) bool { return !e.owned(t.bp, t.id) && !e.rels.isMapped(t.bp, t.id) }) {
+				held = append(held, h)
 				continue
 			}
-			if id, _ := w.ent.ID(); !e.rejected(ctx, br, w.ent, id, true, w.pos) {
-				e.wroteRelations(w.ent, id)
-				e.writer.addLate(ctx, br, w.ent)
-			}
+			e.writeLate(ctx, h)
 		}
 	}
+	e.decideHeld(ctx, held, func(h heldEntity) { e.writeLate(ctx, h) })
 	if wrote && e.plan == nil {
 		e.writer.close(ctx)
 	}
 }
 
-// planDrop removes the planned write of (bp, id) by block.
-func (e *engine) planDrop(bp, id string, block int) {
+// writeLate writes a late winner whose relation targets are decided; on a
+// dry run it takes the place of its loser's plan entry.
+func (e *engine) writeLate(ctx context.Context, h heldEntity) {
+	id, _ := h.ent.ID()
+	if e.plan != nil {
+		e.planDrop(h.br, h.ent.Blueprint, id)
+		e.diffEntity(ctx, h.br, h.ent, h.pos)
+		return
+	}
+	if !e.rejected(ctx, h.br, h.ent, id, true, h.pos) {
+		e.wroteRelations(h.ent, id)
+		e.writer.addLate(ctx, h.br, h.ent)
+	}
+}
+
+// planDrop removes the planned write of (bp, id) by br, and its count:
+// the winner taking its place is counted by its own diff, as the real run
+// counts the loser's write once.
+func (e *engine) planDrop(br *blockRun, bp, id string) {
 	e.planMu.Lock()
 	defer e.planMu.Unlock()
+	dropped := 0
 	drop := func(s []PlanEntity) []PlanEntity {
 		out := s[:0]
 		for _, p := range s {
-			if p.Blueprint != bp || p.Identifier != id || p.Block != block {
+			if p.Blueprint != bp || p.Identifier != id || p.Block != br.res.Index {
 				out = append(out, p)
+			} else {
+				dropped++
 			}
 		}
 		return out
 	}
 	e.plan.Creates = drop(e.plan.Creates)
+	creates := dropped
 	e.plan.Updates = drop(e.plan.Updates)
+	br.update(func(r *BlockResult) {
+		r.Created -= creates
+		r.Updated -= dropped - creates
+	})
 }
 
 // planSearch resolves a search identifier on a dry run, as Port will on

@@ -198,6 +198,9 @@ func (e *engine) run(ctx context.Context) *Result {
 		e.releaseHeld(ctx)
 	}
 	e.writer.close(ctx)
+	// A loser retried after its late winner was written would overwrite
+	// it: the retries go first, and again for the late winners' own.
+	e.writer.retryMissing(ctx)
 	e.writeLateWinners(ctx)
 	e.writer.retryMissing(ctx)
 

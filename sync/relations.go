@@ -41,6 +41,8 @@ type heldEntity struct {
 	ent     *mapping.Entity
 	pos     string
 	targets []relTarget
+	// late: a duplicate's winner mapped after its loser (writeLateWinners).
+	late bool
 }
 
 // relations tracks what the run knows about relation targets.
@@ -178,13 +180,20 @@ func (e *engine) holdForTargets(ctx context.Context, br *blockRun, ent *mapping.
 }
 
 // releaseHeld decides the held entities once every block has mapped its
-// items: the targets neither owned nor mapped are looked up in Port; an
-// entity whose target exists nowhere is refused without
-// createMissingRelatedEntities, and its missing targets are named as stubs
-// with it. The rest go on to the diff and the writer.
+// items (decideHeld); the ones not refused go on to the diff and the
+// writer.
 func (e *engine) releaseHeld(ctx context.Context) {
 	held := e.rels.held
 	e.rels.held = nil
+	e.decideHeld(ctx, held, func(h heldEntity) { e.diffEntity(ctx, h.br, h.ent, h.pos) })
+}
+
+// decideHeld decides entities whose relation targets were not known when
+// they were mapped: the targets neither owned nor mapped are looked up in
+// Port; an entity whose target exists nowhere is refused without
+// createMissingRelatedEntities, and its missing targets are named as stubs
+// with it. release is called, in order, for each entity not refused.
+func (e *engine) decideHeld(ctx context.Context, held []heldEntity, release func(heldEntity)) {
 	if len(held) == 0 || ctx.Err() != nil {
 		return
 	}
@@ -227,7 +236,9 @@ func (e *engine) releaseHeld(ctx context.Context) {
 				continue
 			}
 			refused[i], changed = true, true
-			if id, plain := h.ent.ID(); plain {
+			// A late winner's identifier stays as its loser left it: the
+			// loser was written (or refused) on its own.
+			if id, plain := h.ent.ID(); plain && !h.late {
 				e.rels.dropMapped(h.ent.Blueprint, id)
 			}
 		}
@@ -243,7 +254,7 @@ func (e *engine) releaseHeld(ctx context.Context) {
 				stubs[t.bp+"/"+t.id] = true
 			}
 		}
-		e.diffEntity(ctx, h.br, h.ent, h.pos)
+		release(h)
 	}
 	if len(stubs) > 0 {
 		names := make([]string, 0, len(stubs))
