@@ -89,6 +89,10 @@ type Server struct {
 	faults []*Fault
 	log    []Request
 	after  func(fix *Fixtures, r Request)
+	// fixMu guards fix while AfterAnswer's function may change it: answers
+	// are built and encoded under its read lock, changes made under its
+	// write lock.
+	fixMu sync.RWMutex
 
 	counts vendortest.Counter // by "METHOD /path"
 }
@@ -155,20 +159,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f != nil && vendortest.Answer(w, f.Status, f.Header, f.Body) {
 		return
 	}
+	s.fixMu.RLock()
 	status, v := s.route(r, body)
+	b, err := json.Marshal(v) // before any change: the answer must not see it
+	s.fixMu.RUnlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	s.mu.Lock()
 	after := s.after
 	s.mu.Unlock()
 	if after != nil {
-		// The answer is encoded first: it must not see the change.
-		b, _ := json.Marshal(v)
+		s.fixMu.Lock()
 		after(s.fix, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body})
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		w.Write(b)
-		return
+		s.fixMu.Unlock()
 	}
-	writeJSON(w, status, v)
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
 }
 
 func (s *Server) fault(method, path string) *Fault {
