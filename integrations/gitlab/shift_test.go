@@ -61,6 +61,9 @@ func TestListingShiftedBetweenPagesIsIncomplete(t *testing.T) {
 				if !errors.Is(err, integrations.ErrIncomplete) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v (%d items), want ErrIncomplete with %q", err, len(got), tc.wantErr)
 				}
+				if strings.Contains(err.Error(), testToken) {
+					t.Errorf("the error shows the token: %v", err)
+				}
 				return
 			}
 			if err != nil {
