@@ -19,6 +19,10 @@ import (
 type ShiftGuard struct {
 	// Path is the vendor path listed, e.g. "/rest/api/3/project/search".
 	Path string
+	// ID is an item's vendor id for the distinct count; nil reads "id",
+	// else "accountId". A listing whose items share "id" (GitLab's
+	// repository tree: the blob's hash) names its own.
+	ID func(Item) (string, bool)
 
 	page  int
 	total int  // the size announced with the first page that had one
@@ -47,8 +51,12 @@ func (g *ShiftGuard) Page(items []Item, total int, announced bool) error {
 	if !g.known {
 		return nil
 	}
+	id := g.ID
+	if id == nil {
+		id = itemID
+	}
 	for _, it := range items {
-		if id, ok := itemID(it); ok {
+		if id, ok := id(it); ok {
 			g.ids[id] = struct{}{}
 		} else {
 			g.anon++

@@ -108,14 +108,45 @@ func statusOf(err error) int {
 // non-final, a page that is no JSON array, items on a page after the one
 // GitLab called the last, and any error end the listing with an error:
 // never a shorter list.
+//
+// A listing that shifted while it was read (a record deleted or inserted
+// at GitLab between two page reads moves every later one by a position)
+// fails as incomplete: x-total, which GitLab sends up to 10,000 items,
+// must be the same on every page and the distinct items listed must
+// number it (integrations.ShiftGuard). Without x-total it is not checked.
 func (c *client) list(ctx context.Context, path string, q url.Values, fn func([]map[string]any) error) error {
+	guard := integrations.ShiftGuard{Path: path, ID: itemKey(path)}
+	err := c.walk(ctx, path, q, &guard, fn)
+	if err == nil {
+		err = guard.Done()
+	}
+	// The kind goes in now: the callers' wrapping fixes the message.
+	return integrations.NameShift(err, kindOf(ctx))
+}
+
+// kindKey carries the kind being resynced in a context.
+type kindKey struct{}
+
+// withKind returns ctx naming the kind resynced, for the errors of its
+// listings.
+func withKind(ctx context.Context, kind string) context.Context {
+	return context.WithValue(ctx, kindKey{}, kind)
+}
+
+func kindOf(ctx context.Context) string {
+	k, _ := ctx.Value(kindKey{}).(string)
+	return k
+}
+
+// walk reads the pages of list, each through guard before fn.
+func (c *client) walk(ctx context.Context, path string, q url.Values, guard *integrations.ShiftGuard, fn func([]map[string]any) error) error {
 	q = cloneValues(q)
 	q.Set("per_page", strconv.Itoa(perPage))
 	first, err := c.page(ctx, path, q, 1)
 	if err != nil {
 		return err
 	}
-	done, err := deliver(path, first, fn)
+	done, err := deliver(path, first, guard, fn)
 	if done || err != nil {
 		return err
 	}
@@ -126,7 +157,7 @@ func (c *client) list(ctx context.Context, path string, q url.Values, fn func([]
 		if total > maxPages {
 			return fmt.Errorf("gitlab: GET %s: %d pages (x-total-pages) is more than %d; stopped (no complete listing)", path, total, maxPages)
 		}
-		done, err := c.concurrentPages(ctx, path, q, 2, total, fn)
+		done, err := c.concurrentPages(ctx, path, q, 2, total, guard, fn)
 		if done || err != nil {
 			return err
 		}
@@ -141,7 +172,7 @@ func (c *client) list(ctx context.Context, path string, q url.Values, fn func([]
 		if err != nil {
 			return err
 		}
-		if done, err := deliver(path, p, fn); done || err != nil {
+		if done, err := deliver(path, p, guard, fn); done || err != nil {
 			return err
 		}
 	}
@@ -150,7 +181,7 @@ func (c *client) list(ctx context.Context, path string, q url.Values, fn func([]
 // concurrentPages fetches pages from..to (to 0: until a page is the last),
 // c.window at a time, and delivers them in order. It reports done when a
 // page was the last.
-func (c *client) concurrentPages(ctx context.Context, path string, q url.Values, from, to int, fn func([]map[string]any) error) (bool, error) {
+func (c *client) concurrentPages(ctx context.Context, path string, q url.Values, from, to int, guard *integrations.ShiftGuard, fn func([]map[string]any) error) (bool, error) {
 	last := 0 // the page GitLab called the last, once seen
 	for lo := from; to == 0 || lo <= to; lo += c.window {
 		hi := lo + c.window - 1
@@ -179,7 +210,7 @@ func (c *client) concurrentPages(ctx context.Context, path string, q url.Values,
 				}
 				continue
 			}
-			done, err := deliver(path, p, fn)
+			done, err := deliver(path, p, guard, fn)
 			if err != nil {
 				return false, err
 			}
@@ -216,10 +247,14 @@ func (c *client) page(ctx context.Context, path string, q url.Values, n int) (*o
 	return &offsetPage{n: n, items: items, header: resp.Header}, nil
 }
 
-// deliver hands a page's items to fn and reports whether it was the last
-// page: x-next-page present and empty, or, without the header, a short
-// page.
-func deliver(path string, p *offsetPage, fn func([]map[string]any) error) (bool, error) {
+// deliver records a page with guard, hands its items to fn and reports
+// whether it was the last page: x-next-page present and empty, or, without
+// the header, a short page.
+func deliver(path string, p *offsetPage, guard *integrations.ShiftGuard, fn func([]map[string]any) error) (bool, error) {
+	total, announced := xTotal(p.header)
+	if err := guard.Page(p.items, total, announced); err != nil {
+		return false, err
+	}
 	if len(p.items) > 0 {
 		if err := fn(p.items); err != nil {
 			return false, err
@@ -239,6 +274,47 @@ func deliver(path string, p *offsetPage, fn func([]map[string]any) error) (bool,
 		return false, nil
 	}
 	return len(p.items) < perPage, nil
+}
+
+// xTotal reads x-total, the listing's size, and whether the answer has a
+// readable one (GitLab leaves it out past 10,000 items).
+func xTotal(h http.Header) (int, bool) {
+	v, ok := h["X-Total"]
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.Join(v, "")))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// itemKey is what tells a listing's items apart for the shift guard:
+// the repository tree's "id" is the blob's or tree's hash, shared by two
+// files of one content, so its items are told by path; branches and tags
+// carry no id but a name, releases a tag name; the rest carry an id.
+func itemKey(path string) func(integrations.Item) (string, bool) {
+	key := "id"
+	switch {
+	case strings.HasSuffix(path, "/repository/tree"):
+		key = "path"
+	case strings.HasSuffix(path, "/repository/branches"), strings.HasSuffix(path, "/repository/tags"):
+		key = "name"
+	case strings.HasSuffix(path, "/releases"):
+		key = "tag_name"
+	}
+	return func(it integrations.Item) (string, bool) {
+		switch v := it[key].(type) {
+		case string:
+			return v, true
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64), true
+		case fmt.Stringer: // json.Number
+			return v.String(), true
+		}
+		return "", false
+	}
 }
 
 // totalPages reads x-total-pages; 0 when absent or unreadable.

@@ -17,6 +17,7 @@ package gitlab
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -220,7 +221,12 @@ func (s *Source) Resync(ctx context.Context, req integrations.Request, emit inte
 		return fmt.Errorf("kind %q: %w (the gitlab integration offers: %s)", req.Kind, integrations.ErrUnknownKind, strings.Join(kinds, ", "))
 	}
 	n0 := s.Requests()
-	err = h(ctx, s, r, &emitter{emit: emit})
+	err = h(withKind(ctx, req.Kind), s, r, &emitter{emit: emit})
+	if se := (*integrations.ShiftError)(nil); errors.As(err, &se) && se.Kind == "" {
+		// A listing shared by the kinds of a run (groups) names none:
+		// name this one without changing the shared error.
+		err = fmt.Errorf("kind %q: %w", req.Kind, err)
+	}
 	s.log.Debug("kind fetched", "kind", req.Kind, "requests", s.Requests()-n0)
 	return err
 }

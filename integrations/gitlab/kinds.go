@@ -144,7 +144,9 @@ func (s *Source) groups(ctx context.Context, r *request) ([]map[string]any, erro
 	}
 	return s.groupList.do(ctx, q.Encode(), func() ([]map[string]any, error) {
 		var out []map[string]any
-		err := s.c.list(ctx, "/groups", q, func(items []map[string]any) error {
+		// Every kind built on groups shares this listing and its error:
+		// it names no kind (Resync names the caller's).
+		err := s.c.list(withKind(ctx, ""), "/groups", q, func(items []map[string]any) error {
 			for _, g := range items {
 				if g["marked_for_deletion_on"] != nil || g["marked_for_deletion_at"] != nil {
 					continue

@@ -123,35 +123,38 @@ func TestPagesConcurrent(t *testing.T) {
 }
 
 // Complete or error: a listing that grew while read is followed past
-// x-total-pages; items on a page after the one GitLab called the last, an
-// empty page in the middle and a failed page are errors, never a shorter
-// list.
+// x-total-pages, and fails as changed when x-total counted fewer; items on
+// a page after the one GitLab called the last, an empty page in the middle
+// and a failed page are errors, never a shorter list.
 func TestPagesCompleteOrError(t *testing.T) {
 	t.Parallel()
+	grew := []gitlabtest.Fault{
+		{Path: mrPath, Query: "page=5", Header: map[string]string{"X-Next-Page": "6"}},
+		{Path: mrPath, Query: "page=6", Status: 200, Body: `[{"id": 9000, "state": "opened"}]`, Header: map[string]string{"X-Next-Page": ""}},
+	}
 	tests := []struct {
-		name    string
-		faults  []gitlabtest.Fault
-		want    []string
-		wantErr string
+		name        string
+		totalsLimit int
+		faults      []gitlabtest.Fault
+		want        []string
+		wantErr     string
 	}{
-		{"grew", []gitlabtest.Fault{
-			{Path: mrPath, Query: "page=5", Header: map[string]string{"X-Next-Page": "6"}},
-			{Path: mrPath, Query: "page=6", Status: 200, Body: `[{"id": 9000, "state": "opened"}]`, Header: map[string]string{"X-Next-Page": ""}},
-		}, append(append([]string(nil), wantMRs...), "9000"), ""},
-		{"items after the last", []gitlabtest.Fault{
+		{"grew", 0, grew, nil, "it counted 9 items and 10 distinct ones were listed"},
+		{"grew, no x-total", 1, grew, append(append([]string(nil), wantMRs...), "9000"), ""},
+		{"items after the last", 0, []gitlabtest.Fault{
 			{Path: mrPath, Query: "page=3", Header: map[string]string{"X-Next-Page": ""}},
 		}, nil, "page 4 holds items after page 3"},
-		{"empty page before the last", []gitlabtest.Fault{
+		{"empty page before the last", 0, []gitlabtest.Fault{
 			{Path: mrPath, Query: "page=4", Status: 200, Body: `[]`, Header: map[string]string{"X-Next-Page": "5"}},
 		}, nil, "page 4 is empty but not the last"},
-		{"a page fails", []gitlabtest.Fault{
+		{"a page fails", 0, []gitlabtest.Fault{
 			{Path: mrPath, Query: "page=3", Status: 404, Body: `{"message":"404 Not found"}`},
 		}, nil, "page 3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fake, src := pagesEnv(t, gitlabtest.Options{}, nil)
+			fake, src := pagesEnv(t, gitlabtest.Options{TotalsLimit: tc.totalsLimit}, nil)
 			for _, f := range tc.faults {
 				fake.Fail(f)
 			}

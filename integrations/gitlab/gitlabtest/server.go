@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,6 +73,7 @@ type Server struct {
 	lists  map[string][]map[string]any // decoded array fixtures, by key
 	// filters holds filtered listings, by key and filter values.
 	filters map[string][]map[string]any
+	after   func(s *Server, path string, page int)
 
 	counts      vendortest.Counter // by path under /api/v4
 	requests    atomic.Int64
@@ -95,6 +97,41 @@ func (s *Server) Fail(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &f)
+}
+
+// AfterPage sets fn to run after each offset page is built (its items and
+// headers chosen) and before it is sent, with the path under /api/v4 and
+// the page number: fn may change a listing (Set), as a GitLab whose data
+// changes between two page reads.
+func (s *Server) AfterPage(fn func(s *Server, path string, page int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.after = fn
+}
+
+// Get returns the listing served under a Fixtures key ("/groups/1/issues",
+// "/groups/1/merge_requests?state=opened"), unfiltered; nil when the key
+// holds no array.
+func (s *Server) Get(key string) []map[string]any {
+	l, _ := s.list(key, s.fix[key])
+	return slices.Clone(l)
+}
+
+// Set replaces the listing served under a Fixtures key, which must hold an
+// array, and drops the filtered listings cached from the old one: later
+// pages are cut from the new listing.
+func (s *Server) Set(key string, items []map[string]any) {
+	if _, ok := s.fix[key]; !ok {
+		panic(fmt.Sprintf("gitlabtest: Set %q: no such fixture", key))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lists[key] = items
+	for fk := range s.filters {
+		if strings.HasPrefix(fk, key+"\x00") {
+			delete(s.filters, fk)
+		}
+	}
 }
 
 // Count returns how many requests a path (under /api/v4) received.
@@ -169,7 +206,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.keyset(w, r, list)
 		return
 	}
-	s.offset(w, r, list)
+	s.offset(w, r, path, list)
 }
 
 // list decodes an array fixture once (a large one is paged many times).
@@ -292,7 +329,7 @@ func (s *Server) perPage(q url.Values) int {
 	return min(n, s.opts.MaxPerPage)
 }
 
-func (s *Server) offset(w http.ResponseWriter, r *http.Request, list []map[string]any) {
+func (s *Server) offset(w http.ResponseWriter, r *http.Request, path string, list []map[string]any) {
 	q := r.URL.Query()
 	per := s.perPage(q)
 	page, err := strconv.Atoi(q.Get("page"))
@@ -318,6 +355,12 @@ func (s *Server) offset(w http.ResponseWriter, r *http.Request, list []map[strin
 		h.Set("Link", fmt.Sprintf(`<http://%s%s>; rel="next"`, r.Host, u.RequestURI()))
 	}
 	h.Set("X-Next-Page", next)
+	s.mu.Lock()
+	after := s.after
+	s.mu.Unlock()
+	if after != nil {
+		after(s, path, page)
+	}
 	vendortest.WriteJSON(w, http.StatusOK, list[lo:hi])
 }
 
