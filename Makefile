@@ -30,6 +30,8 @@ FUZZ_TARGETS = \
 	./internal/jsonx:FuzzDecode \
 	./internal/jsonx:FuzzAppend \
 	./internal/jsonx:FuzzDecodeProjected \
+	./sync/port:FuzzDecodeBulkAnswer \
+	./sync/port/catalog:FuzzPlainURL \
 	./integrations/custom:FuzzLinkHeader \
 	./integrations/custom:FuzzCursor \
 	./integrations/github:FuzzNextLink
