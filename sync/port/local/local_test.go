@@ -332,6 +332,39 @@ func snapshotBytes(t *testing.T, s *Server) []byte {
 	return buf.Bytes()
 }
 
+// project is the oracle of projection: the map holding the include paths
+// of an entity (all of it when none), as the fake built before it encoded
+// answers in place.
+func project(data map[string]any, include []string) map[string]any {
+	if len(include) == 0 {
+		return data
+	}
+	out := make(map[string]any, len(include))
+	for _, p := range include {
+		top, sub, nested := strings.Cut(p, ".")
+		v, ok := data[top]
+		if !ok {
+			continue
+		}
+		if !nested {
+			out[top] = v
+			continue
+		}
+		m, _ := v.(map[string]any)
+		sv, ok := m[sub]
+		if !ok {
+			continue
+		}
+		dst, _ := out[top].(map[string]any)
+		if dst == nil {
+			dst = map[string]any{}
+			out[top] = dst
+		}
+		dst[sub] = sv
+	}
+	return out
+}
+
 // The search answer's entities are encoded straight from the store through
 // a projection; they must be the bytes encoding/json gives for project's
 // map (the answer tide decodes).
@@ -366,5 +399,49 @@ func TestProjectionEncodesLikeProject(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("include %q:\n got %s\nwant %s", include, got, want)
 		}
+	}
+}
+
+// Both search routes answer {"entities": [...], "next"?, "ok": true} with
+// each entity's include paths, as encoding/json encodes the projected maps.
+func TestSearchAnswers(t *testing.T) {
+	t.Parallel()
+	s, c := newSeeded(t)
+	for _, id := range []string{"core", "web"} {
+		if code, body := c.do(http.MethodPost, "/v1/blueprints/team/entities?upsert=true", `{"identifier":"`+id+`","title":"T <`+id+`>"}`); code != http.StatusCreated {
+			t.Fatalf("seeding %s: %d %s", id, code, body)
+		}
+	}
+	data := func(id string) map[string]any {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.stores["team"].byID[id].data
+	}
+	want := func(next string, include []string, ids ...string) string {
+		ents := []any{}
+		for _, id := range ids {
+			ents = append(ents, project(data(id), include))
+		}
+		m := map[string]any{"ok": true, "entities": ents}
+		if next != "" {
+			m["next"] = next
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	code, body := c.do(http.MethodPost, "/v1/blueprints/team/entities/search", `{"limit":2,"include":["identifier","title"]}`)
+	if got := string(body); code != http.StatusOK || got != want(encodeCursor("platform"), []string{"identifier", "title"}, "core", "platform") {
+		t.Errorf("page 1: %d %s", code, got)
+	}
+	code, body = c.do(http.MethodPost, "/v1/blueprints/team/entities/search", `{"limit":2,"from":"`+encodeCursor("platform")+`"}`)
+	if got := string(body); code != http.StatusOK || got != want("", nil, "web") {
+		t.Errorf("page 2: %d %s", code, got)
+	}
+	code, body = c.do(http.MethodPost, "/v1/entities/search?include=identifier,title", `{"combinator":"and","rules":[{"property":"$blueprint","operator":"=","value":"team"}]}`)
+	if got := string(body); code != http.StatusOK || got != want("", []string{"identifier", "title"}, "core", "platform", "web") {
+		t.Errorf("global: %d %s", code, got)
 	}
 }

@@ -183,41 +183,10 @@ func compare(a, b any) (int, bool) {
 	return 0, false
 }
 
-// project keeps the include paths of an entity (all of it when none). The
-// result shares values with data: it is for encoding the answer while s.mu
-// is held, never for keeping.
-func project(data map[string]any, include []string) map[string]any {
-	if len(include) == 0 {
-		return data
-	}
-	out := make(map[string]any, len(include))
-	for _, p := range include {
-		top, sub, nested := strings.Cut(p, ".")
-		v, ok := data[top]
-		if !ok {
-			continue
-		}
-		if !nested {
-			out[top] = v
-			continue
-		}
-		m, _ := v.(map[string]any)
-		sv, ok := m[sub]
-		if !ok {
-			continue
-		}
-		dst, _ := out[top].(map[string]any)
-		if dst == nil {
-			dst = map[string]any{}
-			out[top] = dst
-		}
-		dst[sub] = sv
-	}
-	return out
-}
-
-// projection encodes the include paths of entities as encoding/json
-// encodes project's result, without building it.
+// projection encodes the include paths of entities ("identifier",
+// "relations", "properties.x") as encoding/json encodes the map holding
+// just those paths, without building it (TestProjectionEncodesLikeProject
+// holds it to that map).
 type projection struct {
 	all  bool // no include: the whole entity
 	tops []projTop
@@ -257,8 +226,7 @@ func newProjection(include []string) *projection {
 	return p
 }
 
-// append writes data's projection: what jsonx.Append(project(data,
-// include)) writes.
+// append writes data's projection.
 func (p *projection) append(b []byte, data map[string]any) ([]byte, error) {
 	if p.all {
 		return jsonx.Append(b, data)
@@ -341,6 +309,41 @@ func decodeCursor(c string) ([]string, error) {
 	return strings.Split(string(b), "\x00"), nil
 }
 
+// answer is a search answer, {"entities": [...], "next": ..., "ok": true},
+// encoded entity by entity as encoding/json encodes it (sorted keys).
+type answer struct {
+	plan *projection
+	b    []byte
+	n    int
+}
+
+func newAnswer(include []string) *answer {
+	return &answer{plan: newProjection(include), b: append(make([]byte, 0, 64<<10), `{"entities":[`...)}
+}
+
+// add appends one entity's projection.
+func (a *answer) add(data map[string]any) error {
+	if a.n > 0 {
+		a.b = append(a.b, ',')
+	}
+	a.n++
+	var err error
+	a.b, err = a.plan.append(a.b, data)
+	return err
+}
+
+// write sends the answer, with next when it is not empty.
+func (a *answer) write(w http.ResponseWriter, next string) {
+	b := append(a.b, ']')
+	if next != "" {
+		b = append(b, `,"next":`...)
+		b, _ = jsonx.AppendString(b, next)
+	}
+	b = append(b, `,"ok":true}`...)
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
 func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 	var in struct {
 		Query   map[string]any `json:"query"`
@@ -379,11 +382,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 			start++
 		}
 	}
-	// The answer is encoded here, entity by entity, as encoding/json would
-	// encode {"entities": [...], "next": ..., "ok": true} (sorted keys).
-	plan := newProjection(in.Include)
-	b := append(make([]byte, 0, 64<<10), `{"entities":[`...)
-	n := 0
+	out := newAnswer(in.Include)
 	next := ""
 	st := s.stores[bp]
 	for i := start; i < len(ids); i++ {
@@ -398,28 +397,16 @@ func (s *Server) handleSearch(w http.ResponseWriter, req *request) {
 				continue
 			}
 		}
-		if n == limit {
+		if out.n == limit {
 			next = encodeCursor(ids[i-1])
 			break
 		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		n++
-		var err error
-		if b, err = plan.append(b, e.data); err != nil {
+		if err := out.add(e.data); err != nil {
 			WriteError(w, http.StatusInternalServerError, "internal", err.Error())
 			return
 		}
 	}
-	b = append(b, ']')
-	if next != "" {
-		b = append(b, `,"next":`...)
-		b, _ = jsonx.Append(b, next)
-	}
-	b = append(b, `,"ok":true}`...)
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	out.write(w, next)
 }
 
 func (s *Server) handleGlobalSearch(w http.ResponseWriter, req *request) {
@@ -438,7 +425,7 @@ func (s *Server) handleGlobalSearch(w http.ResponseWriter, req *request) {
 		bps = append(bps, bp)
 	}
 	sort.Strings(bps)
-	out := []any{}
+	out := newAnswer(include)
 	for _, bp := range bps {
 		st := s.stores[bp]
 		for _, id := range st.ids() {
@@ -447,12 +434,16 @@ func (s *Server) handleGlobalSearch(w http.ResponseWriter, req *request) {
 				WriteError(w, http.StatusUnprocessableEntity, "invalid_query", err.Error())
 				return
 			}
-			if ok {
-				out = append(out, project(st.byID[id].data, include))
+			if !ok {
+				continue
+			}
+			if err := out.add(st.byID[id].data); err != nil {
+				WriteError(w, http.StatusInternalServerError, "internal", err.Error())
+				return
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "entities": out})
+	out.write(w, "")
 }
 
 func (s *Server) handleDatasource(w http.ResponseWriter, req *request) {
