@@ -34,13 +34,9 @@ func runConfigEnv(args []string, getenv func(string) string, stdout, stderr io.W
 		fmt.Fprintln(w, "Usage: TIDE_ACTION_CONFIG='file-glob: catalog/**' tide config-env --integration TYPE\n\nPrints each parameter of the YAML/JSON object in $TIDE_ACTION_CONFIG as TIDE_<NAME>=value, NUL-separated (used by action.yml).")
 		printFlags(w, fs)
 	}
-	pos, err := parseArgs("config-env", fs, args, stdout, usage)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "tide: %v\n", err)
-		return exitUsage
+	pos, code, ok := parseOrExit("config-env", fs, args, stdout, stderr, usage)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "tide: %v: unexpected argument %q (see tide config-env --help)\n", errUsage, pos[0])

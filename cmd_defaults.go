@@ -56,13 +56,9 @@ Examples:
   tide defaults dock github --dry-run
   tide defaults clean github --port-url local:.tide/catalog.json`)
 	}
-	pos, err := parseArgs("defaults", fs, args, env.stdout, usage)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(env.stderr, "tide: %v\n", err)
-		return exitUsage
+	pos, code, ok := parseOrExit("defaults", fs, args, env.stdout, env.stderr, usage)
+	if !ok {
+		return code
 	}
 	secrets := secret.New()
 	stdout, stderr := redact(env.stdout, secrets), redact(env.stderr, secrets)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -64,13 +63,9 @@ func runList(env *cliEnv, args []string) int {
 		printFlags(w, fs)
 		fmt.Fprintln(w, "\nExamples:\n  tide list\n  tide list github\n  tide list --json | jq '.[].type'")
 	}
-	pos, err := parseArgs("list", fs, args, env.stdout, usage)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(env.stderr, "tide: %v\n", err)
-		return exitUsage
+	pos, code, ok := parseOrExit("list", fs, args, env.stdout, env.stderr, usage)
+	if !ok {
+		return code
 	}
 	reg := registry()
 	defs := reg.All()

@@ -87,13 +87,9 @@ Examples:
   gh api orgs/acme/repos | tide map --integration github --mapping port-app-config.yml --kind repository -
   GITHUB_TOKEN=... tide map --integration github --kind pull-request --live --limit 3`)
 	}
-	pos, err := parseArgs("map", fs, args, env.stdout, usage)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(env.stderr, "tide: %v\n", err)
-		return exitUsage
+	pos, code, ok := parseOrExit("map", fs, args, env.stdout, env.stderr, usage)
+	if !ok {
+		return code
 	}
 	secrets := secret.New()
 	stdout, stderr := redact(env.stdout, secrets), redact(env.stderr, secrets)

@@ -93,13 +93,9 @@ Examples:
   # against the blueprints in Port (read only)
   PORT_CLIENT_ID=... PORT_CLIENT_SECRET=... tide validate --integration file catalog-mapping.yml`)
 	}
-	pos, err := parseArgs("validate", fs, args, env.stdout, usage)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(env.stderr, "tide: %v\n", err)
-		return exitUsage
+	pos, code, ok := parseOrExit("validate", fs, args, env.stdout, env.stderr, usage)
+	if !ok {
+		return code
 	}
 	secrets := secret.New()
 	stdout, stderr := redact(env.stdout, secrets), redact(env.stderr, secrets)

@@ -47,6 +47,21 @@ func parseArgs(cmd string, fs *flag.FlagSet, args []string, stdout io.Writer, us
 	}
 }
 
+// parseOrExit is parseArgs for a command's run function: after --help
+// (usage printed) it returns exit 0, after a bad flag it prints the error
+// and returns exit 2; ok is false in both cases.
+func parseOrExit(cmd string, fs *flag.FlagSet, args []string, stdout, stderr io.Writer, usage func(io.Writer)) (pos []string, code int, ok bool) {
+	pos, err := parseArgs(cmd, fs, args, stdout, usage)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, false
+		}
+		fmt.Fprintf(stderr, "tide: %v\n", err)
+		return nil, exitUsage, false
+	}
+	return pos, 0, true
+}
+
 // checkFlagNames finds the first flag in args that fs does not define, as
 // fs.Parse would meet it, and names the closest one.
 func checkFlagNames(cmd string, fs *flag.FlagSet, args []string) error {
