@@ -161,8 +161,8 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 			var ss []string
 			if ss, err = strList(where, v); err == nil {
 				for i, s := range ss {
-					if !slices.Contains([]string{"opened", "closed", "merged"}, s) {
-						return nil, fmt.Errorf("%s[%d]: %q is not one of opened, closed, merged", where, i, s)
+					if _, err = oneOf(fmt.Sprintf("%s[%d]", where, i), s, "opened", "closed", "merged"); err != nil {
+						break
 					}
 				}
 				r.states = ss
