@@ -394,19 +394,18 @@ func queryParams(where string, v any, allowed []string) (url.Values, error) {
 }
 
 func parseFiles(where string, v any) ([]fileSpec, error) {
-	var list []any
-	switch t := v.(type) {
-	case map[string]any:
-		list = []any{t}
-	case []any:
-		list = t
-	default:
-		return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", where, jsonx.TypeName(v))
+	list, isList := v.([]any) // a list, or one {path, ...}
+	if !isList {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", where, jsonx.TypeName(v))
+		}
+		list = []any{m}
 	}
 	var out []fileSpec
 	for i, x := range list {
 		w := where
-		if _, isList := v.([]any); isList {
+		if isList {
 			w = fmt.Sprintf("%s[%d]", where, i)
 		}
 		m, ok := x.(map[string]any)
