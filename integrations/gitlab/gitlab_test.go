@@ -47,8 +47,14 @@ func newEnv(t *testing.T, concurrency int) *env {
 
 func (e *env) resync(t *testing.T, kind string, selector map[string]any) ([]map[string]any, error) {
 	t.Helper()
+	return resyncKind(e.src, kind, selector)
+}
+
+// resyncKind returns the items src delivers for kind, in the order
+// delivered, and Resync's error.
+func resyncKind(src *Source, kind string, selector map[string]any) ([]map[string]any, error) {
 	var got []map[string]any
-	err := e.src.Resync(context.Background(), integrations.Request{Kind: kind, Selector: selector}, func(page []integrations.Item) error {
+	err := src.Resync(context.Background(), integrations.Request{Kind: kind, Selector: selector}, func(page []integrations.Item) error {
 		for _, it := range page {
 			got = append(got, it)
 		}

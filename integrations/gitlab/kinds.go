@@ -305,14 +305,20 @@ func resyncGroupsWithMembers(ctx context.Context, s *Source, r *request, e *emit
 	if err != nil {
 		return err
 	}
-	return s.each(ctx, "group", groups, func(ctx context.Context, g map[string]any) error {
-		ms, err := s.members(ctx, r, "/groups/"+projectPath(g))
+	return s.withMembers(ctx, r, e, "group", "/groups/", groups)
+}
+
+// withMembers sends each group or project (what, listed under prefix)
+// with its members as __members.
+func (s *Source) withMembers(ctx context.Context, r *request, e *emitter, what, prefix string, list []map[string]any) error {
+	return s.each(ctx, what, list, func(ctx context.Context, x map[string]any) error {
+		ms, err := s.members(ctx, r, prefix+projectPath(x))
 		if err != nil {
-			// An enrichment: a 404 would drop the group itself.
+			// An enrichment: a 404 would drop the group or project itself.
 			return notAbsence(fmt.Errorf("members: %w", err))
 		}
-		it := make(map[string]any, len(g)+1)
-		for k, v := range g {
+		it := make(map[string]any, len(x)+1)
+		for k, v := range x {
 			it[k] = v
 		}
 		it["__members"] = reduced(ms)
@@ -344,19 +350,7 @@ func resyncProjectsWithMembers(ctx context.Context, s *Source, r *request, e *em
 	if err != nil {
 		return err
 	}
-	return s.each(ctx, "project", projects, func(ctx context.Context, p map[string]any) error {
-		ms, err := s.members(ctx, r, "/projects/"+projectPath(p))
-		if err != nil {
-			// An enrichment: a 404 would drop the project itself.
-			return notAbsence(fmt.Errorf("members: %w", err))
-		}
-		it := make(map[string]any, len(p)+1)
-		for k, v := range p {
-			it[k] = v
-		}
-		it["__members"] = reduced(ms)
-		return e.send([]map[string]any{it})
-	})
+	return s.withMembers(ctx, r, e, "project", "/projects/", projects)
 }
 
 func resyncIssues(ctx context.Context, s *Source, r *request, e *emitter) error {

@@ -48,13 +48,11 @@ func pagesEnvOf(t *testing.T, fix gitlabtest.Fixtures, opts gitlabtest.Options, 
 // delivered.
 func mrIDs(t *testing.T, src *Source) ([]string, error) {
 	t.Helper()
+	items, err := resyncKind(src, "merge-request", nil)
 	var got []string
-	err := src.Resync(context.Background(), integrations.Request{Kind: "merge-request"}, func(page []integrations.Item) error {
-		for _, it := range page {
-			got = append(got, jsonNum(it["id"]).(string))
-		}
-		return nil
-	})
+	for _, it := range items {
+		got = append(got, jsonNum(it["id"]).(string))
+	}
 	return got, err
 }
 

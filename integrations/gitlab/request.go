@@ -161,8 +161,8 @@ func parseRequest(req integrations.Request, now time.Time) (*request, error) {
 			var ss []string
 			if ss, err = strList(where, v); err == nil {
 				for i, s := range ss {
-					if !slices.Contains([]string{"opened", "closed", "merged"}, s) {
-						return nil, fmt.Errorf("%s[%d]: %q is not one of opened, closed, merged", where, i, s)
+					if _, err = oneOf(fmt.Sprintf("%s[%d]", where, i), s, "opened", "closed", "merged"); err != nil {
+						break
 					}
 				}
 				r.states = ss
@@ -219,20 +219,10 @@ func (r *request) parseConfig(cfg map[string]any) error {
 		if !ok {
 			return fmt.Errorf("search: want an object {group, project}, got %s", jsonx.TypeName(raw))
 		}
-		for k, v := range m {
-			s, err := str("search."+k, v)
-			if err != nil {
-				return err
-			}
-			switch k {
-			case "group":
-				r.groupSearch = strings.TrimSpace(s)
-			case "project":
-				r.projectSearch = strings.TrimSpace(s)
-			default:
-				return fmt.Errorf("search.%s: unknown key (search has group, project)", k)
-			}
+		if err := strFields("search", m, "search has group, project", map[string]*string{"group": &r.groupSearch, "project": &r.projectSearch}); err != nil {
+			return err
 		}
+		r.groupSearch, r.projectSearch = strings.TrimSpace(r.groupSearch), strings.TrimSpace(r.projectSearch)
 	}
 	raw, ok := cfg["visibility"]
 	if !ok || raw == nil {
@@ -330,6 +320,23 @@ func strList(where string, v any) ([]string, error) {
 	return out, nil
 }
 
+// strFields reads an object of string fields into fields, by key; a key
+// not in fields is an error naming the keys there are (has).
+func strFields(where string, m map[string]any, has string, fields map[string]*string) error {
+	for k, v := range m {
+		s, err := str(where+"."+k, v)
+		if err != nil {
+			return err
+		}
+		dst, ok := fields[k]
+		if !ok {
+			return fmt.Errorf("%s.%s: unknown key (%s)", where, k, has)
+		}
+		*dst = s
+	}
+	return nil
+}
+
 func days(where string, v any) (int, error) {
 	f, ok := v.(float64)
 	if !ok || f < 0 || f != float64(int(f)) {
@@ -351,21 +358,8 @@ func parseSearchQueries(where string, v any) ([]searchQuery, error) {
 			return nil, fmt.Errorf("%s: want {name, scope, query}, got %s", w, jsonx.TypeName(x))
 		}
 		sq := searchQuery{scope: "blobs"}
-		for k, val := range m {
-			s, err := str(w+"."+k, val)
-			if err != nil {
-				return nil, err
-			}
-			switch k {
-			case "name":
-				sq.name = s
-			case "scope":
-				sq.scope = s
-			case "query":
-				sq.query = s
-			default:
-				return nil, fmt.Errorf("%s.%s: unknown key (a search query has name, scope, query)", w, k)
-			}
+		if err := strFields(w, m, "a search query has name, scope, query", map[string]*string{"name": &sq.name, "scope": &sq.scope, "query": &sq.query}); err != nil {
+			return nil, err
 		}
 		if sq.name == "" || sq.query == "" {
 			return nil, fmt.Errorf("%s: name and query are required", w)
@@ -400,19 +394,18 @@ func queryParams(where string, v any, allowed []string) (url.Values, error) {
 }
 
 func parseFiles(where string, v any) ([]fileSpec, error) {
-	var list []any
-	switch t := v.(type) {
-	case map[string]any:
-		list = []any{t}
-	case []any:
-		list = t
-	default:
-		return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", where, jsonx.TypeName(v))
+	list, isList := v.([]any) // a list, or one {path, ...}
+	if !isList {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: want {path, repos, skipParsing}, got %s", where, jsonx.TypeName(v))
+		}
+		list = []any{m}
 	}
 	var out []fileSpec
 	for i, x := range list {
 		w := where
-		if _, isList := v.([]any); isList {
+		if isList {
 			w = fmt.Sprintf("%s[%d]", where, i)
 		}
 		m, ok := x.(map[string]any)
@@ -490,19 +483,8 @@ func parseFolders(where string, v any) ([]folderSpec, error) {
 						fs.repos = append(fs.repos, folderRepo{name: t})
 					case map[string]any:
 						var fr folderRepo
-						for rk, rval := range t {
-							s, err := str(rw+"."+rk, rval)
-							if err != nil {
-								return nil, err
-							}
-							switch rk {
-							case "name":
-								fr.name = s
-							case "branch":
-								fr.branch = s
-							default:
-								return nil, fmt.Errorf("%s.%s: unknown key (a repo has name, branch)", rw, rk)
-							}
+						if err := strFields(rw, t, "a repo has name, branch", map[string]*string{"name": &fr.name, "branch": &fr.branch}); err != nil {
+							return nil, err
 						}
 						if fr.name == "" {
 							return nil, fmt.Errorf("%s.name is required", rw)

@@ -1,7 +1,6 @@
 package gitlab
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,17 +141,6 @@ func TestProjectListingShifted(t *testing.T) {
 			t.Errorf("folders (-want +got):\n%s", diff)
 		}
 	})
-}
-
-func resyncKind(src *Source, kind string, selector map[string]any) ([]map[string]any, error) {
-	var got []map[string]any
-	err := src.Resync(context.Background(), integrations.Request{Kind: kind, Selector: selector}, func(page []integrations.Item) error {
-		for _, it := range page {
-			got = append(got, it)
-		}
-		return nil
-	})
-	return got, err
 }
 
 func fieldStrings(items []map[string]any, key string) []string {
