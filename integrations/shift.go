@@ -78,14 +78,18 @@ func (g *ShiftGuard) Done() error {
 }
 
 // itemID is an item's vendor id: "id", else "accountId" (Jira's users).
-func itemID(it Item) (string, bool) {
-	for _, k := range [...]string{"id", "accountId"} {
+func itemID(it Item) (string, bool) { return ItemKey(it, "id", "accountId") }
+
+// ItemKey is the first of keys the item holds as a string or number, as
+// text: what tells one vendor record from another.
+func ItemKey(it Item, keys ...string) (string, bool) {
+	for _, k := range keys {
 		switch v := it[k].(type) {
 		case string:
 			return v, true
 		case float64:
-			return strconv.FormatFloat(v, 'g', -1, 64), true
-		case fmt.Stringer: // json.Number
+			return strconv.FormatFloat(v, 'f', -1, 64), true
+		case fmt.Stringer: // json.Number, *big.Int
 			return v.String(), true
 		}
 	}

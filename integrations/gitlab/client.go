@@ -304,17 +304,7 @@ func itemKey(path string) func(integrations.Item) (string, bool) {
 	case strings.HasSuffix(path, "/releases"):
 		key = "tag_name"
 	}
-	return func(it integrations.Item) (string, bool) {
-		switch v := it[key].(type) {
-		case string:
-			return v, true
-		case float64:
-			return strconv.FormatFloat(v, 'f', -1, 64), true
-		case fmt.Stringer: // json.Number
-			return v.String(), true
-		}
-		return "", false
-	}
+	return func(it integrations.Item) (string, bool) { return integrations.ItemKey(it, key) }
 }
 
 // totalPages reads x-total-pages; 0 when absent or unreadable.
