@@ -1,7 +1,8 @@
 // Command load is tide's end-to-end load benchmark. It builds the tide
-// binary (a release build, and one with -tags tidebench), the Port fake (bench/portfake) and the vendor
-// fakes, then for every source, Port latency and catalog size N runs three
-// syncs as separate processes against a fresh Port fake in its own process:
+// binary (a release build, and one with -tags tidebench where a run needs
+// it), the Port fake (bench/portfake) and the vendor fakes, then for every
+// source, Port latency and catalog size N runs three syncs as separate
+// processes against a fresh Port fake in its own process:
 //
 //	first      an empty catalog: every entity created
 //	unchanged  the same source again: nothing to write
@@ -172,7 +173,6 @@ type options struct {
 	jsonOut, workdir     string
 }
 
-// bins are the built programs.
 // bins are the built programs: tide is the release build, tideBench the
 // -tags tidebench one (synthetic source, profiling hooks).
 type bins struct{ tide, tideBench, fake, source, github string }
@@ -243,10 +243,17 @@ func mainErr(o options) error {
 	} else {
 		// Built as users get it (the Makefile's build, the Dockerfile,
 		// action.yml): static, stripped, without cgo. The binary's own
-		// resident pages are part of peak RSS.
-		builds = append(builds,
-			[]string{"build", "-trimpath", "-ldflags", "-s -w", "-o", b.tide, "."},
-			[]string{"build", "-tags", "tidebench", "-trimpath", "-ldflags", "-s -w", "-o", b.tideBench, "."})
+		// resident pages are part of peak RSS. Only the builds some run
+		// measures (tideFor) are made.
+		used := map[string]bool{}
+		for _, s := range srcs {
+			used[b.tideFor(s)] = true
+		}
+		for _, t := range []struct{ out, tags string }{{b.tide, ""}, {b.tideBench, "tidebench"}} {
+			if used[t.out] {
+				builds = append(builds, []string{"build", "-tags", t.tags, "-trimpath", "-ldflags", "-s -w", "-o", t.out, "."})
+			}
+		}
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", b...)
