@@ -436,11 +436,16 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		cmd := exec.CommandContext(context.Background(), b.tideFor(source), args...)
 		cmd.Env = env
 		cmd.Env = append(cmd.Env, tideEnv...)
+		// profileFile names this run's file of one kind under -profile.
+		profileFile := func(kind, ext string) string {
+			return filepath.Join(profileDir, fmt.Sprintf("%s-%s-%s-%d-%s.%s", kind, source, latName(lat), n, ph.name, ext))
+		}
 		if profileDir != "" {
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_HEAPPROFILE="+filepath.Join(profileDir, fmt.Sprintf("heap-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_MEMCLASSES="+filepath.Join(profileDir, fmt.Sprintf("memclasses-%s-%s-%d-%s.txt", source, latName(lat), n, ph.name)))
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_MEMPROFILE="+filepath.Join(profileDir, fmt.Sprintf("mem-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_CPUPROFILE="+filepath.Join(profileDir, fmt.Sprintf("cpu-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
+			cmd.Env = append(cmd.Env,
+				"TIDE_BENCH_HEAPPROFILE="+profileFile("heap", "prof"),
+				"TIDE_BENCH_MEMCLASSES="+profileFile("memclasses", "txt"),
+				"TIDE_BENCH_MEMPROFILE="+profileFile("mem", "prof"),
+				"TIDE_BENCH_CPUPROFILE="+profileFile("cpu", "prof"))
 		}
 		var stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
@@ -456,7 +461,7 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		r := run{Source: source, Latency: lat, N: n, Phase: ph.name, Wall: time.Since(t0),
 			AnonKB: rss.anonKB, FileKB: rss.fileKB}
 		if profileDir != "" {
-			_ = os.WriteFile(filepath.Join(profileDir, fmt.Sprintf("stderr-%s-%s-%d-%s.txt", source, latName(lat), n, ph.name)), []byte(stderr.String()), 0o644)
+			_ = os.WriteFile(profileFile("stderr", "txt"), []byte(stderr.String()), 0o644)
 		}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.RSSKB = ru.Maxrss // kilobytes on Linux
