@@ -405,13 +405,13 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		if err := post(portURL + "/_bench/reset"); err != nil {
 			return runs, err
 		}
-		before, err := stats(portURL)
+		before, err := benchStats[fakeStats](portURL)
 		if err != nil {
 			return runs, err
 		}
 		var srcBefore vendorStats
 		if vendorURL != "" {
-			if srcBefore, err = sourceStats(vendorURL); err != nil {
+			if srcBefore, err = benchStats[vendorStats](vendorURL); err != nil {
 				return runs, err
 			}
 		}
@@ -474,14 +474,14 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 			_ = json.Unmarshal(b, &r.Summary)
 		}
 		r.Items = r.Summary.Total.Fetched
-		st, err := stats(portURL)
+		st, err := benchStats[fakeStats](portURL)
 		if err != nil {
 			return runs, err
 		}
 		r.Counts, r.MaxInFlight, r.Conns = st.Counts, st.MaxInFlight, st.Conns
 		r.FakeCPU = time.Duration(st.CPUMS-before.CPUMS) * time.Millisecond
 		if vendorURL != "" {
-			after, err := sourceStats(vendorURL)
+			after, err := benchStats[vendorStats](vendorURL)
 			if err != nil {
 				return runs, err
 			}
@@ -515,9 +515,11 @@ type vendorStats struct {
 	CPUMS    int64 `json:"cpuMS"`
 }
 
-func sourceStats(u string) (vendorStats, error) {
-	var st vendorStats
-	resp, err := http.Get(u + "/_bench/stats")
+// benchStats reads a fake's counters: the Port fake's (fakeStats) or the
+// vendor fake's (vendorStats).
+func benchStats[T any](base string) (T, error) {
+	var st T
+	resp, err := http.Get(base + "/_bench/stats")
 	if err != nil {
 		return st, err
 	}
@@ -565,16 +567,6 @@ type fakeStats struct {
 	MaxInFlight int64          `json:"maxInFlight"`
 	CPUMS       int64          `json:"cpuMS"`
 	Conns       int64          `json:"conns"`
-}
-
-func stats(url string) (fakeStats, error) {
-	var st fakeStats
-	resp, err := http.Get(url + "/_bench/stats")
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
 // check compares a run's summary with what the phase must do.
