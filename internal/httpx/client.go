@@ -601,11 +601,9 @@ func (c *Client) attemptErr(ctx, actx context.Context, err error) error {
 }
 
 func (c *Client) wrap(where string, err error) error {
+	// Neither a timeout nor a size limit holds text from the API.
 	var te *TimeoutError
-	if errors.As(err, &te) {
-		return fmt.Errorf("%s: %w", where, err)
-	}
-	if errors.Is(err, ErrBodyTooLarge) {
+	if errors.As(err, &te) || errors.Is(err, ErrBodyTooLarge) {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	return fmt.Errorf("%s: %w", where, redactErr{err: err, s: c.o.Secrets})
