@@ -1,7 +1,8 @@
 // Command load is tide's end-to-end load benchmark. It builds the tide
-// binary (a release build, and one with -tags tidebench), the Port fake (bench/portfake) and the vendor
-// fakes, then for every source, Port latency and catalog size N runs three
-// syncs as separate processes against a fresh Port fake in its own process:
+// binary (a release build, and one with -tags tidebench where a run needs
+// it), the Port fake (bench/portfake) and the vendor fakes, then for every
+// source, Port latency and catalog size N runs three syncs as separate
+// processes against a fresh Port fake in its own process:
 //
 //	first      an empty catalog: every entity created
 //	unchanged  the same source again: nothing to write
@@ -172,7 +173,6 @@ type options struct {
 	jsonOut, workdir     string
 }
 
-// bins are the built programs.
 // bins are the built programs: tide is the release build, tideBench the
 // -tags tidebench one (synthetic source, profiling hooks).
 type bins struct{ tide, tideBench, fake, source, github string }
@@ -243,10 +243,17 @@ func mainErr(o options) error {
 	} else {
 		// Built as users get it (the Makefile's build, the Dockerfile,
 		// action.yml): static, stripped, without cgo. The binary's own
-		// resident pages are part of peak RSS.
-		builds = append(builds,
-			[]string{"build", "-trimpath", "-ldflags", "-s -w", "-o", b.tide, "."},
-			[]string{"build", "-tags", "tidebench", "-trimpath", "-ldflags", "-s -w", "-o", b.tideBench, "."})
+		// resident pages are part of peak RSS. Only the builds some run
+		// measures (tideFor) are made.
+		used := map[string]bool{}
+		for _, s := range srcs {
+			used[b.tideFor(s)] = true
+		}
+		for _, t := range []struct{ out, tags string }{{b.tide, ""}, {b.tideBench, "tidebench"}} {
+			if used[t.out] {
+				builds = append(builds, []string{"build", "-tags", t.tags, "-trimpath", "-ldflags", "-s -w", "-o", t.out, "."})
+			}
+		}
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", b...)
@@ -398,13 +405,13 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		if err := post(portURL + "/_bench/reset"); err != nil {
 			return runs, err
 		}
-		before, err := stats(portURL)
+		before, err := benchStats[fakeStats](portURL)
 		if err != nil {
 			return runs, err
 		}
 		var srcBefore vendorStats
 		if vendorURL != "" {
-			if srcBefore, err = sourceStats(vendorURL); err != nil {
+			if srcBefore, err = benchStats[vendorStats](vendorURL); err != nil {
 				return runs, err
 			}
 		}
@@ -429,11 +436,16 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		cmd := exec.CommandContext(context.Background(), b.tideFor(source), args...)
 		cmd.Env = env
 		cmd.Env = append(cmd.Env, tideEnv...)
+		// profileFile names this run's file of one kind under -profile.
+		profileFile := func(kind, ext string) string {
+			return filepath.Join(profileDir, fmt.Sprintf("%s-%s-%s-%d-%s.%s", kind, source, latName(lat), n, ph.name, ext))
+		}
 		if profileDir != "" {
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_HEAPPROFILE="+filepath.Join(profileDir, fmt.Sprintf("heap-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_MEMCLASSES="+filepath.Join(profileDir, fmt.Sprintf("memclasses-%s-%s-%d-%s.txt", source, latName(lat), n, ph.name)))
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_MEMPROFILE="+filepath.Join(profileDir, fmt.Sprintf("mem-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
-			cmd.Env = append(cmd.Env, "TIDE_BENCH_CPUPROFILE="+filepath.Join(profileDir, fmt.Sprintf("cpu-%s-%s-%d-%s.prof", source, latName(lat), n, ph.name)))
+			cmd.Env = append(cmd.Env,
+				"TIDE_BENCH_HEAPPROFILE="+profileFile("heap", "prof"),
+				"TIDE_BENCH_MEMCLASSES="+profileFile("memclasses", "txt"),
+				"TIDE_BENCH_MEMPROFILE="+profileFile("mem", "prof"),
+				"TIDE_BENCH_CPUPROFILE="+profileFile("cpu", "prof"))
 		}
 		var stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
@@ -449,7 +461,7 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 		r := run{Source: source, Latency: lat, N: n, Phase: ph.name, Wall: time.Since(t0),
 			AnonKB: rss.anonKB, FileKB: rss.fileKB}
 		if profileDir != "" {
-			_ = os.WriteFile(filepath.Join(profileDir, fmt.Sprintf("stderr-%s-%s-%d-%s.txt", source, latName(lat), n, ph.name)), []byte(stderr.String()), 0o644)
+			_ = os.WriteFile(profileFile("stderr", "txt"), []byte(stderr.String()), 0o644)
 		}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.RSSKB = ru.Maxrss // kilobytes on Linux
@@ -462,14 +474,14 @@ func series(dir string, b bins, source string, lat, srcLat time.Duration, n, wri
 			_ = json.Unmarshal(b, &r.Summary)
 		}
 		r.Items = r.Summary.Total.Fetched
-		st, err := stats(portURL)
+		st, err := benchStats[fakeStats](portURL)
 		if err != nil {
 			return runs, err
 		}
 		r.Counts, r.MaxInFlight, r.Conns = st.Counts, st.MaxInFlight, st.Conns
 		r.FakeCPU = time.Duration(st.CPUMS-before.CPUMS) * time.Millisecond
 		if vendorURL != "" {
-			after, err := sourceStats(vendorURL)
+			after, err := benchStats[vendorStats](vendorURL)
 			if err != nil {
 				return runs, err
 			}
@@ -503,9 +515,11 @@ type vendorStats struct {
 	CPUMS    int64 `json:"cpuMS"`
 }
 
-func sourceStats(u string) (vendorStats, error) {
-	var st vendorStats
-	resp, err := http.Get(u + "/_bench/stats")
+// benchStats reads a fake's counters: the Port fake's (fakeStats) or the
+// vendor fake's (vendorStats).
+func benchStats[T any](base string) (T, error) {
+	var st T
+	resp, err := http.Get(base + "/_bench/stats")
 	if err != nil {
 		return st, err
 	}
@@ -553,16 +567,6 @@ type fakeStats struct {
 	MaxInFlight int64          `json:"maxInFlight"`
 	CPUMS       int64          `json:"cpuMS"`
 	Conns       int64          `json:"conns"`
-}
-
-func stats(url string) (fakeStats, error) {
-	var st fakeStats
-	resp, err := http.Get(url + "/_bench/stats")
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
 // check compares a run's summary with what the phase must do.

@@ -550,42 +550,34 @@ const maxSizeHint = 4 << 20
 // the bytes allocated, all garbage but the last: the vendor pages and
 // Port's search pages are most of what tide allocates). An answer shorter
 // than it declared is an error (io.ErrUnexpectedEOF); one longer (a
-// transport that does not enforce Content-Length) is read on, within the
-// limit. Every call returns a slice of its own: nothing is pooled, so one
-// answer's bytes never reach another.
+// transport that does not enforce Content-Length) is read on as one of
+// unknown length, within the limit. Every call returns a slice of its
+// own: nothing is pooled, so one answer's bytes never reach another.
 func readBody(r io.Reader, size, limit int64) ([]byte, error) {
 	if size > limit {
 		return nil, ErrBodyTooLarge
 	}
-	if size < 0 || size > maxSizeHint {
-		raw, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if size >= 0 && size <= maxSizeHint {
+		// One byte more than declared: reading into it tells EOF (the
+		// connection is reused only after EOF) from a body longer than
+		// declared.
+		raw := make([]byte, size, size+1)
+		if _, err := io.ReadFull(r, raw); err != nil {
+			return nil, err
+		}
+		_, err := io.ReadFull(r, raw[size:size+1])
+		if err == io.EOF {
+			return raw, nil
+		}
 		if err != nil {
 			return nil, err
 		}
-		if int64(len(raw)) > limit {
-			return nil, ErrBodyTooLarge
-		}
-		return raw, nil
+		r = io.MultiReader(bytes.NewReader(raw[:size+1]), r)
 	}
-	// One byte more than declared: reading into it tells EOF (the
-	// connection is reused only after EOF) from a body longer than
-	// declared, which must still meet the limit.
-	raw := make([]byte, size, size+1)
-	if _, err := io.ReadFull(r, raw); err != nil {
-		return nil, err
-	}
-	n, err := io.ReadFull(r, raw[size:size+1])
-	switch {
-	case err == io.EOF:
-		return raw, nil
-	case n == 0:
-		return nil, err
-	}
-	rest, err := io.ReadAll(io.LimitReader(r, limit-size))
+	raw, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	raw = append(raw[:size+1], rest...)
 	if int64(len(raw)) > limit {
 		return nil, ErrBodyTooLarge
 	}
@@ -609,11 +601,9 @@ func (c *Client) attemptErr(ctx, actx context.Context, err error) error {
 }
 
 func (c *Client) wrap(where string, err error) error {
+	// Neither a timeout nor a size limit holds text from the API.
 	var te *TimeoutError
-	if errors.As(err, &te) {
-		return fmt.Errorf("%s: %w", where, err)
-	}
-	if errors.Is(err, ErrBodyTooLarge) {
+	if errors.As(err, &te) || errors.Is(err, ErrBodyTooLarge) {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	return fmt.Errorf("%s: %w", where, redactErr{err: err, s: c.o.Secrets})

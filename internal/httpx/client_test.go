@@ -517,6 +517,29 @@ func TestResponseJSON(t *testing.T) {
 	}
 }
 
+// checkPause sends two requests through a client of api: the first,
+// answered with first, must not wait; the second waits exactly want (the
+// pause the first answer called for) and is answered.
+func checkPause(t *testing.T, api string, rl RateLimit, first step, want []time.Duration) {
+	t.Helper()
+	clock := newFakeClock()
+	srv, calls := script(t, clock, first, step{status: 200, body: `{}`})
+	c := New(Options{API: api, Clock: clock, RateLimit: rl})
+	_, _ = c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL})
+	if len(clock.Waits()) != 0 {
+		t.Fatalf("the first request waited %v", clock.Waits())
+	}
+	if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, clock.Waits()); diff != "" {
+		t.Errorf("waits before the second request (-want +got):\n%s", diff)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("requests = %d", calls.Load())
+	}
+}
+
 // Jira's near-limit warnings on ordinary answers pause the next request
 // (any goroutine's) for as long as Jira says; a 5xx's headers never do.
 func TestJiraProactivePause(t *testing.T) {
@@ -537,22 +560,7 @@ func TestJiraProactivePause(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv, calls := script(t, clock, tc.first, ok)
-			c := New(Options{API: "jira", Clock: clock, RateLimit: Jira})
-			_, _ = c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL})
-			if len(clock.Waits()) != 0 {
-				t.Fatalf("the first request waited %v", clock.Waits())
-			}
-			if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.wantWaits, clock.Waits()); diff != "" {
-				t.Errorf("waits before the second request (-want +got):\n%s", diff)
-			}
-			if calls.Load() != 2 {
-				t.Errorf("requests = %d", calls.Load())
-			}
+			checkPause(t, "jira", Jira, tc.first, tc.wantWaits)
 		})
 	}
 	t.Run("a 5xx near the limit backs off only", func(t *testing.T) {
@@ -588,22 +596,7 @@ func TestPagerDutyPacing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv, calls := script(t, clock, tc.first, ok)
-			c := New(Options{API: "pagerduty", Clock: clock, RateLimit: PagerDuty})
-			_, _ = c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL})
-			if len(clock.Waits()) != 0 {
-				t.Fatalf("the first request waited %v", clock.Waits())
-			}
-			if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, URL: srv.URL}); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.wantWaits, clock.Waits()); diff != "" {
-				t.Errorf("waits before the second request (-want +got):\n%s", diff)
-			}
-			if calls.Load() != 2 {
-				t.Errorf("requests = %d", calls.Load())
-			}
+			checkPause(t, "pagerduty", PagerDuty, tc.first, tc.wantWaits)
 		})
 	}
 	t.Run("daily analytics budget spent: no retry, no pause", func(t *testing.T) {
