@@ -36,7 +36,9 @@ func (x *index) load(h hasher, page []port.Entity, keepOld bool) {
 }
 
 // oracleDecodePage is the former search page decoder: the whole answer
-// through jsonx into maps.
+// through jsonx into maps. It is a copy of port's decodeSearchPage (which
+// SearchEntities still uses), kept frozen here on purpose: the oracle must
+// not follow a later change to the decoder it stands for.
 func oracleDecodePage(raw []byte) ([]port.Entity, string, error) {
 	v, err := jsonx.Decode(raw)
 	if err != nil {

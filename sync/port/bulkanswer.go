@@ -49,124 +49,116 @@ func decodeBulkAnswer(raw []byte, hint int) (bulkAnswer, error) {
 func scanBulkAnswer(raw []byte, hint int) (out bulkAnswer, ok bool) {
 	s := scanner{data: raw}
 	var seen uint8
-	if !s.next('{') {
-		return out, false
-	}
 	// The levels read here count toward the nesting limit as they do
 	// for json.Unmarshal: a skipped value starts one (top-level member)
 	// or three (inside an entry) levels deep.
 	s.depth = 1
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		switch {
-		case !ok:
-			return out, false
-		case done:
-			s.ws()
-			return out, s.i == len(s.data)
-		}
+	ok = s.fields(func(key []byte) bool {
 		switch string(key) {
 		case "entities":
-			if !once(&seen, 1) || !s.next('[') {
-				return out, false
+			if !once(&seen, 1) {
+				return false
 			}
 			out.Entities = make([]bulkEntity, 0, hint)
-			for first := true; ; first = false {
-				if done, ok := s.element(first); !ok {
-					return out, false
-				} else if done {
-					break
-				}
+			return s.list(func() bool {
 				var e bulkEntity
-				s.depth = 3 // the answer, entities and this entry
 				if !s.entity(&e) {
-					return out, false
+					return false
 				}
 				out.Entities = append(out.Entities, e)
-			}
-			s.depth = 1
+				return true
+			})
 		case "errors":
-			if !once(&seen, 2) || !s.next('[') {
-				return out, false
+			if !once(&seen, 2) {
+				return false
 			}
-			for first := true; ; first = false {
-				if done, ok := s.element(first); !ok {
-					return out, false
-				} else if done {
-					break
-				}
+			return s.list(func() bool {
 				var e bulkError
-				s.depth = 3 // the answer, errors and this entry
 				if !s.error(&e) {
-					return out, false
+					return false
 				}
 				out.Errors = append(out.Errors, e)
-			}
+				return true
+			})
+		}
+		return !foldsTo(key, "entities", "errors") && s.skip() == nil
+	})
+	if !ok {
+		return out, false
+	}
+	s.ws()
+	return out, s.i == len(s.data)
+}
+
+// list reads one of the answer's lists, handing each entry to entry, which
+// reads it. An entry is three levels deep: the answer, the list and itself.
+func (s *scanner) list(entry func() bool) bool {
+	if !s.next('[') {
+		return false
+	}
+	s.depth = 3
+	for first := true; ; first = false {
+		if done, ok := s.element(first); !ok || done {
 			s.depth = 1
-		default:
-			if foldsTo(key, "entities", "errors") || s.skip() != nil {
-				return out, false
-			}
+			return ok
+		}
+		if !entry() {
+			return false
+		}
+	}
+}
+
+// fields reads an object, handing each member's key to field, which reads
+// its value.
+func (s *scanner) fields(field func(key []byte) bool) bool {
+	if !s.next('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		key, done, ok := s.member(first)
+		if !ok || done {
+			return ok
+		}
+		if !field(key) {
+			return false
 		}
 	}
 }
 
 // entity reads one entry of entities.
 func (s *scanner) entity(e *bulkEntity) bool {
-	if !s.next('{') {
-		return false
-	}
 	var got uint8
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if !ok || done {
-			return ok
-		}
+	return s.fields(func(key []byte) bool {
 		switch string(key) {
 		case "index":
-			ok = once(&got, 1) && s.intInto(&e.Index)
+			return once(&got, 1) && s.intInto(&e.Index)
 		case "identifier":
-			ok = once(&got, 2) && s.strInto(&e.Identifier)
+			return once(&got, 2) && s.strInto(&e.Identifier)
 		case "created":
-			ok = once(&got, 4) && s.boolInto(&e.Created)
-		default:
-			ok = !foldsTo(key, "index", "identifier", "created") && s.skip() == nil
+			return once(&got, 4) && s.boolInto(&e.Created)
 		}
-		if !ok {
-			return false
-		}
-	}
+		return !foldsTo(key, "index", "identifier", "created") && s.skip() == nil
+	})
 }
 
 // error reads one entry of errors.
 func (s *scanner) error(e *bulkError) bool {
-	if !s.next('{') {
-		return false
-	}
 	var got uint8
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if !ok || done {
-			return ok
-		}
+	return s.fields(func(key []byte) bool {
 		switch string(key) {
 		case "index":
-			ok = once(&got, 1) && s.intInto(&e.Index)
+			return once(&got, 1) && s.intInto(&e.Index)
 		case "identifier":
-			ok = once(&got, 2) && s.strInto(&e.Identifier)
+			return once(&got, 2) && s.strInto(&e.Identifier)
 		case "statusCode":
-			ok = once(&got, 4) && s.intInto(&e.StatusCode)
+			return once(&got, 4) && s.intInto(&e.StatusCode)
 		case "error":
-			ok = once(&got, 8) && s.strInto(&e.Error)
+			return once(&got, 8) && s.strInto(&e.Error)
 		case "message":
-			ok = once(&got, 16) && s.strInto(&e.Message)
-		default:
-			ok = !foldsTo(key, "index", "identifier", "statusCode", "error", "message") && s.skip() == nil
+			return once(&got, 16) && s.strInto(&e.Message)
 		}
-		if !ok {
-			return false
-		}
-	}
+		return !foldsTo(key, "index", "identifier", "statusCode", "error", "message") && s.skip() == nil
+	})
 }
 
 // once records bit in got, false when it was already there: a field given

@@ -124,16 +124,45 @@ func (pr *projector) decode(raw []byte) (*ProjectedPage, string, error) {
 	if pr.proj.AllRelations {
 		page.relStart = []int32{0}
 	}
-	if c := s.peek(); c != '{' {
-		if c == 0 {
-			return nil, "", s.errEnd()
-		}
-		if err := s.skip(); err != nil {
-			return nil, "", err
-		}
-		return nil, "", errors.New("want a JSON object")
-	}
 	var next string
+	err := s.listing(func() {
+		// A repeated entities key: the last wins.
+		page.ids, page.fields, page.rels = page.ids[:0], page.fields[:0], page.rels[:0]
+		if page.relStart != nil {
+			page.relStart = page.relStart[:1]
+		}
+	}, func(n int) error {
+		return pr.entity(s, page, n)
+	}, func() error {
+		v, err := s.value()
+		if err != nil {
+			return err
+		}
+		switch v[0] {
+		case '"':
+			next, err = unquote(v[1:len(v)-1], slices.Contains(v, '\\'))
+			return err
+		case 'n':
+			next = ""
+			return nil
+		}
+		return fmt.Errorf("next is %s, not a string", jsonKind(v[0]))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page, next, nil
+}
+
+// listing reads an answer listing entities ({"entities": [...], "next":
+// ...}), its syntax checked whole: entity reads entities[n], reset forgets
+// the entities read when the key comes again (the last wins), and next
+// reads next's value. An answer that is not an object, or whose entities
+// are missing or not an array, is an error.
+func (s *scanner) listing(reset func(), entity func(n int) error, next func() error) error {
+	if s.peek() != '{' {
+		return s.notA(errors.New("want a JSON object"))
+	}
 	sawEntities := false
 	err := s.object(func(key []byte, esc bool) error {
 		k := string(key)
@@ -143,56 +172,43 @@ func (pr *projector) decode(raw []byte) (*ProjectedPage, string, error) {
 		switch k {
 		case "entities":
 			if sawEntities {
-				// A repeated key: the last wins.
-				page.ids, page.fields, page.rels = page.ids[:0], page.fields[:0], page.rels[:0]
-				if page.relStart != nil {
-					page.relStart = page.relStart[:1]
-				}
+				reset()
 			}
 			sawEntities = true
 			if s.peek() != '[' {
-				if err := s.skip(); err != nil {
-					return err
-				}
-				return errors.New("entities is not an array")
+				return s.notA(errors.New("entities is not an array"))
 			}
-			return s.array(func(n int) error { return pr.entity(s, page, n) })
+			return s.array(entity)
 		case "next":
-			v, err := s.value()
-			if err != nil {
-				return err
-			}
-			switch v[0] {
-			case '"':
-				next, err = unquote(v[1:len(v)-1], slices.Contains(v, '\\'))
-				return err
-			case 'n':
-				next = ""
-				return nil
-			}
-			return fmt.Errorf("next is %s, not a string", jsonKind(v[0]))
+			return next()
 		}
 		return s.skip()
 	})
 	if err != nil {
-		return nil, "", err
+		return err
 	}
 	if err := s.end(); err != nil {
-		return nil, "", err
+		return err
 	}
 	if !sawEntities {
-		return nil, "", errors.New("the answer has no entities")
+		return errors.New("the answer has no entities")
 	}
-	return page, next, nil
+	return nil
+}
+
+// notA skips the value at s.i, which is not of the kind wanted, and
+// returns its syntax error if it has one, else wrong.
+func (s *scanner) notA(wrong error) error {
+	if err := s.skip(); err != nil {
+		return err
+	}
+	return wrong
 }
 
 // entity reads entities[n] into page.
 func (pr *projector) entity(s *scanner, page *ProjectedPage, n int) error {
 	if c := s.peek(); c != '{' {
-		if err := s.skip(); err != nil {
-			return err
-		}
-		return fmt.Errorf("entities[%d] is %s, not an object", n, jsonKind(c))
+		return s.notA(fmt.Errorf("entities[%d] is %s, not an object", n, jsonKind(c)))
 	}
 	base := len(page.fields)
 	for range page.slots {
@@ -364,56 +380,24 @@ func (c *Client) SearchProjected(ctx context.Context, blueprint string, req Sear
 // blueprint is an error.
 func decodeDatasourcePage(raw []byte) ([]EntityRef, any, error) {
 	s := &scanner{data: raw}
-	if c := s.peek(); c != '{' {
-		if c == 0 {
-			return nil, nil, s.errEnd()
-		}
-		if err := s.skip(); err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, errors.New("want a JSON object")
-	}
 	var refs []EntityRef
 	var next any
-	sawEntities := false
-	err := s.object(func(key []byte, esc bool) error {
-		k := string(key)
-		if esc {
-			k, _ = unquote(key, esc)
-		}
-		switch k {
-		case "entities":
-			sawEntities = true
-			refs = refs[:0]
-			if s.peek() != '[' {
-				if err := s.skip(); err != nil {
-					return err
-				}
-				return errors.New("entities is not an array")
-			}
-			return s.array(func(n int) error {
-				ref, err := datasourceRef(s, n)
-				refs = append(refs, ref)
-				return err
-			})
-		case "next":
-			v, err := s.value()
-			if err != nil {
-				return err
-			}
-			next, err = jsonx.Decode(v)
+	err := s.listing(func() {
+		refs = refs[:0]
+	}, func(n int) error {
+		ref, err := datasourceRef(s, n)
+		refs = append(refs, ref)
+		return err
+	}, func() error {
+		v, err := s.value()
+		if err != nil {
 			return err
 		}
-		return s.skip()
+		next, err = jsonx.Decode(v)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := s.end(); err != nil {
-		return nil, nil, err
-	}
-	if !sawEntities {
-		return nil, nil, errors.New("the answer has no entities")
 	}
 	return refs, next, nil
 }
@@ -421,10 +405,7 @@ func decodeDatasourcePage(raw []byte) ([]EntityRef, any, error) {
 // datasourceRef reads entities[n] of a datasource listing.
 func datasourceRef(s *scanner, n int) (EntityRef, error) {
 	if c := s.peek(); c != '{' {
-		if err := s.skip(); err != nil {
-			return EntityRef{}, err
-		}
-		return EntityRef{}, fmt.Errorf("entities[%d] is %s, not an object", n, jsonKind(c))
+		return EntityRef{}, s.notA(fmt.Errorf("entities[%d] is %s, not an object", n, jsonKind(c)))
 	}
 	var ref EntityRef
 	err := s.object(func(key []byte, esc bool) error {

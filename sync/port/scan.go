@@ -275,14 +275,8 @@ func (s *scanner) number() error {
 	exp := false
 	if s.i < len(s.data) && s.data[s.i] == '.' {
 		s.i++
-		if !digit() {
-			if s.i >= len(s.data) {
-				return s.errEnd()
-			}
-			return s.errorf("invalid character %q after decimal point in numeric literal", s.data[s.i])
-		}
-		for digit() {
-			s.i++
+		if err := s.digits("after decimal point in numeric literal"); err != nil {
+			return err
 		}
 	}
 	if s.i < len(s.data) && (s.data[s.i] == 'e' || s.data[s.i] == 'E') {
@@ -291,14 +285,8 @@ func (s *scanner) number() error {
 		if s.i < len(s.data) && (s.data[s.i] == '+' || s.data[s.i] == '-') {
 			s.i++
 		}
-		if !digit() {
-			if s.i >= len(s.data) {
-				return s.errEnd()
-			}
-			return s.errorf("invalid character %q in exponent of numeric literal", s.data[s.i])
-		}
-		for digit() {
-			s.i++
+		if err := s.digits("in exponent of numeric literal"); err != nil {
+			return err
 		}
 	}
 	// Without an exponent only a literal of over 300 digits can overflow.
@@ -308,6 +296,23 @@ func (s *scanner) number() error {
 		}
 	}
 	return nil
+}
+
+// digits consumes a number's fraction or exponent digits, at least one;
+// where places them in the error ("invalid character 'x' after decimal
+// point in numeric literal").
+func (s *scanner) digits(where string) error {
+	start := s.i
+	for s.i < len(s.data) && s.data[s.i] >= '0' && s.data[s.i] <= '9' {
+		s.i++
+	}
+	switch {
+	case s.i > start:
+		return nil
+	case s.i >= len(s.data):
+		return s.errEnd()
+	}
+	return s.errorf("invalid character %q %s", s.data[s.i], where)
 }
 
 // unquote returns the string a validated string literal's text holds,
