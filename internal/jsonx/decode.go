@@ -37,15 +37,7 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.M
 // anything else after the value is an error.
 func Decode(data []byte) (any, error) {
 	d := decoder{data: data}
-	v, err := d.value()
-	if err != nil {
-		return nil, err
-	}
-	d.ws()
-	if d.i < len(d.data) {
-		return nil, d.errorf("invalid character %s after top-level value", quoteChar(d.data[d.i]))
-	}
-	return v, nil
+	return d.end(d.value())
 }
 
 // DecodeExactInts is Decode, except that an integer literal float64 cannot
@@ -54,7 +46,12 @@ func Decode(data []byte) (any, error) {
 // float64 Decode gives.
 func DecodeExactInts(data []byte) (any, error) {
 	d := decoder{data: data, exactInts: true}
-	v, err := d.value()
+	return d.end(d.value())
+}
+
+// end finishes a document whose top-level value v was just decoded:
+// anything but whitespace after it is an error.
+func (d *decoder) end(v any, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -85,15 +85,7 @@ func DecodeProjected(data []byte, items []string, proj *Projection) (any, error)
 		return DecodeExactInts(data)
 	}
 	d := decoder{data: data, exactInts: true}
-	v, err := d.along(items, proj)
-	if err != nil {
-		return nil, err
-	}
-	d.ws()
-	if d.i < len(d.data) {
-		return nil, d.errorf("invalid character %s after top-level value", quoteChar(d.data[d.i]))
-	}
-	return v, nil
+	return d.end(d.along(items, proj))
 }
 
 // along decodes the value at d.i, which lies on the path to the item
