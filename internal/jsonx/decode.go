@@ -386,7 +386,13 @@ func hex4(data []byte, at int) (r rune, bad int, ok bool) {
 }
 
 // number decodes a JSON number as float64, as encoding/json does for any.
-func (d *decoder) number() (any, error) {
+func (d *decoder) number() (any, error) { return d.scanNumber(false) }
+
+// scanNumber is number, or with skip the syntax and range check of the
+// number without its value: only a literal with an exponent or of more
+// than 300 characters can be out of float64's range (number's one fault
+// past the syntax), so only those are converted.
+func (d *decoder) scanNumber(skip bool) (any, error) {
 	start := d.i
 	if d.data[d.i] == '-' {
 		d.i++
@@ -417,7 +423,8 @@ func (d *decoder) number() (any, error) {
 			d.i++
 		}
 	}
-	if d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E') {
+	exp := d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E')
+	if exp {
 		d.i++
 		if d.i < len(d.data) && (d.data[d.i] == '+' || d.data[d.i] == '-') {
 			d.i++
@@ -431,6 +438,9 @@ func (d *decoder) number() (any, error) {
 		for digit() {
 			d.i++
 		}
+	}
+	if skip && !exp && d.i-start <= 300 {
+		return nil, nil
 	}
 	s := d.data[start:d.i]
 	// Small integers are exact in a float64: skip ParseFloat.

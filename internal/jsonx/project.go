@@ -433,43 +433,8 @@ func (d *decoder) skipStr() error {
 	return errEnd
 }
 
-// skipNumber scans a number as number does. Only a literal with an
-// exponent or of more than 300 characters can be out of float64's range
-// (number's one fault past the syntax); number itself decides those.
+// skipNumber scans a number as number does, building nothing.
 func (d *decoder) skipNumber() error {
-	start := d.i
-	if d.data[d.i] == '-' {
-		d.i++
-	}
-	digit := func() bool { return d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' }
-	switch {
-	case d.i >= len(d.data):
-		return errEnd
-	case d.data[d.i] == '0':
-		d.i++
-	case digit():
-		for digit() {
-			d.i++
-		}
-	default:
-		return d.errorf("invalid character %s in numeric literal", quoteChar(d.data[d.i]))
-	}
-	if d.i < len(d.data) && d.data[d.i] == '.' {
-		d.i++
-		if !digit() {
-			if d.i >= len(d.data) {
-				return errEnd
-			}
-			return d.errorf("invalid character %s after decimal point in numeric literal", quoteChar(d.data[d.i]))
-		}
-		for digit() {
-			d.i++
-		}
-	}
-	if d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E') || d.i-start > 300 {
-		d.i = start
-		_, err := d.number()
-		return err
-	}
-	return nil
+	_, err := d.scanNumber(true)
+	return err
 }
