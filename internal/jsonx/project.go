@@ -98,7 +98,7 @@ func (d *decoder) along(path []string, proj *Projection) (any, error) {
 	switch d.data[d.i] {
 	case '[':
 		if len(path) == 0 {
-			return d.itemArray(proj)
+			return d.arraySel(proj)
 		}
 	case '{':
 		if len(path) > 0 {
@@ -116,9 +116,6 @@ func (d *decoder) projected(proj *Projection) (any, error) {
 	}
 	return d.value()
 }
-
-// itemArray is array with each element projected.
-func (d *decoder) itemArray(proj *Projection) (any, error) { return d.arraySel(proj) }
 
 // arraySel decodes an array, each element projected by proj (whole when
 // proj is nil).
