@@ -1,9 +1,7 @@
 package jsonx
 
 import (
-	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -50,8 +48,7 @@ func (p *Projection) String() string {
 	var paths []string
 	var walk func(prefix string, q *Projection)
 	walk = func(prefix string, q *Projection) {
-		for _, k := range slices.Sorted(maps.Keys(q.Keys)) {
-			sub := q.Keys[k]
+		for k, sub := range q.Keys {
 			switch {
 			case sub == nil:
 				paths = append(paths, prefix+k+".*")
@@ -63,7 +60,7 @@ func (p *Projection) String() string {
 		}
 	}
 	walk("", p)
-	sort.Strings(paths)
+	slices.Sort(paths) // the whole list: a sorted walk is not sorted paths ("a.b.*" > "a-.*")
 	return "{" + strings.Join(paths, ", ") + "}"
 }
 
