@@ -1,6 +1,7 @@
 package jsonx
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -25,9 +26,7 @@ func (p *Projection) Union(q *Projection) *Projection {
 		return nil
 	}
 	out := &Projection{Keys: make(map[string]*Projection, len(p.Keys)+len(q.Keys))}
-	for k, v := range p.Keys {
-		out.Keys[k] = v
-	}
+	maps.Copy(out.Keys, p.Keys)
 	for k, v := range q.Keys {
 		if w, ok := out.Keys[k]; ok {
 			out.Keys[k] = w.Union(v)
