@@ -37,15 +37,7 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.M
 // anything else after the value is an error.
 func Decode(data []byte) (any, error) {
 	d := decoder{data: data}
-	v, err := d.value()
-	if err != nil {
-		return nil, err
-	}
-	d.ws()
-	if d.i < len(d.data) {
-		return nil, d.errorf("invalid character %s after top-level value", quoteChar(d.data[d.i]))
-	}
-	return v, nil
+	return d.end(d.value())
 }
 
 // DecodeExactInts is Decode, except that an integer literal float64 cannot
@@ -54,7 +46,12 @@ func Decode(data []byte) (any, error) {
 // float64 Decode gives.
 func DecodeExactInts(data []byte) (any, error) {
 	d := decoder{data: data, exactInts: true}
-	v, err := d.value()
+	return d.end(d.value())
+}
+
+// end finishes a document whose top-level value v was just decoded:
+// anything but whitespace after it is an error.
+func (d *decoder) end(v any, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +386,13 @@ func hex4(data []byte, at int) (r rune, bad int, ok bool) {
 }
 
 // number decodes a JSON number as float64, as encoding/json does for any.
-func (d *decoder) number() (any, error) {
+func (d *decoder) number() (any, error) { return d.scanNumber(false) }
+
+// scanNumber is number, or with skip the syntax and range check of the
+// number without its value: only a literal with an exponent or of more
+// than 300 characters can be out of float64's range (number's one fault
+// past the syntax), so only those are converted.
+func (d *decoder) scanNumber(skip bool) (any, error) {
 	start := d.i
 	if d.data[d.i] == '-' {
 		d.i++
@@ -420,7 +423,8 @@ func (d *decoder) number() (any, error) {
 			d.i++
 		}
 	}
-	if d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E') {
+	exp := d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E')
+	if exp {
 		d.i++
 		if d.i < len(d.data) && (d.data[d.i] == '+' || d.data[d.i] == '-') {
 			d.i++
@@ -434,6 +438,9 @@ func (d *decoder) number() (any, error) {
 		for digit() {
 			d.i++
 		}
+	}
+	if skip && !exp && d.i-start <= 300 {
+		return nil, nil
 	}
 	s := d.data[start:d.i]
 	// Small integers are exact in a float64: skip ParseFloat.

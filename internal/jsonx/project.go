@@ -3,7 +3,6 @@ package jsonx
 import (
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -27,9 +26,7 @@ func (p *Projection) Union(q *Projection) *Projection {
 		return nil
 	}
 	out := &Projection{Keys: make(map[string]*Projection, len(p.Keys)+len(q.Keys))}
-	for k, v := range p.Keys {
-		out.Keys[k] = v
-	}
+	maps.Copy(out.Keys, p.Keys)
 	for k, v := range q.Keys {
 		if w, ok := out.Keys[k]; ok {
 			out.Keys[k] = w.Union(v)
@@ -50,8 +47,7 @@ func (p *Projection) String() string {
 	var paths []string
 	var walk func(prefix string, q *Projection)
 	walk = func(prefix string, q *Projection) {
-		for _, k := range slices.Sorted(maps.Keys(q.Keys)) {
-			sub := q.Keys[k]
+		for k, sub := range q.Keys {
 			switch {
 			case sub == nil:
 				paths = append(paths, prefix+k+".*")
@@ -63,7 +59,7 @@ func (p *Projection) String() string {
 		}
 	}
 	walk("", p)
-	sort.Strings(paths)
+	slices.Sort(paths) // the whole list: a sorted walk is not sorted paths ("a.b.*" > "a-.*")
 	return "{" + strings.Join(paths, ", ") + "}"
 }
 
@@ -85,15 +81,7 @@ func DecodeProjected(data []byte, items []string, proj *Projection) (any, error)
 		return DecodeExactInts(data)
 	}
 	d := decoder{data: data, exactInts: true}
-	v, err := d.along(items, proj)
-	if err != nil {
-		return nil, err
-	}
-	d.ws()
-	if d.i < len(d.data) {
-		return nil, d.errorf("invalid character %s after top-level value", quoteChar(d.data[d.i]))
-	}
-	return v, nil
+	return d.end(d.along(items, proj))
 }
 
 // along decodes the value at d.i, which lies on the path to the item
@@ -106,7 +94,7 @@ func (d *decoder) along(path []string, proj *Projection) (any, error) {
 	switch d.data[d.i] {
 	case '[':
 		if len(path) == 0 {
-			return d.itemArray(proj)
+			return d.arraySel(proj)
 		}
 	case '{':
 		if len(path) > 0 {
@@ -124,9 +112,6 @@ func (d *decoder) projected(proj *Projection) (any, error) {
 	}
 	return d.value()
 }
-
-// itemArray is array with each element projected.
-func (d *decoder) itemArray(proj *Projection) (any, error) { return d.arraySel(proj) }
 
 // arraySel decodes an array, each element projected by proj (whole when
 // proj is nil).
@@ -441,43 +426,8 @@ func (d *decoder) skipStr() error {
 	return errEnd
 }
 
-// skipNumber scans a number as number does. Only a literal with an
-// exponent or of more than 300 characters can be out of float64's range
-// (number's one fault past the syntax); number itself decides those.
+// skipNumber scans a number as number does, building nothing.
 func (d *decoder) skipNumber() error {
-	start := d.i
-	if d.data[d.i] == '-' {
-		d.i++
-	}
-	digit := func() bool { return d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' }
-	switch {
-	case d.i >= len(d.data):
-		return errEnd
-	case d.data[d.i] == '0':
-		d.i++
-	case digit():
-		for digit() {
-			d.i++
-		}
-	default:
-		return d.errorf("invalid character %s in numeric literal", quoteChar(d.data[d.i]))
-	}
-	if d.i < len(d.data) && d.data[d.i] == '.' {
-		d.i++
-		if !digit() {
-			if d.i >= len(d.data) {
-				return errEnd
-			}
-			return d.errorf("invalid character %s after decimal point in numeric literal", quoteChar(d.data[d.i]))
-		}
-		for digit() {
-			d.i++
-		}
-	}
-	if d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E') || d.i-start > 300 {
-		d.i = start
-		_, err := d.number()
-		return err
-	}
-	return nil
+	_, err := d.scanNumber(true)
+	return err
 }
