@@ -13,7 +13,10 @@ import (
 // Append appends the JSON encoding of v to b, byte for byte what
 // encoding/json's Marshal gives for the values Decode produces (objects
 // with sorted keys, HTML-safe string escapes, ES6 number formatting), without
-// reflection. A value of another type goes through encoding/json.
+// reflection. A value of another type goes through encoding/json. One
+// difference, on purpose: a nil []any is "[]", not encoding/json's "null",
+// since mapping values are JQ's and an empty JQ array built up by
+// appending is a nil slice (TestAppendNilSliceIsAnEmptyArray).
 func Append(b []byte, v any) ([]byte, error) {
 	switch t := v.(type) {
 	case nil:

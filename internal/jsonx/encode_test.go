@@ -62,3 +62,13 @@ func FuzzAppend(f *testing.F) {
 		sameEncoding(t, v)
 	})
 }
+
+// A nil []any is an empty array (a JQ `[]` collected by appending), where
+// encoding/json would write null: an upsert must send [] for it.
+func TestAppendNilSliceIsAnEmptyArray(t *testing.T) {
+	t.Parallel()
+	got, err := Append(nil, map[string]any{"tags": []any(nil)})
+	if err != nil || string(got) != `{"tags":[]}` {
+		t.Fatalf("Append = %s, %v; want {\"tags\":[]}", got, err)
+	}
+}
