@@ -24,7 +24,7 @@ func Append(b []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, t), nil
 	case string:
-		return AppendString(b, t)
+		return AppendString(b, t), nil
 	case float64:
 		return appendFloat(b, t)
 	case int:
@@ -66,11 +66,9 @@ func Append(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			var err error
-			if b, err = AppendString(b, m.key); err != nil {
-				return nil, err
-			}
+			b = AppendString(b, m.key)
 			b = append(b, ':')
+			var err error
 			if b, err = Append(b, m.v); err != nil {
 				return nil, err
 			}
@@ -91,21 +89,19 @@ type member struct {
 }
 
 // AppendString appends s quoted, as encoding/json writes it; a string
-// needing any escape takes encoding/json's path, so every escape matches.
-func AppendString(b []byte, s string) ([]byte, error) {
+// needing any escape takes encoding/json's path, so every escape matches
+// (marshalling a string cannot fail).
+func AppendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			raw, err := json.Marshal(s)
-			if err != nil {
-				return nil, err
-			}
-			return append(b, raw...), nil
+			raw, _ := json.Marshal(s)
+			return append(b, raw...)
 		}
 	}
 	b = append(b, '"')
 	b = append(b, s...)
-	return append(b, '"'), nil
+	return append(b, '"')
 }
 
 // appendFloat formats f as encoding/json does (ES6 number formatting).

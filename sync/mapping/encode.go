@@ -13,9 +13,7 @@ func (e *Entity) AppendJSON(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"blueprint":`...)
-	if b, err = appendString(b, e.Blueprint); err != nil {
-		return nil, err
-	}
+	b = jsonx.AppendString(b, e.Blueprint)
 	opt := [...]struct {
 		bit  Field
 		name string
@@ -42,6 +40,3 @@ func (e *Entity) AppendJSON(b []byte) ([]byte, error) {
 // appendValue encodes the values JSON decoding and gojq produce as
 // encoding/json would (jsonx.Append).
 func appendValue(b []byte, v any) ([]byte, error) { return jsonx.Append(b, v) }
-
-// appendString writes s quoted as encoding/json would.
-func appendString(b []byte, s string) ([]byte, error) { return jsonx.AppendString(b, s) }

@@ -238,7 +238,7 @@ func (p *projection) append(b []byte, data map[string]any) ([]byte, error) {
 			b = append(b, ',')
 		}
 		first = false
-		b, _ = jsonx.AppendString(b, k)
+		b = jsonx.AppendString(b, k)
 		b = append(b, ':')
 	}
 	var err error
@@ -268,7 +268,7 @@ func (p *projection) append(b []byte, data map[string]any) ([]byte, error) {
 			} else {
 				b = append(b, ',')
 			}
-			b, _ = jsonx.AppendString(b, sub)
+			b = jsonx.AppendString(b, sub)
 			b = append(b, ':')
 			if b, err = jsonx.Append(b, sv); err != nil {
 				return nil, err
@@ -337,7 +337,7 @@ func (a *answer) write(w http.ResponseWriter, next string) {
 	b := append(a.b, ']')
 	if next != "" {
 		b = append(b, `,"next":`...)
-		b, _ = jsonx.AppendString(b, next)
+		b = jsonx.AppendString(b, next)
 	}
 	b = append(b, `,"ok":true}`...)
 	w.WriteHeader(http.StatusOK)
