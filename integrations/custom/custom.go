@@ -154,6 +154,13 @@ type endpointSpec struct {
 	filter   *gojq.Code
 }
 
+// fetch is the request of sp at u: the one way a listing's fetch is
+// built, so Plan's keys of shared listings match the fetches that read
+// them. what names the listing in errors.
+func (sp *endpointSpec) fetch(u *url.URL, what string, allowPartial bool) fetch {
+	return fetch{method: sp.method, url: u, headers: sp.headers, body: sp.body, pag: sp.pag, items: sp.items, what: what, allowPartial: allowPartial}
+}
+
 // resource is a parsed resource block.
 type resource struct {
 	endpointSpec
@@ -459,7 +466,7 @@ func (s *Source) expand(ctx context.Context, r *resource, endpoint string, b bin
 		if err != nil {
 			return err
 		}
-		f := fetch{method: p.method, url: u, headers: p.headers, body: p.body, pag: p.pag, items: p.items, what: name, allowPartial: r.allowPartial}
+		f := p.fetch(u, name, r.allowPartial)
 		all, err := s.listing(ctx, f)
 		if err = noteCap(err); err != nil {
 			return fmt.Errorf("path parameter %s (%s): %w", name, p.endpoint, err)
@@ -600,7 +607,7 @@ func (s *Source) Plan(reqs []integrations.Request) error {
 			if err != nil {
 				return err
 			}
-			f := fetch{method: p.method, url: u, headers: p.headers, body: p.body, pag: p.pag, items: p.items, allowPartial: r.allowPartial}
+			f := p.fetch(u, "", r.allowPartial)
 			parents[f.key()] = true
 		}
 	}
@@ -643,7 +650,7 @@ func (s *Source) CheckCredentials(ctx context.Context, reqs []integrations.Reque
 		if err != nil {
 			continue
 		}
-		f := fetch{method: sp.method, url: u, headers: sp.headers, body: sp.body, pag: sp.pag, items: sp.items, what: sp.endpoint, allowPartial: r.allowPartial}
+		f := sp.fetch(u, sp.endpoint, r.allowPartial)
 		s.mu.Lock()
 		shared := s.parents[f.key()]
 		s.mu.Unlock()
@@ -687,7 +694,7 @@ func (s *Source) fetchItems(ctx context.Context, req integrations.Request, r *re
 	if err != nil {
 		return err
 	}
-	f := fetch{method: r.method, url: u, headers: r.headers, body: r.body, pag: r.pag, items: r.items, what: r.endpoint, allowPartial: r.allowPartial}
+	f := r.fetch(u, r.endpoint, r.allowPartial)
 	onPage := func(items []any) error {
 		page := make([]integrations.Item, 0, len(items))
 		for i, it := range items {

@@ -32,38 +32,25 @@ type itemsPath struct {
 
 var plainPathRE = regexp.MustCompile(`^(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
 
-// missingKey returns the first of keys absent from body, and the keys its
-// object there has.
-func missingKey(body any, keys []string) (string, string) {
-	cur := body
-	for _, k := range keys {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return "", "" // not an object: the JQ error explains
-		}
-		if cur, ok = m[k]; !ok {
-			return k, strings.Join(sortedKeys(m), ", ")
-		}
-	}
-	return "", ""
-}
-
-// walk follows keys through nested objects; false when a step is not an
-// object or null (JQ then explains the error). A null on the way gives
-// null, as JQ's .a.b does.
-func walk(body any, keys []string) (any, bool) {
+// follow walks keys through nested objects, as JQ's .a.b does: the value
+// at the end, or null when a null is on the way. ok is false when a step
+// is not an object (JQ then explains the error). missing is the first key
+// absent from its object, and have that object's keys.
+func follow(body any, keys []string) (v any, ok bool, missing, have string) {
 	cur := body
 	for _, k := range keys {
 		if cur == nil {
-			return nil, true
+			return nil, true, "", ""
 		}
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
+		m, isObj := cur.(map[string]any)
+		if !isObj {
+			return nil, false, "", ""
 		}
-		cur = m[k]
+		if cur, isObj = m[k]; !isObj {
+			return nil, false, k, strings.Join(sortedKeys(m), ", ")
+		}
 	}
-	return cur, true
+	return cur, true, "", ""
 }
 
 func newItemsPath(what, where, src string, log *slog.Logger) (*itemsPath, error) {
@@ -89,11 +76,12 @@ func (ip *itemsPath) extract(ctx context.Context, raw []byte, body any) ([]any, 
 	}
 	if ip.code != nil {
 		if ip.keys != nil {
-			if missing, have := missingKey(body, ip.keys); missing != "" {
+			v, ok, missing, have := follow(body, ip.keys)
+			if missing != "" {
 				// A typo would read as "no items" and delete the lot.
 				return nil, fmt.Errorf("data_path %q: the response has no %q (it has: %s)", ip.src, missing, have)
 			}
-			if v, ok := walk(body, ip.keys); ok {
+			if ok {
 				// What the JQ gives, without running it: the page's own
 				// array is handed on, not copied.
 				switch t := v.(type) {

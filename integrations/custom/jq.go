@@ -163,17 +163,24 @@ func (p *valuePath) lookup(ctx context.Context, body any) (any, bool, error) {
 	if v, ok := m[p.src]; ok {
 		return v, true, nil
 	}
-	var cur any = m
-	for _, k := range p.keys {
-		mm, ok := cur.(map[string]any)
+	v, found := keysAt(m, p.keys)
+	return v, found, nil
+}
+
+// keysAt follows keys through nested objects; found is false when a step
+// is not an object or lacks its key (a null value there counts as found).
+func keysAt(body any, keys []string) (v any, found bool) {
+	cur := body
+	for _, k := range keys {
+		m, ok := cur.(map[string]any)
 		if !ok {
-			return nil, false, nil
+			return nil, false
 		}
-		if cur, ok = mm[k]; !ok {
-			return nil, false, nil
+		if cur, ok = m[k]; !ok {
+			return nil, false
 		}
 	}
-	return cur, true, nil
+	return cur, true
 }
 
 // truthy reads a boolean flag leniently: true, "true", 1.

@@ -685,21 +685,7 @@ var cursorGuesses = []string{"next_cursor", "nextCursor", "meta.next_cursor", "m
 // counts: the last page of such an API says null).
 func guessCursor(body any) *valuePath {
 	for _, g := range cursorGuesses {
-		keys := strings.Split(g, ".")
-		var cur any = body
-		found := true
-		for _, k := range keys {
-			m, ok := cur.(map[string]any)
-			if !ok {
-				found = false
-				break
-			}
-			if cur, ok = m[k]; !ok {
-				found = false
-				break
-			}
-		}
-		if found {
+		if _, found := keysAt(body, strings.Split(g, ".")); found {
 			vp, _ := parseValuePath("", g)
 			return vp
 		}
