@@ -285,9 +285,7 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, po
 	switch {
 	case o.Warning != "":
 		br.res.FailedToMap++
-		if len(br.res.Warnings) < maxSamples {
-			br.res.Warnings = append(br.res.Warnings, o.Warning)
-		}
+		addSample(&br.res.Warnings, o.Warning)
 	case o.Filtered:
 		br.res.FilteredOut++
 	case o.Entity == nil:
