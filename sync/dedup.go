@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"slices"
 	"sort"
 	gosync "sync"
 
@@ -140,11 +139,10 @@ func (e *engine) writeLateWinners(ctx context.Context) {
 		sort.Slice(late, func(i, j int) bool { return late[i].seq < late[j].seq })
 		for _, w := range late {
 			wrote = true
-			e.protectTargets(ctx, w.ent)
 			// The loser already recorded the identifier as mapped:
 			// holdForTargets is not called, so a refused loser stays refused.
-			h := heldEntity{br: br, ent: w.ent, pos: w.pos, targets: e.targetsOf(ctx, w.ent), late: true}
-			if slices.ContainsFunc(h.targets, func(t relTarget) bool { return !e.owned(t.bp, t.id) && !e.rels.isMapped(t.bp, t.id) }) {
+			h := heldEntity{br: br, ent: w.ent, pos: w.pos, targets: e.protectTargets(ctx, w.ent), late: true}
+			if e.unknownTarget(h.targets) {
 				held = append(held, h)
 				continue
 			}

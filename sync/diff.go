@@ -144,11 +144,7 @@ func normTeam(v any) any {
 			return nil
 		}
 		sort.Strings(ss)
-		out := make([]any, len(ss))
-		for i, s := range ss {
-			out[i] = s
-		}
-		return out
+		return toAnySlice(ss)
 	case []string:
 		return normTeam(toAnySlice(t))
 	}

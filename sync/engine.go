@@ -285,9 +285,7 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, po
 	switch {
 	case o.Warning != "":
 		br.res.FailedToMap++
-		if len(br.res.Warnings) < maxSamples {
-			br.res.Warnings = append(br.res.Warnings, o.Warning)
-		}
+		addSample(&br.res.Warnings, o.Warning)
 	case o.Filtered:
 		br.res.FilteredOut++
 	case o.Entity == nil:
@@ -303,8 +301,8 @@ func (e *engine) handle(ctx context.Context, br *blockRun, o mapping.Outcome, po
 
 // diff compares one entity with the snapshot and queues a write when needed.
 func (e *engine) diff(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) {
-	e.protectTargets(ctx, ent)
-	if e.holdForTargets(ctx, br, ent, pos) {
+	targets := e.protectTargets(ctx, ent)
+	if e.holdForTargets(br, ent, pos, targets) {
 		return
 	}
 	e.diffEntity(ctx, br, ent, pos)
@@ -414,22 +412,27 @@ func (e *engine) wroteRelations(ent *mapping.Entity, id string) {
 
 // protectTargets records the relation targets of a kept entity, which stale
 // deletion keeps (Ocean's safe delete, which tide applies whatever
-// createMissingRelatedEntities says: docs/ocean-compatibility.md#relation-targets).
-func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) {
+// createMissingRelatedEntities says: docs/ocean-compatibility.md#relation-targets),
+// and returns the related entities ent names by identifier, for the
+// relation-target decision (a search query names none the run can check,
+// and an entity relating to itself needs no other).
+func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) []relTarget {
 	if len(ent.Relations) == 0 {
-		return
+		return nil
 	}
 	def, err := e.bpDefs.fetch(ctx, ent.Blueprint)
 	if err != nil {
 		// Without the blueprint its relations' targets are unknown, so
 		// nothing may be deleted this run.
 		e.ledger.unreadableBlueprint(ent.Blueprint, fmt.Errorf("reading blueprint %q: %w", ent.Blueprint, err))
-		return
+		return nil
 	}
+	self, _ := ent.ID()
+	var out []relTarget
 	for rel, v := range ent.Relations {
 		target := def.relationTarget(rel)
 		if target == "" {
-			continue
+			continue // an unknown relation: the blueprint check refuses it
 		}
 		for _, id := range relationIDs(v) {
 			if x := e.indexes[target]; x != nil {
@@ -437,8 +440,17 @@ func (e *engine) protectTargets(ctx context.Context, ent *mapping.Entity) {
 			} else {
 				e.others.protect(target, id)
 			}
+			if id == "" || (id == self && target == ent.Blueprint) {
+				continue
+			}
+			out = append(out, relTarget{rel: rel, bp: target, id: id})
 		}
 	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.rel < b.rel || a.rel == b.rel && a.id < b.id
+	})
+	return out
 }
 
 func relationIDs(v any) []string {

@@ -50,7 +50,7 @@ func (e *engine) prune(ctx context.Context, blockFailed bool) Deletion {
 	if e.cfg.DryRun {
 		d.State = DeletionPlanned
 		for bp, ids := range dec.del {
-			e.planList(e.planDeletes, bp, ids)
+			e.planDeletes(bp, ids)
 			d.Deleted += len(ids)
 			if br := e.owner(bp); br != nil {
 				br.update(func(r *BlockResult) { r.Deleted += len(ids) })
@@ -274,18 +274,13 @@ func (e *engine) pruneScope() (scope, notPruned []string) {
 	return scope, notPruned
 }
 
-func (e *engine) planList(which func(PlanEntity), bp string, ids []string) {
-	if e.plan == nil {
-		return
-	}
-	block := -1
-	if br := e.owner(bp); br != nil {
-		block = br.res.Index
-	}
+// planDeletes lists the deletes of bp in the plan.
+func (e *engine) planDeletes(bp string, ids []string) {
+	block := e.ownerIndex(bp)
 	e.planMu.Lock()
 	defer e.planMu.Unlock()
 	for _, id := range ids {
-		which(PlanEntity{Blueprint: bp, Identifier: id, Block: block})
+		e.plan.Deletes = append(e.plan.Deletes, PlanEntity{Blueprint: bp, Identifier: id, Block: block})
 	}
 }
 
@@ -294,12 +289,16 @@ func (e *engine) planKept(k KeptEntity) {
 	if e.plan == nil {
 		return
 	}
-	block := -1
-	if br := e.owner(k.Blueprint); br != nil {
-		block = br.res.Index
-	}
+	block := e.ownerIndex(k.Blueprint)
 	e.planMu.Lock()
 	e.plan.Blocked = append(e.plan.Blocked, PlanEntity{Blueprint: k.Blueprint, Identifier: k.Identifier, Block: block, Reason: k.Reason})
 	e.planMu.Unlock()
 }
-func (e *engine) planDeletes(p PlanEntity) { e.plan.Deletes = append(e.plan.Deletes, p) }
+
+// ownerIndex is the index of bp's owner block in the plan, -1 when none.
+func (e *engine) ownerIndex(bp string) int {
+	if br := e.owner(bp); br != nil {
+		return br.res.Index
+	}
+	return -1
+}

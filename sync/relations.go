@@ -128,55 +128,31 @@ func (o *others) has(bp, id string) bool {
 	return ok
 }
 
-// targetsOf lists the related entities ent names by identifier (a search
-// query names none the run can check, and an entity relating to itself
-// needs no other).
-func (e *engine) targetsOf(ctx context.Context, ent *mapping.Entity) []relTarget {
-	if len(ent.Relations) == 0 {
-		return nil
-	}
-	def, err := e.bpDefs.fetch(ctx, ent.Blueprint)
-	if err != nil {
-		return nil
-	}
-	self, _ := ent.ID()
-	var out []relTarget
-	for rel, v := range ent.Relations {
-		bp := def.relationTarget(rel)
-		if bp == "" {
-			continue // an unknown relation: the blueprint check refuses it
-		}
-		for _, id := range relationIDs(v) {
-			if id == "" || (id == self && bp == ent.Blueprint) {
-				continue
-			}
-			out = append(out, relTarget{rel: rel, bp: bp, id: id})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		return a.rel < b.rel || a.rel == b.rel && a.id < b.id
-	})
-	return out
+// known reports whether the run knows t exists: owned, or mapped by this
+// run.
+func (e *engine) known(t relTarget) bool {
+	return e.owned(t.bp, t.id) || e.rels.isMapped(t.bp, t.id)
+}
+
+// unknownTarget reports whether one of targets is not known yet.
+func (e *engine) unknownTarget(targets []relTarget) bool {
+	return slices.ContainsFunc(targets, func(t relTarget) bool { return !e.known(t) })
 }
 
 // holdForTargets records ent as mapped and holds it back when one of its
-// relation targets is not known yet; it returns true when ent is held.
-func (e *engine) holdForTargets(ctx context.Context, br *blockRun, ent *mapping.Entity, pos string) bool {
+// relation targets (protectTargets) is not known yet; it returns true when
+// ent is held.
+func (e *engine) holdForTargets(br *blockRun, ent *mapping.Entity, pos string, targets []relTarget) bool {
 	if id, plain := ent.ID(); plain && !ent.UsesSearch() && !e.owned(ent.Blueprint, id) {
 		e.rels.addMapped(ent.Blueprint, id)
 	}
-	targets := e.targetsOf(ctx, ent)
-	for _, t := range targets {
-		if e.owned(t.bp, t.id) || e.rels.isMapped(t.bp, t.id) {
-			continue
-		}
-		e.rels.mu.Lock()
-		e.rels.held = append(e.rels.held, heldEntity{br: br, ent: ent, pos: pos, targets: targets})
-		e.rels.mu.Unlock()
-		return true
+	if !e.unknownTarget(targets) {
+		return false
 	}
-	return false
+	e.rels.mu.Lock()
+	e.rels.held = append(e.rels.held, heldEntity{br: br, ent: ent, pos: pos, targets: targets})
+	e.rels.mu.Unlock()
+	return true
 }
 
 // releaseHeld decides the held entities once every block has mapped its
@@ -200,7 +176,7 @@ func (e *engine) decideHeld(ctx context.Context, held []heldEntity, release func
 	ask := map[string]map[string]bool{}
 	for _, h := range held {
 		for _, t := range h.targets {
-			if e.owned(t.bp, t.id) || e.rels.isMapped(t.bp, t.id) || e.absent[t.bp] {
+			if e.known(t) || e.absent[t.bp] {
 				continue
 			}
 			if ask[t.bp] == nil {
@@ -222,7 +198,7 @@ func (e *engine) decideHeld(ctx context.Context, held []heldEntity, release func
 		return
 	}
 	exists := func(t relTarget) bool {
-		return inPort[t.bp][t.id] || e.owned(t.bp, t.id) || e.rels.isMapped(t.bp, t.id)
+		return inPort[t.bp][t.id] || e.known(t)
 	}
 	createMissing := e.mapping.Config.CreateMissingRelatedEntities
 	// Refusing one held entity may take away the target of another, so
