@@ -24,3 +24,13 @@ func readBlueprints(fsys fs.FS) ([]map[string]any, error) {
 	}
 	return bps, nil
 }
+
+// Resources returns the resources/ directory of an integration's embedded
+// files (its go:embed resources), as Definition.Resources wants it.
+func Resources(embedded fs.FS) fs.FS {
+	sub, err := fs.Sub(embedded, "resources")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}

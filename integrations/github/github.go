@@ -19,7 +19,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -51,10 +50,6 @@ const defaultHost = "https://api.github.com"
 
 // Definition returns the GitHub integration.
 func Definition() integrations.Definition {
-	sub, err := fs.Sub(resources, "resources")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
 	return integrations.Definition{
 		Type:    "github",
 		Summary: "GitHub organisations, repositories, pull requests, teams, workflows, alerts and files",
@@ -68,7 +63,7 @@ func Definition() integrations.Definition {
 			{Name: "github-concurrency", Usage: "GitHub requests in flight at once, shared by every resource block", Default: "10"},
 		},
 		Selectors: selectorFields(),
-		Resources: sub,
+		Resources: integrations.Resources(resources),
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			cfg, err := configFrom(s.Values, s.Getenv)
 			if err != nil {

@@ -692,30 +692,8 @@ func (s *Source) syncFileSpec(ctx context.Context, r *request, spec fileSpec, e 
 	if spec.organization != "" {
 		sub.organizations = []string{spec.organization}
 	}
-	// Named repositories must exist: a typo would otherwise sync as "no
-	// files", and the block's entities would be deleted.
-	if len(spec.repos) > 0 {
-		scs, err := s.orgScopes(ctx, &sub)
-		if err != nil {
-			return err
-		}
-		for _, rb := range spec.repos {
-			found := false
-			for _, sc := range scs {
-				repos, err := s.reposFor(ctx, sc, r)
-				if err != nil {
-					return err
-				}
-				for _, repo := range repos {
-					if n, _ := repo["name"].(string); strings.EqualFold(n, rb.name) {
-						found = true
-					}
-				}
-			}
-			if !found {
-				return fmt.Errorf("repository %q is not among the organisations' repositories", rb.name)
-			}
-		}
+	if err := s.checkNamedRepos(ctx, &sub, spec.repos); err != nil {
+		return err
 	}
 	return s.eachRepo(ctx, &sub, e, func(ctx context.Context, sc scope, repo map[string]any, out *repoEmitter) error {
 		branch, wanted := specBranch(spec.repos, repo)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	gosync "sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/tide-sync/tide/integrations"
 )
 
@@ -90,41 +88,19 @@ func (s *Source) ResolveValues(ctx context.Context, req integrations.Request, it
 			return nil, fmt.Errorf("%w: mapping value %q: want file://PATH", integrations.ErrConfig, ref)
 		}
 	}
-	vals := make([][]any, len(items))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.fanout)
-	for i, it := range items {
-		vals[i] = make([]any, len(refs))
-		t, ok := targetOf(it)
-		if !ok {
-			continue // no repository: every value is null
-		}
-		for j, ref := range refs {
+	// An item with no repository resolves every value to null.
+	return integrations.ResolveEach(ctx, s.fanout, items, refs, targetOf,
+		func(ctx context.Context, t fileTarget, ref string) (any, error) {
 			p := strings.TrimPrefix(strings.TrimPrefix(ref, filePrefix), "/")
 			if t.dir != "" {
 				p = path.Join(t.dir, p)
 			}
-			g.Go(func() error {
-				v, err := s.fileValue(gctx, t, p)
-				if err != nil {
-					return fmt.Errorf("%s for repository %s/%s: %w", ref, t.org, t.repo, err)
-				}
-				vals[i][j] = v
-				return nil
-			})
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	out := make([]map[string]any, len(items))
-	for i := range items {
-		out[i] = make(map[string]any, len(refs))
-		for j, r := range refs {
-			out[i][r] = vals[i][j]
-		}
-	}
-	return out, nil
+			v, err := s.fileValue(ctx, t, p)
+			if err != nil {
+				return nil, fmt.Errorf("%s for repository %s/%s: %w", ref, t.org, t.repo, err)
+			}
+			return v, nil
+		})
 }
 
 // fileValue reads one file once a run.

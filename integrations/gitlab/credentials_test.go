@@ -2,10 +2,8 @@ package gitlab
 
 import (
 	"context"
-	"errors"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/integrations/gitlab/gitlabtest"
 	"github.com/tide-sync/tide/internal/httpx/httpxtest"
+	"github.com/tide-sync/tide/internal/vendortest"
 )
 
 // CheckCredentials sends one GET /user: a 401, or a 403 there, is a
@@ -65,17 +64,7 @@ func TestCheckCredentials(t *testing.T) {
 					t.Fatalf("err = %v, want none (left for the blocks)", err)
 				}
 			} else {
-				if !errors.Is(err, integrations.ErrCredentials) {
-					t.Fatalf("err = %v, want a credentials error", err)
-				}
-				for _, w := range tc.want {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q lacks %q", err, w)
-					}
-				}
-				if strings.Contains(err.Error(), tc.token) {
-					t.Errorf("the error shows the token: %v", err)
-				}
+				vendortest.WantCredentialsError(t, err, tc.token, tc.want...)
 			}
 			got := []int{fake.Count("/user"), int(fake.Requests())}
 			if diff := cmp.Diff(slices.Repeat([]int{tc.requests}, 2), got); diff != "" {

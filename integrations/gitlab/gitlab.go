@@ -19,7 +19,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -53,10 +52,6 @@ const maxRateWait = 30 * time.Minute
 
 // Definition returns the GitLab integration.
 func Definition() integrations.Definition {
-	sub, err := fs.Sub(resources, "resources")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
 	return integrations.Definition{
 		Type:    "gitlab",
 		Summary: "GitLab projects, groups, members, merge requests, issues, pipelines, releases, files and folders",
@@ -67,7 +62,7 @@ func Definition() integrations.Definition {
 			{Name: "gitlab-concurrency", Usage: "GitLab requests in flight at once, shared by every resource block", Default: strconv.Itoa(defaultConcurrency)},
 		},
 		Selectors: selectorFields(),
-		Resources: sub,
+		Resources: integrations.Resources(resources),
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			cfg, err := configFrom(s.Values, s.Getenv)
 			if err != nil {

@@ -8,8 +8,6 @@ import (
 	"path"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/tide-sync/tide/integrations"
 	"github.com/tide-sync/tide/internal/jsonx"
 	"github.com/tide-sync/tide/internal/yamlx"
@@ -37,37 +35,22 @@ func (s *Source) ResolveValues(ctx context.Context, req integrations.Request, it
 			}
 		}
 	}
-	vals := make([][]any, len(items)) // vals[i][j]: item i, ref j
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.fanout)
-	for i, it := range items {
-		vals[i] = make([]any, len(refs))
-		p, branch := projectOf(it)
-		if p == nil {
-			continue // no project: every value is null
-		}
-		for j, r := range refs {
-			g.Go(func() error {
-				v, err := s.resolve(gctx, p, branch, r)
-				if err != nil {
-					return fmt.Errorf("%s for project %v: %w", r, p["path_with_namespace"], err)
-				}
-				vals[i][j] = v
-				return nil
-			})
-		}
+	type target struct {
+		p      map[string]any
+		branch string
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	out := make([]map[string]any, len(items))
-	for i := range items {
-		out[i] = make(map[string]any, len(refs))
-		for j, r := range refs {
-			out[i][r] = vals[i][j]
-		}
-	}
-	return out, nil
+	return integrations.ResolveEach(ctx, s.fanout, items, refs,
+		func(it integrations.Item) (target, bool) {
+			p, branch := projectOf(it)
+			return target{p, branch}, p != nil // no project: every value is null
+		},
+		func(ctx context.Context, t target, r string) (any, error) {
+			v, err := s.resolve(ctx, t.p, t.branch, r)
+			if err != nil {
+				return nil, fmt.Errorf("%s for project %v: %w", r, t.p["path_with_namespace"], err)
+			}
+			return v, nil
+		})
 }
 
 // projectOf returns the item's project and the branch to read.

@@ -20,7 +20,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -63,10 +62,6 @@ const concurrency = 10
 
 // Definition returns the Jira integration.
 func Definition() integrations.Definition {
-	sub, err := fs.Sub(resources, "resources")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
 	return integrations.Definition{
 		Type:    "jira",
 		Summary: "Jira Cloud projects, issues, users, teams, releases, boards, sprints, epics, worklogs and components",
@@ -78,7 +73,7 @@ func Definition() integrations.Definition {
 			{Name: paramOrg, Usage: "Atlassian organization id; needed by kind team (the Teams API)"},
 		},
 		Selectors: selectorFields(),
-		Resources: sub,
+		Resources: integrations.Resources(resources),
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			return NewSource(Config{
 				Host:           s.Values.Get(paramHost),

@@ -20,6 +20,7 @@ import (
 	"github.com/tide-sync/tide/integrations/defaultstest"
 	"github.com/tide-sync/tide/integrations/jira/jiratest"
 	"github.com/tide-sync/tide/internal/httpx/httpxtest"
+	"github.com/tide-sync/tide/internal/vendortest"
 )
 
 const (
@@ -534,17 +535,7 @@ func TestCheckCredentials(t *testing.T) {
 					t.Fatalf("err = %v, want none", err)
 				}
 			} else {
-				if !errors.Is(err, integrations.ErrCredentials) {
-					t.Fatalf("err = %v, want a credentials error", err)
-				}
-				for _, w := range tc.want {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q lacks %q", err, w)
-					}
-				}
-				if strings.Contains(err.Error(), tc.token) {
-					t.Errorf("the error shows the token: %v", err)
-				}
+				vendortest.WantCredentialsError(t, err, tc.token, tc.want...)
 			}
 			var got []string
 			for _, r := range fake.Requests() {

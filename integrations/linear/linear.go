@@ -23,7 +23,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"slices"
 	"strconv"
@@ -50,10 +49,6 @@ var kinds = []string{"team", "label", "issue"}
 
 // Definition returns the Linear integration.
 func Definition() integrations.Definition {
-	sub, err := fs.Sub(resources, "resources")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
 	return integrations.Definition{
 		Type:    "linear",
 		Summary: "Linear teams, issue labels and issues (GraphQL)",
@@ -64,7 +59,7 @@ func Definition() integrations.Definition {
 			{Name: "linear-page-size", Usage: fmt.Sprintf("items per GraphQL page (1-%d)", MaxPageSize), Default: strconv.Itoa(DefaultPageSize)},
 		},
 		Selectors: selectorFields(),
-		Resources: sub,
+		Resources: integrations.Resources(resources),
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			cfg, err := configFrom(s.Values)
 			if err != nil {

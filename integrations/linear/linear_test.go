@@ -17,6 +17,7 @@ import (
 	"github.com/tide-sync/tide/integrations/defaultstest"
 	"github.com/tide-sync/tide/integrations/linear/lineartest"
 	"github.com/tide-sync/tide/internal/httpx/httpxtest"
+	"github.com/tide-sync/tide/internal/vendortest"
 )
 
 const testKey = "lin_api_T3stK3yF0rTheFakeW0rkspace0123456789"
@@ -318,17 +319,7 @@ func TestRejectedKeyIsACredentialsError(t *testing.T) {
 				e.fake.Fail(*tc.fault)
 			}
 			_, _, err := e.resync("team")
-			if !errors.Is(err, integrations.ErrCredentials) {
-				t.Fatalf("err = %v, want ErrCredentials", err)
-			}
-			for _, want := range []string{"--linear-api-key", "LINEAR_API_KEY", "rejected"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q lacks %q", err, want)
-				}
-			}
-			if strings.Contains(err.Error(), key) {
-				t.Errorf("error shows the key: %v", err)
-			}
+			vendortest.WantCredentialsError(t, err, key, "--linear-api-key", "LINEAR_API_KEY", "rejected")
 			if n := e.fake.Count("Teams"); n != 1 {
 				t.Errorf("%d requests, want 1", n)
 			}

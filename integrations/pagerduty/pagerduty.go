@@ -19,7 +19,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -47,10 +46,6 @@ var kinds = []string{"services", "incidents", "schedules", "oncalls", "escalatio
 
 // Definition returns the PagerDuty integration.
 func Definition() integrations.Definition {
-	sub, err := fs.Sub(resources, "resources")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
 	return integrations.Definition{
 		Type:      "pagerduty",
 		Summary:   "PagerDuty services (on-call, analytics), incidents, schedules, on-calls, escalation policies, users and any other collection",
@@ -63,7 +58,7 @@ func Definition() integrations.Definition {
 				Env: []string{"OCEAN__INTEGRATION__CONFIG__API_URL"}},
 		},
 		Selectors: selectorFields(),
-		Resources: sub,
+		Resources: integrations.Resources(resources),
 		New: func(s integrations.Settings) (integrations.Source, error) {
 			return NewSource(Config{
 				APIURL:     s.Values.Get("pagerduty-api-url"),
