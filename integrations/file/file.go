@@ -68,10 +68,7 @@ const pageSize = 100
 
 // Definition returns the file integration.
 func Definition() integrations.Definition {
-	sub, err := fs.Sub(resources, "resources")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
+	sub := integrations.Resources(resources)
 	return integrations.Definition{
 		Type:    "file",
 		Summary: "catalog entries kept as JSON/YAML files in a repository (GitOps)",

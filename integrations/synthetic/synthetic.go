@@ -13,7 +13,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"strconv"
 
 	"github.com/tide-sync/tide/integrations"
@@ -36,10 +35,7 @@ func Teams(n int) int { return max(1, n/500) }
 
 // Definition returns the synthetic integration.
 func Definition() integrations.Definition {
-	sub, err := fs.Sub(resources, "resources")
-	if err != nil {
-		panic(err)
-	}
+	sub := integrations.Resources(resources)
 	return integrations.Definition{
 		Type:    "synthetic",
 		Summary: "generated service catalog for the load benchmark (tidebench builds only)",
