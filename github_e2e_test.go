@@ -369,7 +369,7 @@ resources:
       entity:
         mappings: {identifier: .__repository + "-" + .name, title: .name, blueprint: '"ghItem"'}
 `)
-	code, out, errs := runTide(t, map[string]string{}, "validate", "--integration", "github", "--mapping", mp)
+	code, out, errs := runArgs(t, map[string]string{}, "validate", "--integration", "github", "--mapping", mp)
 	mustCode(t, code, exitOK, out, errs)
 	if strings.Contains(out+errs, "unknown key") || strings.Contains(out+errs, "ignored") {
 		t.Errorf("validate flags an accepted key:\n%s\n%s", out, errs)
