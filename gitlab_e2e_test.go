@@ -80,12 +80,7 @@ func TestGitLabDefaultMapping(t *testing.T) {
 		t.Errorf("subgroup merge requests asked %d times, want 0", n)
 	}
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != 11 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(11)
 }
 
 // A 403 on one group's members fails that block: exit 1, nothing deleted.

@@ -101,12 +101,7 @@ func TestJiraDefaultMapping(t *testing.T) {
 		t.Errorf("first run total = %+v, status %s", sum.Total, sum.Status)
 	}
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != 15 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(15)
 }
 
 // A 403 on one project's versions fails the release block: nothing is

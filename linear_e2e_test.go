@@ -111,12 +111,7 @@ func TestLinearDefaultMapping(t *testing.T) {
 		t.Errorf("first run total = %+v, status %s", sum.Total, sum.Status)
 	}
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != 18 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(18)
 
 	if !h.linear.Archive("ENG-124") {
 		t.Fatal("no ENG-124 on the fake")

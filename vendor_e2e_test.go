@@ -59,3 +59,16 @@ func (h *vendorHarness) sync(extra ...string) (int, string, string, *tsync.Resul
 	h.out = append(h.out, stdout, stderr)
 	return code, stdout, stderr, sum
 }
+
+// syncAgainWritesNothing runs `tide sync` again with extra and fails the
+// test unless it exits 0, writes nothing to Port and finds unchanged
+// entities unchanged.
+func (h *vendorHarness) syncAgainWritesNothing(unchanged int, extra ...string) {
+	h.t.Helper()
+	h.port.ResetCounts()
+	code, out, errs, sum := h.sync(extra...)
+	mustCode(h.t, code, exitOK, out, errs)
+	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != unchanged {
+		h.t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
+	}
+}
