@@ -2,7 +2,6 @@ package main
 
 import (
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -45,12 +44,6 @@ func newJiraHarness(t *testing.T) *jiraHarness {
 	}
 	h := newVendorHarness(t, jf, []string{"--integration", "jira", "--init-resources"}, env, jiraToken, "ATATT3xWRONG")
 	return &jiraHarness{vendorHarness: h, jira: jf}
-}
-
-func sortedIDs(fake *porttest.Server, bp string) []string {
-	out := ids(fake, bp)
-	sort.Strings(out)
-	return out
 }
 
 // The default mapping: projects, users, teams with members, issues with
