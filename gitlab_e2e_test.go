@@ -209,15 +209,8 @@ func TestGitLabOceanDefaultMapping(t *testing.T) {
 func TestGitLabLocalTarget(t *testing.T) {
 	t.Parallel()
 	h := newGLHarness(t)
-	path := filepath.Join(t.TempDir(), "catalog.json")
 	env := map[string]string{"GITLAB_TOKEN": glToken, "TIDE_GITLAB_HOST": h.env["TIDE_GITLAB_HOST"]}
-	code, out, errs := runArgs(t, env, "sync", "--integration", "gitlab", "--port-url", "local:"+path)
-	h.out = append(h.out, out, errs)
-	mustCode(t, code, exitOK, out, errs)
-	saved := porttest.New(porttest.Options{})
-	if err := saved.LoadFile(path); err != nil {
-		t.Fatal(err)
-	}
+	saved := h.syncLocal(env, "gitlab")
 	if saved.Len() != 11 || len(saved.Entities("gitlabMergeRequest")) != 2 {
 		t.Errorf("local catalog holds %d entities", saved.Len())
 	}
