@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +163,13 @@ func ids(fake *porttest.Server, bp string) []string {
 	for _, e := range fake.Entities(bp) {
 		out = append(out, e["identifier"].(string))
 	}
+	return out
+}
+
+// sortedIDs is ids sorted.
+func sortedIDs(fake *porttest.Server, bp string) []string {
+	out := ids(fake, bp)
+	sort.Strings(out)
 	return out
 }
 

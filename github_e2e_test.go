@@ -78,12 +78,7 @@ func TestGitHubDefaultMapping(t *testing.T) {
 		t.Errorf("first run total = %+v, status %s", sum.Total, sum.Status)
 	}
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := h.writes(); n != 0 || sum.Total.Unchanged != 9 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(9)
 }
 
 // Ocean's own default GitHub mapping, as Ocean ships it, loads and runs
@@ -319,12 +314,7 @@ func TestGitHubFileValues(t *testing.T) {
 	if n := h.gh.Count("GET /repos/acme-corp/payments-api/contents/README.md"); n != 1 {
 		t.Errorf("payments-api's README was fetched %d times, want 1", n)
 	}
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync("--mapping", "integrations/github/testdata/e2e-file-values.yml")
-	mustCode(t, code, exitOK, out, errs)
-	if n := h.writes(); n != 0 || sum.Total.Unchanged != 5 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(5, "--mapping", "integrations/github/testdata/e2e-file-values.yml")
 }
 
 // A mapping value with a prefix GitHub does not resolve is a configuration
@@ -369,7 +359,7 @@ resources:
       entity:
         mappings: {identifier: .__repository + "-" + .name, title: .name, blueprint: '"ghItem"'}
 `)
-	code, out, errs := runTide(t, map[string]string{}, "validate", "--integration", "github", "--mapping", mp)
+	code, out, errs := runArgs(t, map[string]string{}, "validate", "--integration", "github", "--mapping", mp)
 	mustCode(t, code, exitOK, out, errs)
 	if strings.Contains(out+errs, "unknown key") || strings.Contains(out+errs, "ignored") {
 		t.Errorf("validate flags an accepted key:\n%s\n%s", out, errs)

@@ -80,12 +80,7 @@ func TestGitLabDefaultMapping(t *testing.T) {
 		t.Errorf("subgroup merge requests asked %d times, want 0", n)
 	}
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != 11 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(11)
 }
 
 // A 403 on one group's members fails that block: exit 1, nothing deleted.
@@ -214,15 +209,8 @@ func TestGitLabOceanDefaultMapping(t *testing.T) {
 func TestGitLabLocalTarget(t *testing.T) {
 	t.Parallel()
 	h := newGLHarness(t)
-	path := filepath.Join(t.TempDir(), "catalog.json")
 	env := map[string]string{"GITLAB_TOKEN": glToken, "TIDE_GITLAB_HOST": h.env["TIDE_GITLAB_HOST"]}
-	code, out, errs := runArgs(t, env, "sync", "--integration", "gitlab", "--port-url", "local:"+path)
-	h.out = append(h.out, out, errs)
-	mustCode(t, code, exitOK, out, errs)
-	saved := porttest.New(porttest.Options{})
-	if err := saved.LoadFile(path); err != nil {
-		t.Fatal(err)
-	}
+	saved := h.syncLocal(env, "gitlab")
 	if saved.Len() != 11 || len(saved.Entities("gitlabMergeRequest")) != 2 {
 		t.Errorf("local catalog holds %d entities", saved.Len())
 	}

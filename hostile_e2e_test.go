@@ -392,6 +392,9 @@ func TestBigAnswers(t *testing.T) {
 		if got.code != 0 {
 			t.Fatalf("%s: exit %d\n%s", r.name, got.code, got.stderr)
 		}
+		if got.rssKB == 0 {
+			t.Fatalf("%s: no peak RSS measured", r.name)
+		}
 		rss[r.name] = got.rssKB
 		t.Logf("%s: peak RSS %d KB", r.name, got.rssKB)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -45,12 +44,6 @@ func newJiraHarness(t *testing.T) *jiraHarness {
 	}
 	h := newVendorHarness(t, jf, []string{"--integration", "jira", "--init-resources"}, env, jiraToken, "ATATT3xWRONG")
 	return &jiraHarness{vendorHarness: h, jira: jf}
-}
-
-func sortedIDs(fake *porttest.Server, bp string) []string {
-	out := ids(fake, bp)
-	sort.Strings(out)
-	return out
 }
 
 // The default mapping: projects, users, teams with members, issues with
@@ -101,12 +94,7 @@ func TestJiraDefaultMapping(t *testing.T) {
 		t.Errorf("first run total = %+v, status %s", sum.Total, sum.Status)
 	}
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != 15 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(15)
 }
 
 // A 403 on one project's versions fails the release block: nothing is

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -111,12 +110,7 @@ func TestLinearDefaultMapping(t *testing.T) {
 		t.Errorf("first run total = %+v, status %s", sum.Total, sum.Status)
 	}
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != 18 {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(18)
 
 	if !h.linear.Archive("ENG-124") {
 		t.Fatal("no ENG-124 on the fake")
@@ -185,15 +179,8 @@ func TestLinearOceanHeadMappingRefused(t *testing.T) {
 func TestLinearLocalTarget(t *testing.T) {
 	t.Parallel()
 	h := newLinearHarness(t, linearKey)
-	path := filepath.Join(t.TempDir(), "catalog.json")
 	env := map[string]string{"LINEAR_API_KEY": linearKey, "TIDE_LINEAR_URL": h.env["TIDE_LINEAR_URL"]}
-	code, out, errs := runArgs(t, env, "sync", "--integration", "linear", "--port-url", "local:"+path)
-	h.out = append(h.out, out, errs)
-	mustCode(t, code, exitOK, out, errs)
-	saved := porttest.New(porttest.Options{})
-	if err := saved.LoadFile(path); err != nil {
-		t.Fatal(err)
-	}
+	saved := h.syncLocal(env, "linear")
 	if got := []int{len(saved.Entities("linearTeam")), len(saved.Entities("linearLabel")), len(saved.Entities("linearIssue"))}; !cmp.Equal(got, []int{3, 8, 7}) {
 		t.Errorf("teams, labels, issues = %v, want [3 8 7]", got)
 	}

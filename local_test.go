@@ -14,6 +14,7 @@ import (
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
 
+// runArgs runs the CLI with env and returns exit code, stdout and stderr.
 func runArgs(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer

@@ -58,7 +58,7 @@ func TestMapLiveGitHub(t *testing.T) {
 				defer portSrv.Close()
 				env["PORT_CLIENT_ID"], env["PORT_CLIENT_SECRET"], env["PORT_BASE_URL"] = testClientID, testClientSecret, portSrv.URL
 			}
-			code, out, errOut := runTide(t, env, "map", "--integration", "github", "--github-host", ghSrv.URL,
+			code, out, errOut := runArgs(t, env, "map", "--integration", "github", "--github-host", ghSrv.URL,
 				"--github-organization", "acme-corp", "--kind", "repository", "--live", "--limit", tt.limit)
 			if code != exitOK {
 				t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -163,7 +163,7 @@ func TestMapLiveStopsPaging(t *testing.T) {
 			api := &pageAPI{items: items}
 			srv := httptest.NewServer(api)
 			defer srv.Close()
-			code, out, errOut := runTide(t, nil, "map", "--integration", "custom", "--custom-base-url", srv.URL,
+			code, out, errOut := runArgs(t, nil, "map", "--integration", "custom", "--custom-base-url", srv.URL,
 				"--custom-pagination-type", "page", "--custom-page-size", "2", "--custom-api-token", goldenSecret,
 				"--mapping", filepath.Join("testdata", "tools", "custom-live.yml"), "--live", "--limit", tt.limit)
 			if code != exitOK {

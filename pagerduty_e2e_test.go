@@ -92,12 +92,7 @@ func TestPagerDutyDefaultMapping(t *testing.T) {
 	}
 	created := sum.Total.Created
 
-	h.port.ResetCounts()
-	code, out, errs, sum = h.sync()
-	mustCode(t, code, exitOK, out, errs)
-	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != created {
-		t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
-	}
+	h.syncAgainWritesNothing(created)
 
 	// Five days on, the resolved incident (created 2025-06-05) is outside
 	// the 30 days PagerDuty lists by default: it is deleted.

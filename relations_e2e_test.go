@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -78,15 +77,6 @@ func putTeams(t *testing.T, fake *porttest.Server, ids ...string) {
 	}
 }
 
-func entityIDs(fake *porttest.Server, bp string) []string {
-	var out []string
-	for _, e := range fake.Entities(bp) {
-		out = append(out, e["identifier"].(string))
-	}
-	sort.Strings(out)
-	return out
-}
-
 // TestMissingRelationTargetFailsDryRunLikeRealRun: with
 // createMissingRelatedEntities false, a relation to an entity that exists
 // nowhere used to be planned by the dry run (exit 0) and refused by Port in
@@ -149,7 +139,7 @@ func TestMissingRelationTargetFailsDryRunLikeRealRun(t *testing.T) {
 			if len(lines) == 2 && lines[0] != lines[1] {
 				t.Errorf("dry run and real run say different things:\n  dry:  %s\n  real: %s", lines[0], lines[1])
 			}
-			if diff := cmp.Diff(tt.services, entityIDs(h.fake, "service")); diff != "" {
+			if diff := cmp.Diff(tt.services, sortedIDs(h.fake, "service")); diff != "" {
 				t.Errorf("services in Port (-want +got):\n%s", diff)
 			}
 			if n := h.fake.Count(porttest.RouteEntityUpsert); tt.code != exitOK && n != 0 {
@@ -188,7 +178,7 @@ func TestRelationStubsNamed(t *testing.T) {
 			t.Errorf("%v: the summary does not name the stub:\n%s", extra, out)
 		}
 	}
-	if diff := cmp.Diff([]string{"payments", "platform"}, entityIDs(h.fake, "team")); diff != "" {
+	if diff := cmp.Diff([]string{"payments", "platform"}, sortedIDs(h.fake, "team")); diff != "" {
 		t.Errorf("teams after the real run (-want +got):\n%s", diff)
 	}
 }

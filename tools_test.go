@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,14 +12,6 @@ import (
 
 	"github.com/tide-sync/tide/sync/port/porttest"
 )
-
-// runTide runs the CLI with env and returns exit code, stdout and stderr.
-func runTide(t *testing.T, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 // golden compares got with testdata/golden/tools/NAME, rewriting it with
 // -update.
@@ -91,7 +82,7 @@ func TestToolsGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, out, errOut := runTide(t, tt.env, tt.args...)
+			code, out, errOut := runArgs(t, tt.env, tt.args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
 			}
@@ -131,7 +122,7 @@ func TestEverySubcommandHelpAndUnknownFlag(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			for _, args := range [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}} {
-				code, out, errOut := runTide(t, nil, args...)
+				code, out, errOut := runArgs(t, nil, args...)
 				if code != exitOK || !strings.Contains(strings.ToLower(out), "usage") {
 					t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 				}
@@ -143,7 +134,7 @@ func TestEverySubcommandHelpAndUnknownFlag(t *testing.T) {
 			if u[1] == "" {
 				return // takes no flags
 			}
-			code, _, errOut := runTide(t, nil, c.name, u[0], "x")
+			code, _, errOut := runArgs(t, nil, c.name, u[0], "x")
 			if code != exitUsage || !strings.Contains(errOut, "did you mean "+u[1]+"?") {
 				t.Errorf("%s %s: exit %d, stderr %q; want 2 and did you mean %s", c.name, u[0], code, errOut, u[1])
 			}
@@ -174,7 +165,7 @@ func TestCLIMistakes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, out, errOut := runTide(t, tt.env, tt.args...)
+			code, out, errOut := runArgs(t, tt.env, tt.args...)
 			if code != exitUsage {
 				t.Errorf("exit %d, want 2; stderr %q", code, errOut)
 			}
@@ -232,13 +223,13 @@ func TestDefaultsDockThenClean(t *testing.T) {
 	env := map[string]string{"PORT_CLIENT_ID": testClientID, "PORT_CLIENT_SECRET": testClientSecret}
 	port := []string{"--port-url", srv.URL}
 
-	if code, out, errOut := runTide(t, env, append([]string{"defaults", "dock", "file", "--dry-run"}, port...)...); code != exitOK || !strings.Contains(out, "would create: team, system, service") {
+	if code, out, errOut := runArgs(t, env, append([]string{"defaults", "dock", "file", "--dry-run"}, port...)...); code != exitOK || !strings.Contains(out, "would create: team, system, service") {
 		t.Fatalf("dock --dry-run: exit %d\n%s%s", code, out, errOut)
 	}
 	if got := state(); got != before {
 		t.Fatal("dock --dry-run changed Port")
 	}
-	if code, out, errOut := runTide(t, env, append([]string{"defaults", "dock", "file"}, port...)...); code != exitOK {
+	if code, out, errOut := runArgs(t, env, append([]string{"defaults", "dock", "file"}, port...)...); code != exitOK {
 		t.Fatalf("dock: exit %d\n%s%s", code, out, errOut)
 	}
 	if got, want := fake.Blueprints(), []string{"region", "service", "system", "team"}; !cmp.Equal(got, want) {
@@ -249,7 +240,7 @@ func TestDefaultsDockThenClean(t *testing.T) {
 		t.Fatalf("dock did not create the integration with its mapping: %v", in)
 	}
 	// A second dock skips what exists.
-	if code, out, _ := runTide(t, env, append([]string{"defaults", "dock", "file"}, port...)...); code != exitOK || !strings.Contains(out, "left as they are: team, system, service") {
+	if code, out, _ := runArgs(t, env, append([]string{"defaults", "dock", "file"}, port...)...); code != exitOK || !strings.Contains(out, "left as they are: team, system, service") {
 		t.Fatalf("second dock: exit %d\n%s", code, out)
 	}
 
@@ -258,17 +249,17 @@ func TestDefaultsDockThenClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	docked := state()
-	code, out, errOut := runTide(t, env, append([]string{"defaults", "clean", "file"}, port...)...)
+	code, out, errOut := runArgs(t, env, append([]string{"defaults", "clean", "file"}, port...)...)
 	if code != exitUsage || !strings.Contains(errOut, "team (1)") || !strings.Contains(errOut, "--force") {
 		t.Fatalf("clean with entities: exit %d\n%s%s", code, out, errOut)
 	}
 	if state() != docked {
 		t.Fatal("a refused clean changed Port")
 	}
-	if code, out, errOut := runTide(t, env, append([]string{"defaults", "clean", "file", "--force", "--dry-run"}, port...)...); code != exitOK || state() != docked {
+	if code, out, errOut := runArgs(t, env, append([]string{"defaults", "clean", "file", "--force", "--dry-run"}, port...)...); code != exitOK || state() != docked {
 		t.Fatalf("clean --force --dry-run: exit %d, changed %v\n%s%s", code, state() != docked, out, errOut)
 	}
-	if code, out, errOut := runTide(t, env, append([]string{"defaults", "clean", "file", "--force"}, port...)...); code != exitOK {
+	if code, out, errOut := runArgs(t, env, append([]string{"defaults", "clean", "file", "--force"}, port...)...); code != exitOK {
 		t.Fatalf("clean --force: exit %d\n%s%s", code, out, errOut)
 	}
 	if diff := cmp.Diff(before, state()); diff != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -58,4 +59,33 @@ func (h *vendorHarness) sync(extra ...string) (int, string, string, *tsync.Resul
 	code, stdout, stderr, sum := syncWithSummary(h.t, context.Background(), args, h.env)
 	h.out = append(h.out, stdout, stderr)
 	return code, stdout, stderr, sum
+}
+
+// syncAgainWritesNothing runs `tide sync` again with extra and fails the
+// test unless it exits 0, writes nothing to Port and finds unchanged
+// entities unchanged.
+func (h *vendorHarness) syncAgainWritesNothing(unchanged int, extra ...string) {
+	h.t.Helper()
+	h.port.ResetCounts()
+	code, out, errs, sum := h.sync(extra...)
+	mustCode(h.t, code, exitOK, out, errs)
+	if n := writeCount(h.port); n != 0 || sum.Total.Unchanged != unchanged {
+		h.t.Fatalf("second run: %d writes, total %+v; want none", n, sum.Total)
+	}
+}
+
+// syncLocal runs `tide sync --integration integration` with env into a
+// local target, fails the test unless it exits 0, and returns the catalog
+// the run saved.
+func (h *vendorHarness) syncLocal(env map[string]string, integration string) *porttest.Server {
+	h.t.Helper()
+	path := filepath.Join(h.t.TempDir(), "catalog.json")
+	code, out, errs := runArgs(h.t, env, "sync", "--integration", integration, "--port-url", "local:"+path)
+	h.out = append(h.out, out, errs)
+	mustCode(h.t, code, exitOK, out, errs)
+	saved := porttest.New(porttest.Options{})
+	if err := saved.LoadFile(path); err != nil {
+		h.t.Fatal(err)
+	}
+	return saved
 }

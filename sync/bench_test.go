@@ -55,12 +55,7 @@ resources:
 				b.StopTimer()
 				w := newWorld(b)
 				w.src = src
-				cfg := func() Config {
-					return Config{
-						Definition: w.def, Source: src, Identifier: "it", Mapping: []byte(m), MappingName: "bench", InitResources: true,
-						Client: port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "b", HTTPClient: w.fake.Client()}),
-					}
-				}
+				cfg := func() Config { return w.config(m) }
 				if phase == "unchanged" {
 					if _, err := Run(context.Background(), cfg()); err != nil {
 						b.Fatal(err)
@@ -131,10 +126,9 @@ resources:
 				w := newWorld(b)
 				var live uint64
 				cfg := func() Config {
-					return Config{
-						Definition: w.def, Source: src, Identifier: "it", Mapping: []byte(m), MappingName: "bench", InitResources: true,
-						Client: port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "b", HTTPClient: w.fake.Client()}),
-					}
+					c := w.config(m)
+					c.Source = src
+					return c
 				}
 				if phase == "unchanged" {
 					if _, err := Run(context.Background(), cfg()); err != nil {

@@ -94,13 +94,14 @@ func newWorld(t testing.TB) *world {
 	return w
 }
 
-func (w *world) run(mapping string, mod func(*Config)) *Result {
-	w.t.Helper()
+// config is the Config of a run of mapping against the world's source and
+// fake, through wrap when set.
+func (w *world) config(mapping string) Config {
 	hc := w.fake.Client()
 	if w.wrap != nil {
 		hc = &http.Client{Transport: wrapped{next: hc.Transport, f: w.wrap}}
 	}
-	cfg := Config{
+	return Config{
 		Definition:    w.def,
 		Source:        w.src,
 		Client:        port.New(port.Config{BaseURL: "http://fake", ClientID: "id", ClientSecret: "secret", IntegrationType: "test", IntegrationID: "it", Version: "t", HTTPClient: hc, Retry: httpx.Options{MaxAttempts: testAttempts, Clock: noWait{}}}),
@@ -109,6 +110,11 @@ func (w *world) run(mapping string, mod func(*Config)) *Result {
 		MappingName:   "test mapping",
 		InitResources: true,
 	}
+}
+
+func (w *world) run(mapping string, mod func(*Config)) *Result {
+	w.t.Helper()
+	cfg := w.config(mapping)
 	if mod != nil {
 		mod(&cfg)
 	}
