@@ -176,6 +176,11 @@ func TestMapLiveStopsPaging(t *testing.T) {
 			if len(tt.wantPages) >= 3 {
 				slices.Sort(asked)
 				asked = asked[:min(len(asked), len(tt.wantPages))]
+			} else if len(asked) == len(tt.wantPages)+1 && asked[len(asked)-1] == len(tt.wantPages)+1 {
+				// The next page's request goes out before a page is handed
+				// on (fetching overlaps mapping): it may reach the API
+				// before the reader's stop cancels it. No other page may.
+				asked = asked[:len(tt.wantPages)]
 			}
 			if diff := cmp.Diff(tt.wantPages, asked); diff != "" {
 				t.Errorf("pages asked for (-want +got):\n%s", diff)
